@@ -1,0 +1,36 @@
+/** Redis could not be reached (down, disconnected, or too slow): callers answer UNAVAILABLE. */
+export class RedisUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`Redis unavailable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "RedisUnavailableError";
+  }
+}
+
+const CONNECTION_MESSAGES = [
+  "Stream isn't writeable",
+  "Connection is closed",
+  "Command timed out",
+  "Reached the max retries per request limit",
+  "connect ECONNREFUSED",
+  "read ECONNRESET",
+  "write EPIPE",
+  "None of startup nodes is available",
+  "Cluster isn't ready",
+];
+
+/** True when an ioredis error means the connection, not the command, failed. */
+export function isConnectionError(err: unknown): boolean {
+  if (err instanceof RedisUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  return err.name === "MaxRetriesPerRequestError" || CONNECTION_MESSAGES.some((m) => err.message.includes(m));
+}
+
+/** Runs a Redis operation, turning connection failures into {@link RedisUnavailableError}. */
+export async function guardRedis<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (isConnectionError(err)) throw new RedisUnavailableError(err);
+    throw err;
+  }
+}

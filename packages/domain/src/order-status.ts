@@ -1,0 +1,58 @@
+import { OrderStatus } from "@orderstream/proto";
+
+/** The actions a client or the processor may apply to an order. */
+export type OrderActionName = "confirm" | "process" | "ship" | "deliver" | "cancel";
+
+/** One row of the state machine: the statuses an action applies to, and where it leads. */
+export interface Transition {
+  readonly from: readonly OrderStatus[];
+  readonly to: OrderStatus;
+}
+
+/**
+ * The order state machine as one table. Every status change in the system is one of these rows,
+ * applied as a compare-and-set in Redis, so an illegal move (DELIVERED -> CANCELLED) is refused.
+ */
+export const TRANSITIONS: Readonly<Record<OrderActionName, Transition>> = {
+  confirm: { from: [OrderStatus.PENDING], to: OrderStatus.CONFIRMED },
+  process: { from: [OrderStatus.CONFIRMED], to: OrderStatus.PROCESSING },
+  ship: { from: [OrderStatus.PROCESSING], to: OrderStatus.SHIPPED },
+  deliver: { from: [OrderStatus.SHIPPED], to: OrderStatus.DELIVERED },
+  cancel: { from: [OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.PROCESSING], to: OrderStatus.CANCELLED },
+};
+
+/** True for the names in {@link TRANSITIONS}. */
+export function isOrderAction(name: string): name is OrderActionName {
+  return Object.prototype.hasOwnProperty.call(TRANSITIONS, name);
+}
+
+/** Whether `action` may be applied to an order currently in `status`. */
+export function canApply(action: OrderActionName, status: OrderStatus): boolean {
+  return TRANSITIONS[action].from.includes(status);
+}
+
+/** Statuses no action leads away from. */
+export function isTerminal(status: OrderStatus): boolean {
+  return status === OrderStatus.DELIVERED || status === OrderStatus.CANCELLED;
+}
+
+const NAMES: Record<string, OrderStatus> = {
+  PENDING: OrderStatus.PENDING,
+  CONFIRMED: OrderStatus.CONFIRMED,
+  PROCESSING: OrderStatus.PROCESSING,
+  SHIPPED: OrderStatus.SHIPPED,
+  DELIVERED: OrderStatus.DELIVERED,
+  CANCELLED: OrderStatus.CANCELLED,
+};
+
+/** The enum name of a status, as used in proto3 JSON and in Redis (`"CONFIRMED"`). */
+export function statusName(status: OrderStatus): string {
+  const name = OrderStatus[status];
+  if (typeof name !== "string" || !(name in NAMES)) throw new Error(`unknown order status ${String(status)}`);
+  return name;
+}
+
+/** Parses a status name (case-insensitive); undefined for anything else. */
+export function parseStatus(name: string): OrderStatus | undefined {
+  return NAMES[name.toUpperCase()];
+}

@@ -1,0 +1,4 @@
+export * from "./free-port.js";
+export * from "./redis-server.js";
+export * from "./service-process.js";
+export * from "./wait-until.js";
