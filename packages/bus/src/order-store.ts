@@ -84,6 +84,7 @@ export class OrderStore {
       total: orderTotal(req.items),
       status: OrderStatus.PENDING,
       createdAt: new Date(),
+      eventOffset: "",
     };
     const h = this.history;
     const args = [

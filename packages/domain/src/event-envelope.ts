@@ -65,6 +65,7 @@ export function orderFromJson(json: OrderJson): Order {
     total: json.total,
     status,
     createdAt: new Date(json.createdAt),
+    eventOffset: "",
   };
 }
 

@@ -99,7 +99,14 @@ export interface Order {
   items: LineItem[];
   total: number;
   status: OrderStatus;
-  createdAt?: Date | undefined;
+  createdAt?:
+    | Date
+    | undefined;
+  /**
+   * Set only on SubscribeOrders deliveries: an opaque resume token for the stream. Pass the last
+   * one seen as OrderFilter.since_offset to resume with no gap and no duplicate.
+   */
+  eventOffset: string;
 }
 
 export interface CreateOrderRequest {
@@ -112,8 +119,8 @@ export interface OrderFilter {
   /** Only this user's orders when set. */
   userId: string;
   /**
-   * Resume point: the offset of the last event seen on the stream being resumed
-   * (`orders.user.<user_id>` when user_id is set, else `orders.status`). Empty = live only.
+   * Resume point: the event_offset of the last Order received on an earlier SubscribeOrders
+   * stream with the same filter. Empty = live only.
    */
   sinceOffset: string;
 }
@@ -155,7 +162,7 @@ export interface BulkResponse {
 }
 
 function createBaseOrder(): Order {
-  return { id: "", userId: "", items: [], total: 0, status: 0, createdAt: undefined };
+  return { id: "", userId: "", items: [], total: 0, status: 0, createdAt: undefined, eventOffset: "" };
 }
 
 export const Order: MessageFns<Order> = {
@@ -177,6 +184,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(50).fork()).join();
+    }
+    if (message.eventOffset !== "") {
+      writer.uint32(58).string(message.eventOffset);
     }
     return writer;
   },
@@ -242,6 +252,14 @@ export const Order: MessageFns<Order> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.eventOffset = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -270,6 +288,11 @@ export const Order: MessageFns<Order> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      eventOffset: isSet(object.eventOffset)
+        ? globalThis.String(object.eventOffset)
+        : isSet(object.event_offset)
+        ? globalThis.String(object.event_offset)
+        : "",
     };
   },
 
@@ -293,6 +316,9 @@ export const Order: MessageFns<Order> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.eventOffset !== "") {
+      obj.eventOffset = message.eventOffset;
+    }
     return obj;
   },
 
@@ -307,6 +333,7 @@ export const Order: MessageFns<Order> = {
     message.total = object.total ?? 0;
     message.status = object.status ?? 0;
     message.createdAt = object.createdAt ?? undefined;
+    message.eventOffset = object.eventOffset ?? "";
     return message;
   },
 };
