@@ -6,3 +6,5 @@ export * from "./order-store.js";
 export * from "./history-reader.js";
 export * from "./channel-subscriber.js";
 export { CREATE_ORDER_LUA, TRANSITION_LUA, READ_HISTORY_LUA } from "./event-scripts.js";
+export * from "./frame-cache.js";
+export * from "./channel-feed.js";
