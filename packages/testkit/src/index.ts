@@ -2,3 +2,4 @@ export * from "./free-port.js";
 export * from "./redis-server.js";
 export * from "./service-process.js";
 export * from "./wait-until.js";
+export * from "./local-cluster.js";
