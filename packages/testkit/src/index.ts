@@ -3,3 +3,4 @@ export * from "./redis-server.js";
 export * from "./service-process.js";
 export * from "./wait-until.js";
 export * from "./local-cluster.js";
+export * from "./test-token.js";
