@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// The local cluster launcher (`npm start` runs it after the build): Redis (its own redis-server
+// unless REDIS_URL is set), order-api, 2 processors and 2 edge nodes, with prefixed output, the
+// endpoints and ready-made dev tokens printed, and a clean ordered stop on Ctrl-C / SIGTERM.
+// `--smoke` (or DEV_CLUSTER_SMOKE=1): start everything, wait until all are ready, stop, exit 0.
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { portIsFree, redisServerInstalled, startDevRedis } from "./dev-redis-server.mjs";
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const SMOKE = process.argv.includes("--smoke") || process.env.DEV_CLUSTER_SMOKE === "1";
+const READY_TIMEOUT_MS = 60_000;
+const CHILD_STOP_TIMEOUT_MS = 30_000;
+const DEV_SECRET = "orderstream-dev-secret-change-me";
+
+const say = (line) => process.stdout.write(`[dev-cluster] ${line}\n`);
+const fail = (line) => process.stderr.write(`[dev-cluster] ERROR: ${line}\n`);
+
+function intEnv(name, def) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) {
+    fail(`${name}=${raw} is not a valid port (1-65535)`);
+    process.exit(2);
+  }
+  return n;
+}
+
+/** An HS256 JWT signed with node:crypto (dev tokens only; no dependency). */
+function signJwt(claims, secret, ttlS = 7 * 24 * 3600) {
+  const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ...claims, iat: now, exp: now + ttlS })}`;
+  return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
+}
+
+const grpcPort = intEnv("GRPC_PORT", 50051);
+const edgeBase = intEnv("EDGE_PORT_BASE", 9001);
+const healthBase = intEnv("HEALTH_PORT_BASE", 9100);
+const secret = process.env.AUTH_JWT_SECRET || DEV_SECRET;
+const adminToken = signJwt({ sub: "admin", admin: true }, secret);
+const userToken = signJwt({ sub: "alice" }, secret);
+
+const entry = (service) => join(ROOT, "services", service, "dist", "main.js");
+const specs = [
+  { name: "order-api", service: "order-api", group: 1, port: ["GRPC_PORT", grpcPort], env: { GRPC_PORT: String(grpcPort) } },
+  ...[0, 1].map((i) => ({
+    name: `processor-${i + 1}`,
+    service: "processor",
+    group: 2,
+    required: true,
+    port: ["HEALTH_PORT_BASE", healthBase + i],
+    env: { HEALTH_PORT: String(healthBase + i) },
+  })),
+  ...[0, 1].map((i) => ({
+    name: `edge-${i + 1}`,
+    service: "edge",
+    group: 0,
+    port: ["EDGE_PORT_BASE", edgeBase + i],
+    env: {
+      EDGE_PORT: String(edgeBase + i),
+      NODE_ID: `edge-${i + 1}`,
+      ANONYMOUS_ALL_ORDERS: process.env.ANONYMOUS_ALL_ORDERS || "true",
+      ORDER_API_URL: `127.0.0.1:${grpcPort}`,
+      DRAIN_WINDOW_MS: process.env.DRAIN_WINDOW_MS || "1000",
+    },
+  })),
+];
+
+const children = [];
+let redis;
+let stopping;
+
+function startChild(spec, redisUrl) {
+  const proc = spawn(process.execPath, [entry(spec.service)], {
+    cwd: ROOT,
+    env: { ...process.env, REDIS_URL: redisUrl, AUTH_JWT_SECRET: secret, ...spec.env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // own process group: Ctrl-C reaches only the launcher, which stops children in order
+  });
+  const child = { spec, proc, ready: false, exit: undefined };
+  let onReady;
+  child.readyPromise = new Promise((resolve) => (onReady = resolve));
+  const label = `[${spec.name}]`.padEnd(14);
+  for (const stream of [proc.stdout, proc.stderr]) {
+    createInterface({ input: stream }).on("line", (line) => {
+      process.stdout.write(`${label} ${line}\n`);
+      if (!child.ready && line.includes('"msg":"ready"')) {
+        child.ready = true;
+        onReady();
+      }
+    });
+  }
+  child.exited = new Promise((resolve) =>
+    proc.once("exit", (code, signal) => {
+      child.exit = { code, signal };
+      resolve(child.exit);
+      if (!stopping) {
+        fail(`${spec.name} (pid ${proc.pid}) exited unexpectedly (code ${code}, signal ${signal}); stopping the cluster`);
+        void shutdown(1);
+      }
+    }),
+  );
+  proc.once("error", (err) => fail(`${spec.name} could not start: ${err.message}`));
+  say(`started ${spec.name} (pid ${proc.pid})`);
+  children.push(child);
+  return child;
+}
+
+async function stopChild(child) {
+  if (child.exit) return child.exit;
+  say(`stopping ${child.spec.name} (pid ${child.proc.pid})`);
+  child.proc.kill("SIGTERM");
+  const timer = setTimeout(() => {
+    fail(`${child.spec.name} did not stop within ${CHILD_STOP_TIMEOUT_MS} ms; SIGKILL`);
+    child.proc.kill("SIGKILL");
+  }, CHILD_STOP_TIMEOUT_MS);
+  const exit = await child.exited;
+  clearTimeout(timer);
+  return exit;
+}
+
+/** Stops everything once, in order: edges (drain), order-api, processors, then Redis. */
+function shutdown(exitCode) {
+  stopping ??= (async () => {
+    let code = exitCode;
+    for (const group of [0, 1, 2]) {
+      const exits = await Promise.all(children.filter((c) => c.spec.group === group).map(async (c) => [c, await stopChild(c)]));
+      for (const [c, exit] of exits) {
+        if (exit.code !== 0 && code === 0) {
+          fail(`${c.spec.name} did not exit cleanly (code ${exit.code}, signal ${exit.signal})`);
+          code = 1;
+        }
+      }
+    }
+    if (redis) {
+      say("stopping redis-server");
+      await redis.stop();
+    }
+    say(code === 0 ? "stopped" : `stopped (exit ${code})`);
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+function printEndpoints(redisUrl, started) {
+  const has = (service) => started.some((c) => c.spec.service === service);
+  const lines = ["", "orderstream dev cluster", `  Redis            ${redisUrl}${redis ? " (own redis-server, stopped on exit)" : ""}`];
+  if (has("order-api")) lines.push(`  gRPC             127.0.0.1:${grpcPort}   (grpcurl -plaintext 127.0.0.1:${grpcPort} list)`);
+  for (const c of started.filter((x) => x.spec.service === "edge")) {
+    const port = c.spec.env.EDGE_PORT;
+    lines.push(`  WebSocket        ws://127.0.0.1:${port}/ws   dashboard http://127.0.0.1:${port}/`);
+  }
+  for (const c of started.filter((x) => x.spec.service === "processor")) {
+    lines.push(`  ${c.spec.name.padEnd(16)} http://127.0.0.1:${c.spec.env.HEALTH_PORT}/metrics`);
+  }
+  lines.push(
+    `  AUTH_JWT_SECRET  ${secret}${secret === DEV_SECRET ? " (development secret; set AUTH_JWT_SECRET to change)" : ""}`,
+    `  admin token      ${adminToken}`,
+    `  user token       ${userToken}   (sub "alice": channel orders.user.alice)`,
+    `  try              wscat -c "ws://127.0.0.1:${edgeBase}/ws?token=${adminToken}"`,
+    "",
+  );
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+async function main() {
+  // If whoever reads our output goes away (EPIPE), keep going: the children must still be stopped.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+  // First Ctrl-C / SIGTERM: ordered clean stop. A second one while stopping: SIGKILL everything.
+  const onSignal = (signal) => {
+    if (!stopping) return void shutdown(0);
+    fail(`${signal} again: killing every child now`);
+    for (const c of children) if (!c.exit) c.proc.kill("SIGKILL");
+    redis?.proc.kill("SIGKILL");
+    process.exit(130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => onSignal(signal));
+  let crashed = false;
+  process.on("uncaughtException", (err) => {
+    if (crashed) return;
+    crashed = true;
+    fail(`launcher crashed: ${err.stack ?? err}`);
+    void shutdown(1);
+  });
+
+  const present = [];
+  for (const spec of specs) {
+    if (existsSync(entry(spec.service))) present.push(spec);
+    else if (spec.required) {
+      fail(`${entry(spec.service)} is missing: run \`npm run build\` first (or use \`npm start\`)`);
+      process.exit(1);
+    } else say(`skipping ${spec.name}: ${entry(spec.service)} does not exist yet (not built)`);
+  }
+  for (const spec of present) {
+    const [varName, port] = spec.port;
+    if (!(await portIsFree(port))) {
+      fail(`port ${port} for ${spec.name} is already in use; free it or set ${varName} to another port`);
+      process.exit(1);
+    }
+  }
+
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    if (!redisServerInstalled()) {
+      fail("REDIS_URL is not set and redis-server is not installed. Install it (`apt-get install -y redis-server`) or set REDIS_URL=redis://host:port");
+      process.exit(1);
+    }
+    redis = await startDevRedis();
+    redisUrl = redis.url;
+    say(`started redis-server on ${redisUrl} (pid ${redis.proc.pid})`);
+    redis.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      fail(`redis-server exited unexpectedly (code ${code}, signal ${signal}); stopping the cluster`);
+      void shutdown(1);
+    });
+  } else say(`using REDIS_URL=${redisUrl}`);
+
+  // Dependencies first: order-api (edges talk to it), processors, then edges.
+  const started = [];
+  for (const group of [1, 2, 0]) {
+    for (const spec of present.filter((s) => s.group === group)) started.push(startChild(spec, redisUrl));
+  }
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS, "timeout")));
+  const outcome = await Promise.race([Promise.all(started.map((c) => c.readyPromise)), timeout]);
+  clearTimeout(timer);
+  if (stopping) return;
+  if (outcome === "timeout") {
+    const late = started.filter((c) => !c.ready).map((c) => c.spec.name);
+    fail(`not ready within ${READY_TIMEOUT_MS} ms: ${late.join(", ")}`);
+    await shutdown(1);
+    return;
+  }
+  printEndpoints(redisUrl, started);
+  say(`cluster ready (${started.map((c) => c.spec.name).join(", ")})`);
+  if (SMOKE) {
+    say("smoke mode: stopping again");
+    await shutdown(0);
+  } else say("press Ctrl-C to stop");
+}
+
+main().catch((err) => {
+  fail(err.stack ?? String(err));
+  void shutdown(1);
+});

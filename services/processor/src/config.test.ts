@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+const base = { REDIS_URL: "redis://127.0.0.1:6390" };
+
+describe("processor config", () => {
+  it("applies the documented defaults", () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({
+      redisUrl: "redis://127.0.0.1:6390",
+      logLevel: "info",
+      shutdownTimeoutMs: 10_000,
+      historySize: 1000,
+      historyTtlMs: 600_000,
+      historyMetaTtlMs: 86_400_000,
+      concurrency: 50,
+      shipDelayMs: 2000,
+      deliverDelayMs: 3000,
+      jobAttempts: 5,
+      outboxSweepIntervalMs: 1000,
+      outboxStaleMs: 5000,
+      healthPort: 9100,
+    });
+  });
+
+  it("parses set values, 0 delays included, and treats empty values as unset", () => {
+    const c = loadConfig({
+      ...base,
+      SHIP_DELAY_MS: "0",
+      DELIVER_DELAY_MS: "250",
+      PROCESSOR_CONCURRENCY: "8",
+      HEALTH_PORT: "0",
+      LOG_LEVEL: "warn",
+      JOB_ATTEMPTS: "",
+    });
+    expect(c.shipDelayMs).toBe(0);
+    expect(c.deliverDelayMs).toBe(250);
+    expect(c.concurrency).toBe(8);
+    expect(c.healthPort).toBe(0);
+    expect(c.logLevel).toBe("warn");
+    expect(c.jobAttempts).toBe(5);
+  });
+
+  it("accepts a comma-separated cluster URL", () => {
+    expect(loadConfig({ REDIS_URL: "redis://10.0.0.1:7000, redis://10.0.0.2:7000" }).redisUrl).toContain(",");
+  });
+
+  it.each([
+    [{}, "REDIS_URL"],
+    [{ REDIS_URL: "http://x" }, "REDIS_URL"],
+    [{ ...base, PROCESSOR_CONCURRENCY: "0" }, "PROCESSOR_CONCURRENCY"],
+    [{ ...base, SHIP_DELAY_MS: "-1" }, "SHIP_DELAY_MS"],
+    [{ ...base, DELIVER_DELAY_MS: "soon" }, "DELIVER_DELAY_MS"],
+    [{ ...base, JOB_ATTEMPTS: "1.5" }, "JOB_ATTEMPTS"],
+    [{ ...base, HEALTH_PORT: "70000" }, "HEALTH_PORT"],
+    [{ ...base, LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ ...base, HISTORY_TTL_MS: "600000", HISTORY_META_TTL_MS: "1000" }, "HISTORY_META_TTL_MS"],
+  ])("rejects %o naming %s", (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});

@@ -1,0 +1,132 @@
+import { createHmac } from "node:crypto";
+import { createServer, type Server } from "node:net";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { freePort, startService } from "@orderstream/testkit";
+
+// `npm start` = build + scripts/dev-cluster.mjs; CI runs its --smoke mode to keep the quick start true.
+const LAUNCHER = fileURLToPath(new URL("../../../scripts/dev-cluster.mjs", import.meta.url));
+
+function listen(port: number): Promise<Server | undefined> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(undefined));
+    srv.listen(port, "0.0.0.0", () => resolve(srv));
+  });
+}
+
+/** A port p with p and p+1 both free (bounded search). */
+async function freePortPair(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const p = await freePort();
+    const a = await listen(p);
+    const b = a && (await listen(p + 1));
+    await new Promise<void>((r) => (a ? a.close(() => r()) : r()));
+    await new Promise<void>((r) => (b ? b.close(() => r()) : r()));
+    if (a && b) return p;
+  }
+  throw new Error("no two consecutive free ports found");
+}
+
+/** PIDs of the launcher's redis-server and children, from the lines it prints. */
+function childPids(out: string): number[] {
+  return [...out.matchAll(/\(pid (\d+)\)|"pid":(\d+)/g)].map((m) => Number(m[1] ?? m[2]));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function launcherEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  return {
+    GRPC_PORT: String(await freePort()),
+    EDGE_PORT_BASE: String(await freePortPair()),
+    HEALTH_PORT_BASE: String(await freePortPair()),
+    REDIS_URL: "",
+    LOG_LEVEL: "info",
+    DEV_CLUSTER_SMOKE: "1",
+    ...extra,
+  };
+}
+
+describe("scripts/dev-cluster.mjs", () => {
+  it("--smoke starts its own redis-server and every built service, prints the endpoints and exits 0", async () => {
+    const env = await launcherEnv();
+    const run = startService(LAUNCHER, env, "dev-cluster");
+    const code = await Promise.race([run.exited, new Promise<string>((r) => setTimeout(r, 40_000, "timeout"))]);
+    // SIGTERM first: the launcher then stops its own children (SIGKILL only if it does not).
+    if (code === "timeout") await run.stop("SIGTERM", 15_000);
+    const out = run.output();
+    expect(code, out.slice(-3000)).toBe(0);
+    expect(out).toMatch(/started redis-server on redis:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toContain("cluster ready");
+    expect(out).toContain(`http://127.0.0.1:${env.HEALTH_PORT_BASE}/metrics`);
+    expect(out).toMatch(/admin token\s+eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+    expect(out).toMatch(/user token\s+eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+    expect(out).toMatch(/\[processor-1\]\s+\{.*"msg":"ready"/);
+    expect(out).toMatch(/\[processor-2\]\s+\{.*"msg":"ready"/);
+    expect(out).toContain("stopping redis-server");
+    // Parts built by now must have been started, with their endpoints printed.
+    if (!out.includes("skipping order-api")) expect(out).toContain(`gRPC             127.0.0.1:${env.GRPC_PORT}`);
+    if (!out.includes("skipping edge-1")) expect(out).toContain(`ws://127.0.0.1:${env.EDGE_PORT_BASE}/ws`);
+
+    // The admin token is an HS256 JWT over the dev secret, admin: true, valid 7 days.
+    const token = /admin token\s+(\S+)/.exec(out)?.[1] ?? "";
+    const [h, p, sig] = token.split(".");
+    expect(sig).toBe(createHmac("sha256", "orderstream-dev-secret-change-me").update(`${h}.${p}`).digest("base64url"));
+    const claims = JSON.parse(Buffer.from(p ?? "", "base64url").toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ sub: "admin", admin: true });
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(7 * 24 * 3600);
+  });
+
+  it("stops every child and its redis-server on SIGTERM, exiting 0", async () => {
+    const run = startService(LAUNCHER, await launcherEnv({ DEV_CLUSTER_SMOKE: "" }), "dev-cluster");
+    await run.waitFor(/press Ctrl-C to stop/, 40_000);
+    const pids = childPids(run.output());
+    expect(pids.length).toBeGreaterThanOrEqual(3); // redis-server + at least the 2 processors
+    expect(await run.stop("SIGTERM", 40_000)).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it("stops everything and exits non-zero when a child dies unexpectedly", async () => {
+    const run = startService(LAUNCHER, await launcherEnv({ DEV_CLUSTER_SMOKE: "" }), "dev-cluster");
+    try {
+      await run.waitFor(/press Ctrl-C to stop/, 40_000);
+      const victim = Number(/\[processor-1\]\s+\{[^\n]*"pid":(\d+)/.exec(run.output())?.[1]);
+      const pids = childPids(run.output());
+      process.kill(victim, "SIGKILL");
+      const code = await Promise.race([run.exited, new Promise<string>((r) => setTimeout(r, 40_000, "timeout"))]);
+      expect(code).toBe(1);
+      expect(run.output()).toMatch(/processor-1 \(pid \d+\) exited unexpectedly/);
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      await run.stop("SIGTERM", 20_000);
+    }
+  });
+
+  it("refuses to start when a port it needs is taken, naming the variable to change", async () => {
+    const env = await launcherEnv();
+    const blocker = await listen(Number(env.HEALTH_PORT_BASE));
+    try {
+      const run = startService(LAUNCHER, env, "dev-cluster");
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`port ${env.HEALTH_PORT_BASE} for processor-1 is already in use`);
+      expect(run.output()).toContain("HEALTH_PORT_BASE");
+      expect(run.output()).not.toContain("started redis-server");
+    } finally {
+      await new Promise<void>((r) => (blocker ? blocker.close(() => r()) : r()));
+    }
+  });
+
+  it("says how to install redis-server when it is missing and REDIS_URL is unset", async () => {
+    const env = await launcherEnv({ PATH: "/nonexistent-orderstream-path" });
+    const run = startService(LAUNCHER, env, "dev-cluster");
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain("apt-get install -y redis-server");
+  });
+});

@@ -1,0 +1,45 @@
+import { Counter, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The processor's Prometheus metrics, on a registry of its own (one per started processor). */
+export interface ProcessorMetrics {
+  registry: Registry;
+  /** Status transitions this processor applied, by the status they led to. */
+  transitions: Counter<"to">;
+  /** Job attempts that failed, `final` = no retry left. */
+  jobsFailed: Counter<"final">;
+  /** Orders the outbox sweeper found stored but not queued, and queued. */
+  outboxSwept: Counter;
+  /** Outbox sweeps that failed (Redis errors). */
+  outboxErrors: Counter;
+}
+
+/** Creates the metrics; `defaults` adds Node's process metrics (off for in-process tests). */
+export function createMetrics(defaults: boolean): ProcessorMetrics {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: "orderstream_processor_" });
+  return {
+    registry,
+    transitions: new Counter({
+      name: "orderstream_processor_transitions_total",
+      help: "Order status transitions applied by the processor, by target status.",
+      labelNames: ["to"],
+      registers: [registry],
+    }),
+    jobsFailed: new Counter({
+      name: "orderstream_processor_jobs_failed_total",
+      help: "Order job attempts that failed; final=true when no retry is left.",
+      labelNames: ["final"],
+      registers: [registry],
+    }),
+    outboxSwept: new Counter({
+      name: "orderstream_processor_outbox_swept_total",
+      help: "Orders found in the outbox (stored but never queued) and queued by the sweeper.",
+      registers: [registry],
+    }),
+    outboxErrors: new Counter({
+      name: "orderstream_processor_outbox_sweep_errors_total",
+      help: "Outbox sweeps that failed.",
+      registers: [registry],
+    }),
+  };
+}

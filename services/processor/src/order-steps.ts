@@ -1,0 +1,57 @@
+import type { OrderActionName } from "@orderstream/domain";
+
+/** Data of an order job: the order id, plus the step it is waiting for while delayed. */
+export interface OrderJobData {
+  orderId: string;
+  /** Set while the job sits delayed: which action is due, and when (epoch ms). */
+  due?: { action: OrderActionName; at: number };
+}
+
+/** How long the processor waits before the delayed steps (0 = stop auto-advancing there). */
+export interface StepDelays {
+  shipDelayMs: number;
+  deliverDelayMs: number;
+}
+
+/** What to do next with an order, decided from its current status alone. */
+export type NextStep =
+  | { kind: "transition"; action: OrderActionName }
+  | { kind: "delay"; action: OrderActionName; at: number }
+  | { kind: "done"; reason: string };
+
+/** A delayed job woken this close before its due time counts as due (clock skew between hosts). */
+export const DUE_TOLERANCE_MS = 5;
+
+function delayed(action: OrderActionName, delayMs: number, status: string, data: OrderJobData, now: number): NextStep {
+  if (delayMs <= 0) return { kind: "done", reason: `stopped at ${status}` };
+  const due = data.due;
+  if (due && due.action === action) {
+    if (due.at <= now + DUE_TOLERANCE_MS) return { kind: "transition", action };
+    return { kind: "delay", action, at: due.at };
+  }
+  return { kind: "delay", action, at: now + delayMs };
+}
+
+/**
+ * The processor's state machine, derived from the order's current status so that a retried,
+ * stalled or duplicated job resumes where the order actually is and never repeats a step:
+ * PENDING -> confirm, CONFIRMED -> process, PROCESSING -> ship after the ship delay,
+ * SHIPPED -> deliver after the deliver delay; DELIVERED and CANCELLED end the job.
+ */
+export function nextStep(status: string, data: OrderJobData, now: number, delays: StepDelays): NextStep {
+  switch (status) {
+    case "PENDING":
+      return { kind: "transition", action: "confirm" };
+    case "CONFIRMED":
+      return { kind: "transition", action: "process" };
+    case "PROCESSING":
+      return delayed("ship", delays.shipDelayMs, status, data, now);
+    case "SHIPPED":
+      return delayed("deliver", delays.deliverDelayMs, status, data, now);
+    case "DELIVERED":
+    case "CANCELLED":
+      return { kind: "done", reason: status };
+    default:
+      return { kind: "done", reason: `unknown status ${status}` };
+  }
+}

@@ -1,0 +1,143 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { OUTBOX_KEY } from "@orderstream/bus";
+import { type TestRedis, startRedis, waitUntil } from "@orderstream/testkit";
+import { type Processor, startProcessor } from "./processor.js";
+import { FULL_LIFECYCLE, orderApiLike, statusesByOrder, testConfig } from "./processor.fixture.js";
+
+let redis: TestRedis;
+let client: Redis;
+let api: Awaited<ReturnType<typeof orderApiLike>>;
+const started: Processor[] = [];
+
+async function start(env: Record<string, string> = {}): Promise<Processor> {
+  const p = await startProcessor(testConfig(redis.url, env));
+  started.push(p);
+  return p;
+}
+
+async function jobEnded(orderId: string): Promise<string> {
+  const ended = await waitUntil(
+    async () => {
+      const job = await api.queue.getJob(orderId);
+      if (!job || (await job.getState()) !== "completed") return undefined;
+      // Read again: the job may have completed between the read above and getState().
+      return String((await api.queue.getJob(orderId))?.returnvalue);
+    },
+    `job ${orderId} completed`,
+    10_000,
+  );
+  return ended ?? "";
+}
+
+async function statusOf(orderId: string): Promise<string | undefined> {
+  return (await client.hget(`os:order:{${orderId}}`, "s")) ?? undefined;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = redis.client();
+  api = await orderApiLike(redis.url);
+});
+
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((p) => p.stop()));
+  await client.flushall();
+});
+
+afterAll(async () => {
+  await api.close();
+  await redis.stop();
+});
+
+describe("processor", () => {
+  it("moves an order to DELIVERED with exactly one order.status event per transition", async () => {
+    const p = await start();
+    const [id] = await api.create(1);
+    await api.enqueue([id!]);
+    await api.store.markQueued([id!]);
+    expect(await jobEnded(id!)).toBe("DELIVERED");
+    const events = await statusesByOrder(client);
+    expect(events.get(id!)).toEqual(FULL_LIFECYCLE);
+    expect((await api.store.get(id!))?.status).toBeDefined();
+    expect(await statusOf(id!)).toBe("DELIVERED");
+
+    const ready = await fetch(`http://127.0.0.1:${p.healthPort}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${p.healthPort}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${p.healthPort}/metrics`)).text();
+    expect(metrics).toContain('orderstream_processor_transitions_total{to="DELIVERED"} 1');
+    expect(metrics).toContain('orderstream_processor_transitions_total{to="CONFIRMED"} 1');
+  });
+
+  it("stops at PROCESSING when SHIP_DELAY_MS=0", async () => {
+    await start({ SHIP_DELAY_MS: "0" });
+    const [id] = await api.create(1);
+    await api.enqueue([id!]);
+    expect(await jobEnded(id!)).toBe("stopped at PROCESSING");
+    expect(await statusOf(id!)).toBe("PROCESSING");
+    expect((await statusesByOrder(client)).get(id!)).toEqual(["CONFIRMED", "PROCESSING"]);
+  });
+
+  it("stops at SHIPPED when DELIVER_DELAY_MS=0", async () => {
+    await start({ DELIVER_DELAY_MS: "0" });
+    const [id] = await api.create(1);
+    await api.enqueue([id!]);
+    expect(await jobEnded(id!)).toBe("stopped at SHIPPED");
+    expect((await statusesByOrder(client)).get(id!)).toEqual(["CONFIRMED", "PROCESSING", "SHIPPED"]);
+  });
+
+  it("queues orders stranded in the outbox, and never processes a queued order twice", async () => {
+    const [stranded, queued] = await api.create(2);
+    // `queued` got its job (as order-api does) but was never marked queued; `stranded` got none.
+    await api.enqueue([queued!]);
+    const p = await start({ OUTBOX_STALE_MS: "200", SHIP_DELAY_MS: "300", DELIVER_DELAY_MS: "300" });
+    // A second replica sweeping the same outbox at the same time must be harmless.
+    await start({ OUTBOX_STALE_MS: "200", SHIP_DELAY_MS: "300", DELIVER_DELAY_MS: "300" });
+    expect(await jobEnded(stranded!)).toBe("DELIVERED");
+    expect(await jobEnded(queued!)).toBe("DELIVERED");
+    const events = await statusesByOrder(client);
+    expect(events.get(stranded!)).toEqual(FULL_LIFECYCLE);
+    expect(events.get(queued!)).toEqual(FULL_LIFECYCLE);
+    expect(await client.zcard(OUTBOX_KEY)).toBe(0);
+    const metrics = await (await fetch(`http://127.0.0.1:${p.healthPort}/metrics`)).text();
+    expect(metrics).toMatch(/orderstream_processor_outbox_swept_total [12]/);
+  });
+
+  it("leaves a fresh outbox entry to order-api (not yet stale)", async () => {
+    await start({ OUTBOX_STALE_MS: "60000" });
+    const [id] = await api.create(1);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await api.queue.getJob(id!)).toBeUndefined();
+    expect(await client.zscore(OUTBOX_KEY, id!)).not.toBeNull();
+  });
+
+  it("stops a cancelled order while its job is delayed: no further events", async () => {
+    await start({ SHIP_DELAY_MS: "600" });
+    const [id] = await api.create(1);
+    await api.enqueue([id!]);
+    await waitUntil(async () => (await statusOf(id!)) === "PROCESSING", "order PROCESSING");
+    await waitUntil(async () => (await (await api.queue.getJob(id!))?.getState()) === "delayed", "job delayed");
+    const cancel = await api.store.transition(id!, "cancel");
+    expect(cancel.ok).toBe(true);
+    expect(await jobEnded(id!)).toBe("CANCELLED");
+    expect(await statusOf(id!)).toBe("CANCELLED");
+    expect((await statusesByOrder(client)).get(id!)).toEqual(["CONFIRMED", "PROCESSING", "CANCELLED"]);
+  });
+
+  it("ends the job of an order that does not exist", async () => {
+    await start();
+    await api.enqueue(["no-such-order"]);
+    expect(await jobEnded("no-such-order")).toBe("not_found");
+    expect((await statusesByOrder(client)).size).toBe(0);
+  });
+
+  it("stop is idempotent and closes the health server", async () => {
+    const p = await start();
+    expect((await fetch(`http://127.0.0.1:${p.healthPort}/readyz`)).status).toBe(200);
+    const first = p.stop();
+    expect(p.stop()).toBe(first);
+    await first;
+    await expect(fetch(`http://127.0.0.1:${p.healthPort}/readyz`)).rejects.toThrow();
+  });
+});
