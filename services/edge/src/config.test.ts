@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+const base = { REDIS_URL: "redis://127.0.0.1:6390", AUTH_JWT_SECRET: "s" };
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const c = loadConfig(base);
+    expect(c).toMatchObject({
+      host: "0.0.0.0",
+      port: 9001,
+      orderApiUrl: "127.0.0.1:50051",
+      anonymousAllOrders: false,
+      maxConnections: 100_000,
+      maxChannelsPerConn: 128,
+      maxPayloadBytes: 65_536,
+      maxBackpressureBytes: 1_048_576,
+      idleTimeoutS: 120,
+      rateLimitPerS: 100,
+      rateLimitBurst: 200,
+      drainWindowMs: 10_000,
+      shutdownTimeoutMs: 25_000,
+      logLevel: "info",
+    });
+    expect(c.nodeId.length).toBeGreaterThan(0);
+  });
+
+  it("reads every variable, including booleans and a cluster URL", () => {
+    const c = loadConfig({
+      ...base,
+      REDIS_URL: "redis://a:7000,redis://b:7001",
+      EDGE_PORT: "9002",
+      NODE_ID: "edge-2",
+      ANONYMOUS_ALL_ORDERS: "true",
+      MAX_CONNECTIONS: "10",
+      RATE_LIMIT_PER_S: "2.5",
+      DRAIN_WINDOW_MS: "0",
+    });
+    expect(c).toMatchObject({ port: 9002, nodeId: "edge-2", anonymousAllOrders: true, maxConnections: 10, rateLimitPerS: 2.5, drainWindowMs: 0 });
+  });
+
+  it.each([
+    [{ REDIS_URL: undefined }, "REDIS_URL"],
+    [{ REDIS_URL: "localhost:6379" }, "REDIS_URL"],
+    [{ AUTH_JWT_SECRET: undefined }, "AUTH_JWT_SECRET"],
+    [{ EDGE_PORT: "70000" }, "EDGE_PORT"],
+    [{ EDGE_PORT: "abc" }, "EDGE_PORT"],
+    [{ ANONYMOUS_ALL_ORDERS: "maybe" }, "ANONYMOUS_ALL_ORDERS"],
+    [{ MAX_PAYLOAD_BYTES: "10" }, "MAX_PAYLOAD_BYTES"],
+    [{ RATE_LIMIT_PER_S: "-1" }, "RATE_LIMIT_PER_S"],
+    [{ ORDER_API_URL: "http://x" }, "ORDER_API_URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ DRAIN_WINDOW_MS: "30000" }, "DRAIN_WINDOW_MS"],
+    [{ IDLE_TIMEOUT_S: "2" }, "IDLE_TIMEOUT_S"],
+  ])("stops on a bad value and names the variable (%j)", (patch, name) => {
+    const env: Record<string, string | undefined> = { ...base, ...patch };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});

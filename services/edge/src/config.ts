@@ -1,0 +1,108 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const boolFromEnv = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off", ""])
+  .transform((v) => ["true", "1", "yes", "on"].includes(v));
+
+const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const redisUrl = z
+  .string()
+  .min(1, "is required")
+  .refine((v) => v.split(",").every((u) => /^rediss?:\/\/[^\s]+$/.test(u.trim())), "must be redis://host:port (comma-separated for a cluster)");
+
+const fields = {
+  REDIS_URL: redisUrl,
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  EDGE_HOST: z.string().min(1).default("0.0.0.0"),
+  EDGE_PORT: int(9001, 0, 65535),
+  NODE_ID: z.string().min(1).default(hostname()),
+  ORDER_API_URL: z.string().regex(/^[^\s:]+:\d{1,5}$/, "must be host:port").default("127.0.0.1:50051"),
+  AUTH_JWT_SECRET: z.string().min(1, "is required"),
+  ANONYMOUS_ALL_ORDERS: boolFromEnv.default(false),
+  MAX_CONNECTIONS: int(100_000, 1),
+  MAX_CHANNELS_PER_CONN: int(128, 1),
+  MAX_PAYLOAD_BYTES: int(65_536, 1024),
+  MAX_BACKPRESSURE_BYTES: int(1_048_576, 1024),
+  IDLE_TIMEOUT_S: int(120, 8, 960),
+  RATE_LIMIT_PER_S: z.coerce.number().positive().default(100),
+  RATE_LIMIT_BURST: int(200, 1),
+  DRAIN_WINDOW_MS: int(10_000, 0),
+  SHUTDOWN_TIMEOUT_MS: int(25_000, 100),
+  HISTORY_SIZE: int(1000, 1),
+  HISTORY_TTL_MS: int(600_000, 1),
+  HISTORY_META_TTL_MS: int(86_400_000, 1),
+};
+const ENV_NAMES = Object.keys(fields);
+const schema = z.object(fields).refine((c) => c.DRAIN_WINDOW_MS + 1000 <= c.SHUTDOWN_TIMEOUT_MS, {
+  path: ["DRAIN_WINDOW_MS"],
+  message: "must be at least 1000 ms shorter than SHUTDOWN_TIMEOUT_MS (the drain runs inside the shutdown deadline)",
+});
+
+/** The edge node's configuration, parsed once at start-up from the environment. */
+export interface EdgeConfig {
+  redisUrl: string;
+  logLevel: string;
+  host: string;
+  port: number;
+  nodeId: string;
+  orderApiUrl: string;
+  jwtSecret: string;
+  anonymousAllOrders: boolean;
+  maxConnections: number;
+  maxChannelsPerConn: number;
+  maxPayloadBytes: number;
+  maxBackpressureBytes: number;
+  idleTimeoutS: number;
+  rateLimitPerS: number;
+  rateLimitBurst: number;
+  drainWindowMs: number;
+  shutdownTimeoutMs: number;
+  /** Frames kept in memory per channel for resumes (the history size). */
+  historySize: number;
+}
+
+/** A bad environment variable; the message names it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses and validates the edge's environment variables (names as in HELPER_RULES / DESIGN). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  const input: Record<string, string> = {};
+  for (const key of ENV_NAMES) {
+    const v = env[key];
+    if (v !== undefined && v !== "") input[key] = v;
+  }
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`invalid edge configuration: ${msg}`);
+  }
+  const c = r.data;
+  return {
+    redisUrl: c.REDIS_URL,
+    logLevel: c.LOG_LEVEL,
+    host: c.EDGE_HOST,
+    port: c.EDGE_PORT,
+    nodeId: c.NODE_ID,
+    orderApiUrl: c.ORDER_API_URL,
+    jwtSecret: c.AUTH_JWT_SECRET,
+    anonymousAllOrders: c.ANONYMOUS_ALL_ORDERS,
+    maxConnections: c.MAX_CONNECTIONS,
+    maxChannelsPerConn: c.MAX_CHANNELS_PER_CONN,
+    maxPayloadBytes: c.MAX_PAYLOAD_BYTES,
+    maxBackpressureBytes: c.MAX_BACKPRESSURE_BYTES,
+    idleTimeoutS: c.IDLE_TIMEOUT_S,
+    rateLimitPerS: c.RATE_LIMIT_PER_S,
+    rateLimitBurst: c.RATE_LIMIT_BURST,
+    drainWindowMs: c.DRAIN_WINDOW_MS,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    historySize: c.HISTORY_SIZE,
+  };
+}

@@ -1,0 +1,204 @@
+import {
+  ChannelFeed,
+  ChannelSubscriber,
+  HistoryReader,
+  type RedisConnection,
+  closeRedis,
+  createRedis,
+  isClusterUrl,
+  waitReady,
+} from "@orderstream/bus";
+import type { us_listen_socket } from "uWebSockets.js";
+import { TokenVerifier } from "./auth.js";
+import { BackpressureGuard } from "./backpressure-guard.js";
+import { ChannelRegistry } from "./channel-registry.js";
+import { CLOSE_CODES } from "./close-codes.js";
+import type { EdgeConfig } from "./config.js";
+import { closeSpread } from "./drain-schedule.js";
+import { registerHttpRoutes } from "./http-routes.js";
+import { type Logger, createLogger } from "./logger.js";
+import { type MessageDeps, handleMessage } from "./message-handler.js";
+import { EdgeMetrics } from "./metrics.js";
+import { nativeUws } from "./native-uws.js";
+import { OrderActionClient } from "./order-action-client.js";
+import { OrderActions } from "./order-actions.js";
+import { type EdgeSocket, type SocketState, newSocketState } from "./socket-state.js";
+import { releaseAll } from "./subscriptions.js";
+import { handleUpgrade } from "./upgrade-handler.js";
+
+/** A running edge node. */
+export interface EdgeNode {
+  /** The port it listens on (useful with EDGE_PORT=0). */
+  port: number;
+  metrics: EdgeMetrics;
+  /** Open sockets. */
+  connections(): number;
+  /** Readiness: Redis connected and not draining. */
+  isReady(): boolean;
+  /** Readiness false, upgrades refused, sockets closed with 1001 spread over DRAIN_WINDOW_MS. */
+  drain(): Promise<void>;
+  /** Closes everything left (sockets with 4503), the listen socket, gRPC and Redis. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 250;
+/** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT listen option. */
+const EXCLUSIVE_PORT = 1;
+
+/** Starts an edge node: Redis, the channel feed, the uWS app with `/ws` and the HTTP endpoints. */
+export async function startEdge(config: EdgeConfig, log: Logger = createLogger(config.logLevel, config.nodeId)): Promise<EdgeNode> {
+  const uWS = nativeUws();
+  const metrics = new EdgeMetrics(config.nodeId);
+  const onRedisError = (role: string) => (err: Error) => log.warn({ err: err.message, role }, "redis connection error");
+  const cmd: RedisConnection = createRedis(config.redisUrl, { role: "command", name: `edge:${config.nodeId}:cmd`, onError: onRedisError("command") });
+  const sub: RedisConnection = createRedis(config.redisUrl, { role: "subscriber", name: `edge:${config.nodeId}:sub`, onError: onRedisError("subscriber") });
+  try {
+    await Promise.all([waitReady(cmd), waitReady(sub)]);
+  } catch (err) {
+    await Promise.all([closeRedis(cmd), closeRedis(sub)]);
+    throw err;
+  }
+  const subscriber = new ChannelSubscriber(sub, { sharded: isClusterUrl(config.redisUrl) });
+  const feed = new ChannelFeed(subscriber, new HistoryReader(cmd), {
+    cacheSize: config.historySize,
+    onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed error"),
+  });
+  const api = new OrderActionClient(config.orderApiUrl, log);
+  const app = uWS.App();
+  const state = { draining: false, stopped: false, pendingUpgrades: { n: 0 } };
+
+  const guard = new BackpressureGuard(config.maxBackpressureBytes, metrics, log);
+
+  const registry = new ChannelRegistry(feed, (channel, frame) => {
+    const t0 = performance.now();
+    metrics.eventsIn.inc();
+    app.publish(channel, frame, false);
+    guard.afterPublish();
+    metrics.fanoutSeconds.observe((performance.now() - t0) / 1000);
+    metrics.messagesOut.inc(app.numSubscribers(channel));
+  });
+
+  const deps: MessageDeps = {
+    registry,
+    feed,
+    metrics,
+    log,
+    maxChannelsPerConn: config.maxChannelsPerConn,
+    anonymousAllOrders: config.anonymousAllOrders,
+    afterSend: guard.check,
+    actions: new OrderActions(cmd, api, log),
+  };
+  const verifier = new TokenVerifier(config.jwtSecret);
+  const isReady = (): boolean => !state.draining && !state.stopped && cmd.status === "ready" && sub.status === "ready";
+
+  app.ws<SocketState>("/ws", {
+    maxPayloadLength: config.maxPayloadBytes,
+    // Our limit closes a socket with 4004 at MAX_BACKPRESSURE_BYTES; uWS's own cap (where it starts
+    // dropping) sits above it so the close frame still fits in the send buffer.
+    maxBackpressure: 2 * config.maxBackpressureBytes,
+    closeOnBackpressureLimit: false as unknown as number,
+    // uWS keeps time in 4-second steps: round up so the configured value is a minimum.
+    idleTimeout: Math.ceil(config.idleTimeoutS / 4) * 4,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) =>
+      handleUpgrade(res, req, context, {
+        verifier,
+        metrics,
+        log,
+        refuse: () =>
+          state.draining || state.stopped
+            ? "draining"
+            : guard.size + state.pendingUpgrades.n >= config.maxConnections
+              ? "full"
+              : undefined,
+        pending: state.pendingUpgrades,
+        newState: (who) => newSocketStateFor(who, config),
+      }),
+    open: (ws) => {
+      guard.add(ws);
+      metrics.connections.set(guard.size);
+    },
+    message: (ws, data, isBinary) => {
+      try {
+        handleMessage(ws, deps, data, isBinary);
+      } catch (err) {
+        log.error({ err, socket: ws.getUserData().id }, "message handler failed");
+        if (!ws.getUserData().closed) ws.end(CLOSE_CODES.reconnect.internalError.code, CLOSE_CODES.reconnect.internalError.reason);
+      }
+    },
+    drain: guard.check,
+    close: (ws) => {
+      const st = ws.getUserData();
+      st.closed = true;
+      guard.delete(ws);
+      releaseAll(ws, deps);
+      metrics.connections.set(guard.size);
+    },
+  });
+  registerHttpRoutes(app, { metrics, log, isReady });
+
+  let listenSocket: us_listen_socket;
+  try {
+    // Exclusive: uWS's default SO_REUSEPORT would let a second node silently share a busy port.
+    const listen = app.listen as unknown as (h: string, p: number, o: number, cb: (t: us_listen_socket | false) => void) => void;
+    listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
+      listen.call(app, config.host, config.port, EXCLUSIVE_PORT, (token) =>
+        token ? resolve(token) : reject(new Error(`cannot listen on ${config.host}:${config.port} (port in use?)`)),
+      ),
+    );
+  } catch (err) {
+    api.close();
+    await Promise.all([closeRedis(sub), closeRedis(cmd)]);
+    throw err;
+  }
+  const port = uWS.us_socket_local_port(listenSocket as never);
+  const sweep = setInterval(() => {
+    guard.sweep();
+    metrics.channels.set(registry.size);
+  }, SWEEP_INTERVAL_MS);
+
+  let drainPromise: Promise<void> | undefined;
+  let cancelDrain: () => void = () => undefined;
+  const drain = (): Promise<void> => {
+    if (drainPromise) return drainPromise;
+    state.draining = true;
+    log.info({ sockets: guard.size, windowMs: config.drainWindowMs }, "draining");
+    const plan = closeSpread(guard.all(), config.drainWindowMs, (ws) => {
+      if (!ws.getUserData().closed) ws.end(CLOSE_CODES.reconnect.goingAway.code, CLOSE_CODES.reconnect.goingAway.reason);
+    });
+    cancelDrain = plan.cancel;
+    drainPromise = plan.done.then(() => log.info("drained"));
+    return drainPromise;
+  };
+
+  let stopPromise: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopPromise ??= (async () => {
+      state.draining = true;
+      state.stopped = true;
+      cancelDrain();
+      clearInterval(sweep);
+      const c = CLOSE_CODES.reconnect.shuttingDown;
+      for (const ws of guard.all()) {
+        try {
+          if (!ws.getUserData().closed) ws.end(c.code, c.reason);
+        } catch (err) {
+          log.warn({ err }, "closing a socket failed");
+        }
+      }
+      uWS.us_listen_socket_close(listenSocket);
+      registry.releaseAll();
+      api.close();
+      await Promise.all([closeRedis(sub), closeRedis(cmd)]);
+      log.info("stopped");
+    })();
+    return stopPromise;
+  };
+
+  log.info({ port, nodeId: config.nodeId }, "listening");
+  return { port, metrics, connections: () => guard.size, isReady, drain, stop };
+}
+
+function newSocketStateFor(who: SocketState["who"], config: EdgeConfig): SocketState {
+  return newSocketState(who, config.rateLimitPerS, config.rateLimitBurst);
+}

@@ -1,0 +1,46 @@
+import { type RedisConnection, guardRedis, orderKey } from "@orderstream/bus";
+import { isOrderAction } from "@orderstream/domain";
+import type { Principal } from "./auth.js";
+import type { Logger } from "./logger.js";
+import { type OrderActionClient, resultStatusName } from "./order-action-client.js";
+import type { ProcessOrderResult } from "./protocol.js";
+
+/**
+ * The WebSocket `process_order`: checks the action name and that the caller owns the order (the
+ * owner is read from the order hash, `u`) or is an admin, then forwards it to order-api.
+ */
+export class OrderActions {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly api: OrderActionClient,
+    private readonly log: Logger,
+  ) {}
+
+  /** Runs one action for `who`; never throws, every failure is a result with an error code. */
+  async process(who: Principal, orderId: string, action: string): Promise<ProcessOrderResult> {
+    if (!isOrderAction(action))
+      return { orderId, status: "", errorCode: "invalid_argument", message: "action must be one of confirm, process, ship, deliver, cancel" };
+    let owner: string | null;
+    try {
+      owner = await guardRedis(() => this.redis.hget(orderKey(orderId), "u"));
+    } catch (err) {
+      this.log.error({ err, orderId }, "reading the order owner failed");
+      return { orderId, status: "", errorCode: "unavailable", message: "order store unavailable" };
+    }
+    if (owner === null) {
+      if (!who.admin) return { orderId, status: "", errorCode: "forbidden", message: "not your order" };
+    } else if (!who.admin && who.userId !== owner) {
+      return { orderId, status: "", errorCode: "forbidden", message: "not your order" };
+    }
+    try {
+      const r = await this.api.send(orderId, action);
+      const out: ProcessOrderResult = { orderId: r.orderId, status: resultStatusName(r.status) };
+      if (r.errorCode) out.errorCode = r.errorCode;
+      if (r.message) out.message = r.message;
+      return out;
+    } catch (err) {
+      this.log.warn({ err, orderId, action }, "forwarding process_order failed");
+      return { orderId, status: "", errorCode: "unavailable", message: "order-api unavailable" };
+    }
+  }
+}

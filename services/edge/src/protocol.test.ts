@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { parseClientMessage, processOrderResultFrame } from "./protocol.js";
+
+describe("parseClientMessage", () => {
+  it("reads the seed's process_order without an action as `process`", () => {
+    expect(parseClientMessage(JSON.stringify({ type: "process_order", order_id: "o1", timestamp: 1 }))).toEqual({
+      ok: true,
+      msg: { type: "process_order", orderId: "o1", action: "process" },
+    });
+  });
+
+  it("parses since offsets and rejects malformed ones", () => {
+    const r = parseClientMessage(JSON.stringify({ type: "subscribe", channels: ["orders.status"], since: { "orders.status": "ab12:7" } }));
+    expect(r.ok && r.msg.type === "subscribe" && r.msg.since.get("orders.status")).toEqual({ epoch: "ab12", seq: 7 });
+    expect(parseClientMessage(JSON.stringify({ type: "subscribe", channels: [], since: [] }))).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    // The offset `subscribed` reports for a channel without history round-trips.
+    const empty = parseClientMessage(JSON.stringify({ type: "subscribe", channels: ["orders.status"], since: { "orders.status": ":0" } }));
+    expect(empty.ok && empty.msg.type === "subscribe" && empty.msg.since.get("orders.status")).toEqual({ epoch: "", seq: 0 });
+  });
+
+  it("omits empty error fields from process_order.result", () => {
+    expect(JSON.parse(processOrderResultFrame({ orderId: "o", status: "PROCESSING" }))).toEqual({
+      type: "process_order.result",
+      order_id: "o",
+      status: "PROCESSING",
+    });
+  });
+});

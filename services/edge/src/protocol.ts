@@ -1,0 +1,114 @@
+import { type StreamPosition, formatOffset, parseOffset } from "@orderstream/domain";
+
+/** Error codes of `error` frames (snake_case, DESIGN.md). */
+export type ErrorCode =
+  | "bad_request"
+  | "unknown_type"
+  | "bad_channel"
+  | "forbidden"
+  | "too_many_channels"
+  | "rate_limited"
+  | "unavailable"
+  | "internal";
+
+/** A client frame that passed the protocol checks. */
+export type ClientMessage =
+  | { type: "subscribe"; channels: string[]; since: Map<string, StreamPosition> }
+  | { type: "unsubscribe"; channels: string[] }
+  | { type: "process_order"; orderId: string; action: string };
+
+/** A client frame that did not: answered with an error frame of this code. */
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Result of {@link parseClientMessage}. */
+export type Parsed = { ok: true; msg: ClientMessage } | { ok: false; error: ProtocolError };
+
+const bad = (code: ErrorCode, message: string): Parsed => ({ ok: false, error: { code, message } });
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses one text frame of the client protocol (subscribe / unsubscribe / process_order).
+ * Channel names are checked later (per channel); here only shapes and types.
+ */
+export function parseClientMessage(text: string): Parsed {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return bad("bad_request", "frame is not valid JSON");
+  }
+  if (!isObject(raw)) return bad("bad_request", "frame must be a JSON object");
+  const type = raw["type"];
+  if (typeof type !== "string") return bad("bad_request", "field type must be a string");
+  switch (type) {
+    case "subscribe":
+    case "unsubscribe": {
+      const channels = raw["channels"];
+      if (!Array.isArray(channels)) return bad("bad_request", "field channels must be an array");
+      if (channels.some((c) => typeof c !== "string")) return bad("bad_channel", "channel names must be strings");
+      if (type === "unsubscribe") return { ok: true, msg: { type, channels: channels as string[] } };
+      const sinceRaw = raw["since"];
+      const since = new Map<string, StreamPosition>();
+      if (sinceRaw !== undefined && sinceRaw !== null) {
+        if (!isObject(sinceRaw)) return bad("bad_request", "field since must be an object of channel -> offset");
+        for (const [ch, off] of Object.entries(sinceRaw)) {
+          // ":0" is the position of a channel without history yet (as sent in `offsets`).
+          const pos = off === ":0" ? { epoch: "", seq: 0 } : parseOffset(off);
+          if (!pos) return bad("bad_request", `since.${ch.slice(0, 64)}: offset must look like <epoch>:<seq>`);
+          since.set(ch, pos);
+        }
+      }
+      return { ok: true, msg: { type, channels: channels as string[], since } };
+    }
+    case "process_order": {
+      const orderId = raw["order_id"];
+      if (typeof orderId !== "string" || orderId.length === 0 || orderId.length > 128)
+        return bad("bad_request", "field order_id must be a non-empty string of at most 128 characters");
+      const action = raw["action"] ?? "process";
+      if (typeof action !== "string") return bad("bad_request", "field action must be a string");
+      return { ok: true, msg: { type, orderId, action } };
+    }
+    default:
+      return bad("unknown_type", `unknown message type ${JSON.stringify(type.slice(0, 64))}`);
+  }
+}
+
+/** The `error` frame text. */
+export function errorFrame(code: ErrorCode, message: string): string {
+  return JSON.stringify({ type: "error", error: { code, message } });
+}
+
+/** The `subscribed` reply: `recovered` when every `since` was honoured; `offsets` to resume from later. */
+export function subscribedFrame(channels: string[], recovered: boolean, offsets: Map<string, StreamPosition>): string {
+  const o: Record<string, string> = {};
+  for (const [ch, pos] of offsets) o[ch] = formatOffset(pos);
+  return JSON.stringify({ type: "subscribed", channels, recovered, offsets: o });
+}
+
+/** The `unsubscribed` reply. */
+export function unsubscribedFrame(channels: string[]): string {
+  return JSON.stringify({ type: "unsubscribed", channels });
+}
+
+/** What a `process_order` came to, as the client sees it. */
+export interface ProcessOrderResult {
+  orderId: string;
+  /** Order status name after the action (or the current one when it was refused); "" if unknown. */
+  status: string;
+  errorCode?: string;
+  message?: string;
+}
+
+/** The `process_order.result` frame text. */
+export function processOrderResultFrame(r: ProcessOrderResult): string {
+  const out: Record<string, string> = { type: "process_order.result", order_id: r.orderId, status: r.status };
+  if (r.errorCode) out["error_code"] = r.errorCode;
+  if (r.message) out["message"] = r.message;
+  return JSON.stringify(out);
+}
