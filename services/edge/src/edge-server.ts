@@ -8,7 +8,10 @@ import {
   isClusterUrl,
   waitReady,
 } from "@orderstream/bus";
-import type { us_listen_socket } from "uWebSockets.js";
+import type { WebSocketBehavior, us_listen_socket } from "uWebSockets.js";
+
+/** The paths a WebSocket upgrade is accepted on. */
+const WS_PATHS = ["/ws", "/orders"] as const;
 import { TokenVerifier } from "./auth.js";
 import { BackpressureGuard } from "./backpressure-guard.js";
 import { ChannelRegistry } from "./channel-registry.js";
@@ -91,7 +94,7 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
   const verifier = new TokenVerifier(config.jwtSecret);
   const isReady = (): boolean => !state.draining && !state.stopped && cmd.status === "ready" && sub.status === "ready";
 
-  app.ws<SocketState>("/ws", {
+  const behavior: WebSocketBehavior<SocketState> = {
     maxPayloadLength: config.maxPayloadBytes,
     // Our limit closes a socket with 4004 at MAX_BACKPRESSURE_BYTES; uWS's own cap (where it starts
     // dropping) sits above it so the close frame still fits in the send buffer.
@@ -134,7 +137,9 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
       releaseAll(ws, deps);
       metrics.connections.set(guard.size);
     },
-  });
+  };
+  // `/ws` is the documented path; `/orders` is the one the origin article's browser client opens.
+  for (const path of WS_PATHS) app.ws<SocketState>(path, behavior);
   registerHttpRoutes(app, { metrics, log, isReady });
 
   let listenSocket: us_listen_socket;
