@@ -125,6 +125,10 @@ export interface ScenarioResult {
   latencyCurve: Record<string, [number, number][]>;
   throughput: TimelinePoint[];
   delivery?: DeliveryReport;
+  /** Worst event-loop delay of the tool's processes while measuring (e2e ramp-up and the final stop excluded); high = client-bound. */
+  client: { loopLagP99Ms: number; loopLagMaxMs: number };
+  /** Caveats that do not fail the run (e.g. a saturated client). */
+  warnings: string[];
 }
 
 /** Live figures handed to a progress callback once per second. */
@@ -137,4 +141,6 @@ export interface ProgressUpdate {
   requestsPerS: number;
   p99Ms: number | undefined;
   errors: number;
+  /** p99 event-loop delay of the tool's busiest process over the last second (ms). */
+  clientLagMs: number;
 }

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+const base = { REDIS_URL: "redis://127.0.0.1:6390" };
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    expect(loadConfig(base)).toEqual({
+      redisUrl: "redis://127.0.0.1:6390",
+      logLevel: "info",
+      shutdownTimeoutMs: 10_000,
+      historySize: 1000,
+      historyTtlMs: 600_000,
+      historyMetaTtlMs: 86_400_000,
+      grpcHost: "0.0.0.0",
+      grpcPort: 50051,
+      maxMessageBytes: 4_194_304,
+      maxBulkOrders: 100_000,
+      bulkBatchSize: 500,
+      idempotencyTtlMs: 86_400_000,
+      subscribeMaxPending: 1000,
+    });
+  });
+
+  it("reads every variable and treats empty values as unset", () => {
+    const c = loadConfig({
+      ...base,
+      GRPC_PORT: "0",
+      GRPC_HOST: "127.0.0.1",
+      MAX_MESSAGE_BYTES: "1048576",
+      SUBSCRIBE_MAX_PENDING: "50",
+      BULK_BATCH_SIZE: " 100 ",
+      LOG_LEVEL: "",
+    });
+    expect(c.grpcPort).toBe(0);
+    expect(c.grpcHost).toBe("127.0.0.1");
+    expect(c.maxMessageBytes).toBe(1_048_576);
+    expect(c.subscribeMaxPending).toBe(50);
+    expect(c.bulkBatchSize).toBe(100);
+    expect(c.logLevel).toBe("info");
+  });
+
+  it("accepts a comma-separated cluster URL", () => {
+    expect(loadConfig({ REDIS_URL: "redis://a:7000, redis://b:7001" }).redisUrl).toContain("redis://b:7001");
+  });
+
+  it.each([
+    [{}, "REDIS_URL"],
+    [{ REDIS_URL: "http://x:1" }, "REDIS_URL"],
+    [{ ...base, GRPC_PORT: "70000" }, "GRPC_PORT"],
+    [{ ...base, GRPC_PORT: "abc" }, "GRPC_PORT"],
+    [{ ...base, MAX_BULK_ORDERS: "0" }, "MAX_BULK_ORDERS"],
+    [{ ...base, BULK_BATCH_SIZE: "1.5" }, "BULK_BATCH_SIZE"],
+    [{ ...base, SUBSCRIBE_MAX_PENDING: "-1" }, "SUBSCRIBE_MAX_PENDING"],
+    [{ ...base, LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ ...base, HISTORY_TTL_MS: "5000", HISTORY_META_TTL_MS: "1000" }, "HISTORY_META_TTL_MS"],
+  ])("rejects a bad value naming the variable (%j)", (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});

@@ -1,0 +1,53 @@
+import { type ServerUnaryCall, type sendUnaryData, status } from "@grpc/grpc-js";
+import type { OrderStore } from "@orderstream/bus";
+import { validateCreateOrder } from "@orderstream/domain";
+import type { CreateOrderRequest, Order } from "@orderstream/proto";
+import type { Logger } from "pino";
+import { ApiError, toServiceError } from "./api-error.js";
+import type { ApiStats } from "./api-stats.js";
+import type { OrderQueue } from "./order-queue.js";
+
+/** The metadata entry that makes CreateOrder safe to retry. */
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
+/** What CreateOrder needs. */
+export interface CreateOrderDeps {
+  store: OrderStore;
+  queue: OrderQueue;
+  stats: ApiStats;
+  log: Logger;
+}
+
+function idempotencyKeyOf(call: ServerUnaryCall<CreateOrderRequest, Order>): string | undefined {
+  const values = call.metadata.get(IDEMPOTENCY_HEADER);
+  if (values.length === 0) return undefined;
+  const key = String(values[0]);
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    throw new ApiError(status.INVALID_ARGUMENT, `${IDEMPOTENCY_HEADER}: must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  return key;
+}
+
+/**
+ * CreateOrder: validates, stores the order PENDING (emitting `order.created`) atomically with its
+ * idempotency key and outbox entry, then queues its job. A repeated key returns the first order.
+ */
+export function createOrder(deps: CreateOrderDeps) {
+  return (call: ServerUnaryCall<CreateOrderRequest, Order>, callback: sendUnaryData<Order>): void => {
+    const run = async (): Promise<Order> => {
+      const valid = validateCreateOrder(call.request);
+      const key = idempotencyKeyOf(call);
+      const { order, created } = await deps.store.create(valid, key);
+      if (created) {
+        deps.stats.ordersCreated++;
+        // Stored and in the outbox already: a slow or failed queue add is the sweeper's to finish.
+        await deps.queue.enqueue([order.id]);
+      }
+      return order;
+    };
+    run().then(
+      (order) => callback(null, order),
+      (err: unknown) => callback(toServiceError(err, deps.log, { rpc: "CreateOrder", userId: call.request.userId })),
+    );
+  };
+}

@@ -1,0 +1,92 @@
+import { type JobsOptions, Queue } from "bullmq";
+import { BULLMQ_PREFIX, ORDERS_QUEUE, type OrderStore, type RedisConnection } from "@orderstream/bus";
+import type { Logger } from "pino";
+
+/** Data of an order job: the processor loads the order by id. */
+export interface OrderJobData {
+  orderId: string;
+}
+
+/** Name given to order jobs (the processor's worker ignores names). */
+export const ORDER_JOB_NAME = "order";
+
+/** Retries an order job gets; same as the processor's JOB_ATTEMPTS default. */
+export const ORDER_JOB_ATTEMPTS = 5;
+
+/**
+ * Options every order job is added with, the same as the processor's outbox sweeper uses: job id =
+ * order id (adding twice is a no-op), exponential retry backoff, finished jobs trimmed.
+ */
+export function orderJobOptions(orderId: string): JobsOptions {
+  return {
+    jobId: orderId,
+    attempts: ORDER_JOB_ATTEMPTS,
+    backoff: { type: "exponential", delay: 500 },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+/** How long an add may take before the caller stops waiting (the outbox sweeper covers it). */
+const ADD_TIMEOUT_MS = 1000;
+
+/**
+ * Queues order jobs on the BullMQ queue `orders` and then clears them from the outbox. An add that
+ * does not finish within {@link ADD_TIMEOUT_MS} is left to finish in the background (and to the
+ * processor's outbox sweeper if it never does), so no call hangs on a Redis outage.
+ */
+export class OrderQueue {
+  private readonly queue: Queue<OrderJobData>;
+
+  constructor(
+    connection: RedisConnection,
+    private readonly store: OrderStore,
+    private readonly log: Logger,
+  ) {
+    this.queue = new Queue<OrderJobData>(ORDERS_QUEUE, { connection: connection as never, prefix: BULLMQ_PREFIX });
+    this.queue.on("error", (err) => log.warn({ err: err.message }, "order queue error"));
+  }
+
+  /**
+   * Queues the jobs of stored orders and marks them queued. Resolves true once done, false when it
+   * took longer than the timeout (then it goes on in the background); never rejects.
+   */
+  async enqueue(orderIds: readonly string[]): Promise<boolean> {
+    if (orderIds.length === 0) return true;
+    const work = this.addAndMark(orderIds).then(
+      () => true,
+      (err: unknown) => {
+        this.log.warn({ err, count: orderIds.length, first: orderIds[0] }, "order jobs not queued; the outbox sweeper will queue them");
+        return false;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ADD_TIMEOUT_MS);
+    });
+    const done = await Promise.race([work, timeout]);
+    clearTimeout(timer);
+    if (!done) this.log.warn({ count: orderIds.length, first: orderIds[0] }, "queueing order jobs is slow; continuing in the background");
+    return done;
+  }
+
+  private async addAndMark(orderIds: readonly string[]): Promise<void> {
+    if (orderIds.length === 1) {
+      const id = orderIds[0] as string;
+      await this.queue.add(ORDER_JOB_NAME, { orderId: id }, orderJobOptions(id));
+    } else {
+      await this.queue.addBulk(orderIds.map((id) => ({ name: ORDER_JOB_NAME, data: { orderId: id }, opts: orderJobOptions(id) })));
+    }
+    try {
+      await this.store.markQueued(orderIds);
+    } catch (err) {
+      // Harmless: the sweeper re-adds them, which BullMQ ignores (same job ids).
+      this.log.warn({ err, count: orderIds.length, first: orderIds[0] }, "order jobs queued but still in the outbox");
+    }
+  }
+
+  /** Closes the queue (the Redis connection is closed by its owner). */
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

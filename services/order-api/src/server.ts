@@ -1,0 +1,157 @@
+import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { ChannelFeed, ChannelSubscriber, HistoryReader, OrderStore, closeRedis, isClusterUrl } from "@orderstream/bus";
+import { health } from "@orderstream/proto";
+import type { Logger } from "pino";
+import { type ApiStats, newApiStats } from "./api-stats.js";
+import { bulkCreateOrders } from "./bulk-create-orders.js";
+import type { OrderApiConfig } from "./config.js";
+import { createOrder } from "./create-order.js";
+import { FeedHub } from "./feed-hub.js";
+import { HealthState, healthHandlers } from "./health-service.js";
+import { createLogger } from "./logger.js";
+import { ORDER_SERVICE } from "./order-service-definition.js";
+import { OrderQueue } from "./order-queue.js";
+import { processOrders } from "./process-orders.js";
+import { connectRedis } from "./redis-connections.js";
+import { addReflection } from "./reflection.js";
+import { StreamRegistry } from "./stream-registry.js";
+import { subscribeOrders } from "./subscribe-orders.js";
+
+/** A running order-api. */
+export interface OrderApi {
+  /** The bound gRPC port. */
+  port: number;
+  stats: ApiStats;
+  health: HealthState;
+  /**
+   * Graceful, idempotent stop within `deadlineMs` (default SHUTDOWN_TIMEOUT_MS): NOT_SERVING, end
+   * streams, stop accepting and finish calls (forced at the deadline), close the queue and Redis.
+   */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+/** gRPC keepalive: ping idle connections so dead peers are noticed; accept client pings >= 10 s. */
+const KEEPALIVE_OPTIONS = {
+  "grpc.keepalive_time_ms": 30_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+  "grpc.max_connection_idle_ms": 15 * 60_000,
+};
+
+function bind(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}
+
+/** Runs one shutdown step: errors are logged, and the step is abandoned after `timeoutMs`. */
+async function step(log: Logger, name: string, timeoutMs: number, fn: () => unknown): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warn({ step: name, timeoutMs }, "shutdown step timed out");
+      resolve();
+    }, Math.max(0, timeoutMs));
+  });
+  try {
+    await Promise.race([Promise.resolve().then(fn), late]);
+  } catch (err) {
+    log.error({ err, step: name }, "shutdown step failed");
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Starts order-api in this process: Redis connections (fails when Redis is not reachable within
+ * 10 s), the BullMQ queue, the shared channel feed, and the gRPC server with OrderService, health
+ * and reflection. Logs go to `log` (default: pino on stdout at config.logLevel).
+ */
+export async function startOrderApi(config: OrderApiConfig, log: Logger = createLogger(config.logLevel)): Promise<OrderApi> {
+  const conns = await connectRedis(config.redisUrl, log);
+  const { cmd, bulk, sub, bull } = conns;
+  const healthState = new HealthState();
+  cmd.on("ready", () => healthState.setRedisUp(true));
+  cmd.on("close", () => healthState.setRedisUp(false));
+  healthState.setRedisUp(cmd.status === "ready");
+
+  const sharded = isClusterUrl(config.redisUrl);
+  const history = { size: config.historySize, ttlMs: config.historyTtlMs, metaTtlMs: config.historyMetaTtlMs };
+  const store = new OrderStore(cmd, { history, idempotencyTtlMs: config.idempotencyTtlMs, sharded });
+  const bulkStore = new OrderStore(bulk, { history, idempotencyTtlMs: config.idempotencyTtlMs, sharded });
+  const feed = new ChannelFeed(new ChannelSubscriber(sub, { sharded }), new HistoryReader(bulk), {
+    onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed problem"),
+  });
+  const queue = new OrderQueue(bull, store, log);
+  const stats = newApiStats();
+  const streams = new StreamRegistry();
+  const hub = new FeedHub(feed, log);
+
+  const server = new Server({
+    "grpc.max_receive_message_length": config.maxMessageBytes,
+    "grpc.max_send_message_length": config.maxMessageBytes,
+    ...KEEPALIVE_OPTIONS,
+  });
+  server.addService(ORDER_SERVICE, {
+    createOrder: createOrder({ store, queue, stats, log }),
+    bulkCreateOrders: bulkCreateOrders({
+      store: bulkStore,
+      queue,
+      stats,
+      log,
+      maxOrders: config.maxBulkOrders,
+      batchSize: config.bulkBatchSize,
+    }),
+    subscribeOrders: subscribeOrders({
+      hub,
+      streams,
+      maxPending: config.subscribeMaxPending,
+      stats,
+      log,
+      redisUp: () => cmd.status === "ready",
+    }),
+    processOrders: processOrders({ store, streams, log }),
+  } as UntypedServiceImplementation);
+  server.addService(health.HealthService, healthHandlers(healthState, streams));
+  addReflection(server);
+
+  let port: number;
+  try {
+    port = await bind(server, config.grpcHost, config.grpcPort);
+  } catch (err) {
+    server.forceShutdown();
+    await queue.close().catch(() => undefined);
+    for (const c of conns.all) c.disconnect();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (deadlineMs = config.shutdownTimeoutMs): Promise<void> => {
+    stopping ??= (async () => {
+      const deadline = Date.now() + deadlineMs;
+      log.info({ deadlineMs }, "order-api stopping");
+      healthState.setDraining();
+      streams.closeAll();
+      // Leave a quarter of the budget (at most 2 s) for closing the queue and Redis.
+      const drainMs = Math.max(0, deadline - Date.now() - Math.min(2000, deadlineMs / 4));
+      let drained = false;
+      await step(log, "grpc drain", drainMs, async () => {
+        await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        drained = true;
+      });
+      if (!drained) {
+        log.warn({ drainMs }, "calls still open at the deadline; forcing shutdown");
+        server.forceShutdown();
+      }
+      const left = (): number => Math.max(100, deadline - Date.now());
+      await step(log, "queue close", left(), () => queue.close());
+      await step(log, "redis close", left(), () => Promise.all(conns.all.map((c) => closeRedis(c))));
+      for (const c of conns.all) c.disconnect();
+      log.info("order-api stopped");
+    })();
+    return stopping;
+  };
+
+  return { port, stats, health: healthState, stop };
+}
