@@ -147,9 +147,11 @@ export class ChannelFeed {
         st.ahead.set(pos.seq, frame);
         return;
       }
-      // A new epoch: Redis lost this channel's history. Start over from this frame.
+      // A new epoch: Redis lost this channel's history, and the new epoch's history starts at
+      // seq 1. Start over from there: frames before this one (published before the subscription
+      // was back) are read from history, not skipped.
       st.epoch = pos.epoch;
-      st.last = pos.seq - 1;
+      st.last = 0;
       st.ahead.clear();
       st.cache.clear();
     }
@@ -191,17 +193,26 @@ export class ChannelFeed {
       for (let attempt = 0; this.channels.get(channel) === st; attempt++) {
         try {
           this.historyReads++;
-          const read = await this.history.readSince(channel, { epoch: st.epoch, seq: st.last }, this.maxRecover);
+          const asked = { epoch: st.epoch, seq: st.last };
+          const read = await this.history.readSince(channel, asked, this.maxRecover);
+          // A frame of a new epoch arrived during the read and moved the position: read again.
+          if (st.epoch !== asked.epoch) continue;
           if (read.recovered) {
             for (const frame of read.frames) {
               const pos = offsetOf(frame);
               if (pos && pos.seq === st.last + 1) this.deliver(channel, st, frame, pos);
             }
-          } else if (read.top.epoch !== "") {
-            // History no longer covers the hole (or Redis was replaced): jump to the present.
-            this.opts.onError?.(new Error(`history gap on ${channel} not recoverable`), { channel, op: "repair" });
-            if (read.top.epoch !== st.epoch) st.cache.clear();
+          } else if (read.top.epoch !== "" && read.top.epoch !== asked.epoch) {
+            // Redis lost the history (new epoch), or the channel had none: the new epoch's
+            // history starts at seq 1, so read it from there instead of skipping to its end.
+            st.cache.clear();
+            st.ahead.clear();
             st.epoch = read.top.epoch;
+            st.last = 0;
+            continue;
+          } else if (read.top.epoch !== "") {
+            // History no longer covers the hole (trimmed): jump to the present.
+            this.opts.onError?.(new Error(`history gap on ${channel} not recoverable`), { channel, op: "repair" });
             st.last = Math.min(...[read.top.seq, ...[...st.ahead.keys()].map((s) => s - 1)]);
           }
           st.repairing = false;

@@ -1,7 +1,7 @@
 import { Backoff } from "./backoff.js";
 import { RequestTimeoutError, ServerError } from "./client-errors.js";
 import type { ClientEvents, EventHandler } from "./client-events.js";
-import { OffsetTracker } from "./offset-tracker.js";
+import { OffsetTracker, parsePosition } from "./offset-tracker.js";
 import { type OrderEvent, subscribeFrame, unsubscribeFrame } from "./protocol.js";
 import { SubscribeQueue, subscribeErrorKind } from "./subscribe-queue.js";
 import type { TimerSet } from "./timer-set.js";
@@ -67,7 +67,13 @@ export class ChannelSubscriptions {
   /** An event frame: handed to the channel's handlers unless it is a duplicate. */
   deliver(ev: OrderEvent): void {
     const set = this.handlers.get(ev.channel);
-    if (!set || !this.tracker.accept(ev.channel, ev.offset)) return;
+    if (!set) return;
+    const prev = parsePosition(this.tracker.offset(ev.channel));
+    if (!this.tracker.accept(ev.channel, ev.offset)) return;
+    // Another epoch under a live subscription: the server lost the channel's history, so events
+    // of the old epoch may never have reached us. Say so, as a failed resume does.
+    const next = parsePosition(ev.offset);
+    if (prev && next && prev.epoch !== next.epoch) this.host.emit("recoveryFailed", { channels: [ev.channel] });
     for (const h of [...set]) {
       try {
         h(ev);

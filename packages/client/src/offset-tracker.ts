@@ -12,6 +12,9 @@ export function parsePosition(offset: unknown): Position | undefined {
   return { epoch: m[1], seq: Number(m[2]) };
 }
 
+/** The offset the edge reports in `subscribed.offsets` for a channel that has no history yet. */
+const EMPTY_CHANNEL_OFFSET = ":0";
+
 /**
  * The last offset seen per channel: drops duplicates (an event whose seq is not above the last
  * one of the same epoch) and tells where to resume (`since`) after a reconnect. A new epoch means
@@ -35,7 +38,8 @@ export class OffsetTracker {
    * wins (catch-up frames arrive before the reply); another epoch replaces the old position.
    */
   advanceTo(channel: string, offset: string): void {
-    const pos = parsePosition(offset);
+    // ":0" is a channel with no history yet: resume it from its first event, not from "live now".
+    const pos = offset === EMPTY_CHANNEL_OFFSET ? { epoch: "", seq: 0 } : parsePosition(offset);
     if (!pos) return;
     const prev = this.last.get(channel);
     if (prev && prev.pos.epoch === pos.epoch && pos.seq <= prev.pos.seq) return;
