@@ -1,0 +1,63 @@
+# syntax=docker/dockerfile:1
+# One image for every orderstream service; the command picks the service:
+#   node services/edge/dist/main.js        (default)
+#   node services/order-api/dist/main.js
+#   node services/processor/dist/main.js
+# Debian (glibc) base on purpose: the uWebSockets.js native binary does not load on musl/Alpine.
+# Build: docker build -t orderstream:dev .     Details: docs/deployment.md
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- deps: production dependencies only, from the manifests alone (cached until one changes) ----
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Every workspace's package.json (test/deploy/image.test.ts checks this list against package.json).
+COPY packages/proto/package.json packages/proto/
+COPY packages/domain/package.json packages/domain/
+COPY packages/bus/package.json packages/bus/
+COPY packages/testkit/package.json packages/testkit/
+COPY packages/client/package.json packages/client/
+COPY packages/loadgen/package.json packages/loadgen/
+COPY services/order-api/package.json services/order-api/
+COPY services/processor/package.json services/processor/
+COPY services/edge/package.json services/edge/
+# The uWebSockets.js package ships binaries for every platform (~90 MB); keep this one's only.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
+ && find node_modules/uWebSockets.js/binaries -name '*.node' ! -name "$keep" -delete \
+ && test -f "node_modules/uWebSockets.js/binaries/$keep" \
+ && npm cache clean --force
+
+# ---- build: full install (TypeScript and friends), compile every project ----
+FROM deps AS build
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.base.json ./
+COPY proto ./proto
+COPY packages ./packages
+COPY services ./services
+RUN npm run build \
+ && rm -rf packages/*/node_modules services/*/node_modules \
+ && find packages services -name '*.tsbuildinfo' -delete \
+ && find packages services -path '*/dist/*' \( -name '*.test.js' -o -name '*.test.d.ts' -o -name '*.test.js.map' -o -name '*.test.d.ts.map' \) -delete
+
+# ---- runtime: pruned production image ----
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Production node_modules (and any nested workspace node_modules) from the deps stage ...
+COPY --from=deps /app /app
+# ... then the compiled workspaces (package.json + dist + any assets beside src), the .proto
+# contract (gRPC reflection loads it at run time) and the health probe.
+COPY --from=build /app/packages /app/packages
+COPY --from=build /app/services /app/services
+COPY --from=build /app/proto /app/proto
+COPY scripts/healthcheck.mjs /app/scripts/healthcheck.mjs
+# Numeric non-root user (the image's `node` user), so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+# edge (WebSocket + /healthz /readyz /metrics), order-api (gRPC), processor (/healthz /readyz /metrics)
+EXPOSE 9001 50051 9100
+# Finds the service from the running command line and probes it (HTTP /healthz or gRPC health).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "scripts/healthcheck.mjs"]
+STOPSIGNAL SIGTERM
+CMD ["node", "services/edge/dist/main.js"]
