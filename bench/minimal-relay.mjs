@@ -9,7 +9,7 @@ const port = Number(process.env.PORT ?? 9101);
 const sub = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const subscribed = new Set();
 const app = uWS.App();
-sub.on("message", (redisChannel, frame) => app.publish(redisChannel.slice(6, -1), frame, false));
+sub.on("message", (redisChannel, frame) => app.publish(redisChannel.slice(7, -1), frame, false));
 app.ws("/ws", {
   maxPayloadLength: 64 * 1024,
   maxBackpressure: 1024 * 1024,

@@ -1,0 +1,136 @@
+// Shared plumbing of bench/peers-bench.mjs and bench/grpc-vs-ws-bench.mjs: pinned server and
+// client processes, CPU and RSS readings from /proc, the stepped fan-out and fixed-rate phases.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import hdr from "hdr-histogram-js";
+import { sleep } from "../bench-support.mjs";
+
+/** Clock ticks per second of /proc/<pid>/stat utime/stime (USER_HZ, 100 on Linux). */
+const CLK_TCK = 100;
+
+/** utime+stime of a process in ms (0 once it is gone). */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size of a process in bytes. */
+export const rssBytes = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+
+/** Starts `node entry` pinned to `core`; resolves `ready` on its `"msg":"ready"` log line. */
+export function startPinned(name, entry, env, core = "0") {
+  const proc = spawn("taskset", ["-c", core, process.execPath, entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const ready = new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (d) => {
+      out = (out + d).slice(-4000);
+      if (out.includes('"msg":"ready"')) {
+        proc.stdout.off("data", onData);
+        proc.stdout.resume();
+        resolve();
+      }
+    };
+    proc.stdout.on("data", onData);
+    proc.once("exit", (code) => reject(new Error(`${name} exited ${code}: ${out.slice(-2000)}`)));
+  });
+  ready.catch(() => undefined);
+  const stop = () => new Promise((r) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return r();
+    proc.once("exit", r);
+    proc.kill("SIGKILL");
+  });
+  return { name, proc, ready, stop };
+}
+
+/**
+ * Forks client processes (`script url count channel addrs`, IPC protocol of bench/fanout-client.mjs)
+ * pinned to `core`, at most `perClient` sockets each, each from its own pair of 127.0.0.x addresses.
+ */
+export function startClients(script, url, total, channel, { perClient = 17_000, core = "1", extraArgs = [] } = {}) {
+  const clients = [];
+  for (let i = 0, n = 0; n < total; i++) {
+    const count = Math.min(perClient, total - n);
+    n += count;
+    const addrs = [`127.0.0.${2 * i + 1}`, `127.0.0.${2 * i + 2}`].join(",");
+    const proc = spawn("taskset", ["-c", core, process.execPath, script, url, String(count), channel, addrs, ...extraArgs], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const pending = [];
+    proc.on("message", (m) => pending.shift()?.(m));
+    const ask = (cmd) => new Promise((resolve) => { pending.push(resolve); if (cmd) proc.send({ cmd }); });
+    clients.push({ proc, ask, ready: ask(null) });
+  }
+  return clients;
+}
+
+/** Tells every client to exit and waits for them. */
+export async function stopClients(clients) {
+  for (const c of clients) if (c.proc.connected) c.proc.send({ cmd: "exit" });
+  await Promise.all(clients.map((c) => new Promise((r) => {
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return r();
+    const t = setTimeout(() => c.proc.kill("SIGKILL"), 5000);
+    c.proc.once("exit", () => { clearTimeout(t); r(); });
+  })));
+}
+
+/** Publishes real order.created events through OrderStore at `rate`/s for `seconds`; returns the count. */
+export async function publishAt(store, rate, seconds) {
+  let published = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    const batch = [];
+    for (; published < due; published++) batch.push(store.create({ userId: `bench-${published % 100}`, items: [{ productId: "sku", quantity: 1, price: 1 }] }));
+    await Promise.all(batch);
+    await sleep(5);
+  }
+  return published;
+}
+
+/**
+ * One measured phase: resets the clients, publishes at `rate`/s for `seconds`, waits `settleMs`,
+ * and returns deliveries, loss, latency percentiles, server CPU and the client processes' CPU.
+ */
+export async function phase({ clients, subscribed, store, serverPid, rate, seconds, settleMs = 1500 }) {
+  await Promise.all(clients.map((c) => c.ask("reset")));
+  const s0 = cpuMs(serverPid);
+  const c0 = clients.reduce((a, c) => a + cpuMs(c.proc.pid), 0);
+  const t0 = performance.now();
+  const published = await publishAt(store, rate, seconds);
+  await sleep(settleMs);
+  const wallMs = performance.now() - t0;
+  const serverCpuMs = cpuMs(serverPid) - s0;
+  const clientCpuMs = clients.reduce((a, c) => a + cpuMs(c.proc.pid), 0) - c0;
+  const reports = await Promise.all(clients.map((c) => c.ask("report")));
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 });
+  for (const r of reports) h.add(hdr.decodeFromCompressedBase64(r.histogram));
+  const received = reports.reduce((a, r) => a + r.received, 0);
+  const open = reports.reduce((a, r) => a + r.open, 0);
+  const expected = published * subscribed;
+  return {
+    rate, published, expected, received, lost: expected - received, open,
+    deliveriesPerS: Math.round(received / seconds),
+    p50Ms: h.getValueAtPercentile(50), p99Ms: h.getValueAtPercentile(99), maxMs: h.maxValue,
+    serverCpuPct: Math.round((serverCpuMs / wallMs) * 100),
+    clientCpuPct: Math.round((clientCpuMs / wallMs) * 100),
+    serverCpuMsPer100k: received ? Math.round((serverCpuMs / received) * 100_000) : null,
+  };
+}
+
+/** Raises the rate through `rates` until p99 > 100 ms or any loss; the best step that held is the max. */
+export async function rampUp(name, ctx, rates, seconds) {
+  const steps = [];
+  for (const rate of rates) {
+    const step = await phase({ ...ctx, rate, seconds });
+    steps.push(step);
+    console.log(`  ${name} ${rate} ev/s: ${step.deliveriesPerS} deliveries/s, p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, lost ${step.lost}, server cpu ${step.serverCpuPct}%, clients cpu ${step.clientCpuPct}%`);
+    if (step.p99Ms > 100 || step.lost !== 0) break;
+  }
+  const best = steps.filter((s) => s.p99Ms <= 100 && s.lost === 0).at(-1);
+  return { steps, maxDeliveriesPerS: best?.deliveriesPerS ?? 0, atRate: best?.rate ?? 0, best, limit: steps.at(-1) === best ? "rates exhausted" : steps.at(-1) };
+}
