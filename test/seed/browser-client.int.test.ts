@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, chromium } from "playwright-core";
 import { OrderStore, closeRedis, createRedis, waitReady, type RedisConnection } from "@orderstream/bus";
-import { type LocalCluster, freePort, startLocalCluster, waitUntil } from "@orderstream/testkit";
+import { type LocalCluster, freePort, startLocalCluster } from "@orderstream/testkit";
 
 const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -27,7 +27,10 @@ function handleError(e) { seen.errors.push(e); }
 function scheduleReconnect(code) { seen.reconnects.push(code); }
 const PageWebSocket = window.WebSocket;
 window.WebSocket = class extends PageWebSocket {
-  constructor(url, p) { super(url.replace("wss://api.example.com", "ws://127.0.0.1:${edgePort}"), p); }
+  constructor(url, p) {
+    super(url.replace("wss://api.example.com", "ws://127.0.0.1:${edgePort}"), p);
+    this.addEventListener("message", (e) => { if (JSON.parse(e.data).type === "subscribed") window.subscribed = true; });
+  }
 };
 </script><script>${article}
 window.processOrder = processOrder;
@@ -57,10 +60,7 @@ describe("the origin article's browser client", () => {
     const tab = await browser.newPage();
     await tab.goto(`http://127.0.0.1:${pagePort}/`);
     // The subscription is confirmed by the edge before events are produced.
-    await waitUntil(async () => {
-      const [, n] = (await cmd.pubsub("NUMSUB", "os:ch:{orders.status}")) as [string, number];
-      return n === 1;
-    }, "the edge subscribed orders.status");
+    await tab.waitForFunction(() => (window as unknown as { subscribed?: boolean }).subscribed === true);
     const store = new OrderStore(cmd);
     const { order } = await store.create({ userId: "alice", items: [{ productId: "sku", quantity: 2, price: 5 }] });
     await store.transition(order.id, "confirm");
