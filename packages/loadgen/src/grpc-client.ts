@@ -9,6 +9,9 @@ import { poolUserId } from "./socket-plan.js";
 export function makeOrderClient(address: string, ownConnection = false): OrderServiceClient {
   return new OrderServiceClient(address, credentials.createInsecure(), {
     "grpc.max_receive_message_length": 16 * 1024 * 1024,
+    // grpc-js keeps every message of a client stream for a possible retry and clears that buffer
+    // in O(n) per message: quadratic on a long BulkCreateOrders stream. A load tool never retries.
+    "grpc.enable_retries": 0,
     ...(ownConnection ? { "grpc.use_local_subchannel_pool": 1 } : {}),
   });
 }

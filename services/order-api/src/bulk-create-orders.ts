@@ -1,4 +1,4 @@
-import { type ServerReadableStream, type sendUnaryData, status } from "@grpc/grpc-js";
+import { Metadata, type ServerReadableStream, type sendUnaryData, status } from "@grpc/grpc-js";
 import type { OrderStore } from "@orderstream/bus";
 import { type ValidOrderRequest, ValidationError, validateCreateOrder } from "@orderstream/domain";
 import type { BulkError, BulkResponse, CreateOrderRequest } from "@orderstream/proto";
@@ -6,6 +6,9 @@ import type { Logger } from "pino";
 import { ApiError, toServiceError } from "./api-error.js";
 import type { ApiStats } from "./api-stats.js";
 import type { OrderQueue } from "./order-queue.js";
+
+/** Batches stored ahead of the one being read before reading waits for Redis. */
+const MAX_BATCHES_IN_FLIGHT = 2;
 
 /** What BulkCreateOrders needs. */
 export interface BulkCreateDeps {
@@ -29,21 +32,34 @@ export interface BulkCreateDeps {
 export function bulkCreateOrders(deps: BulkCreateDeps) {
   return (call: ServerReadableStream<CreateOrderRequest, BulkResponse>, callback: sendUnaryData<BulkResponse>): void => {
     const response: BulkResponse = { createdCount: 0, orderIds: [], errors: [] };
+    // Headers first: a grpc-js client keeps every message it sent for a retry until the call is
+    // committed by the server's headers, and re-slices that buffer per message (O(n²) per stream).
+    call.sendMetadata(new Metadata());
     let batch: ValidOrderRequest[] = [];
-    // The jobs of the previous batch are queued while the next batch is read and stored.
-    let queueing: Promise<unknown> = Promise.resolve();
+    // Batches are stored in order, one pipeline at a time, while the stream goes on being read
+    // (at most MAX_BATCHES_IN_FLIGHT ahead); their jobs are queued in the background.
+    let writing: Promise<void> = Promise.resolve();
+    let inFlight = 0;
 
-    const writeBatch = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const reqs = batch;
-      batch = [];
+    const storeBatch = async (reqs: ValidOrderRequest[]): Promise<void> => {
       const orders = await deps.store.createMany(reqs);
       const ids = orders.map((o) => o.id);
       response.createdCount += ids.length;
       response.orderIds.push(...ids);
       deps.stats.ordersCreated += ids.length;
-      await queueing;
-      queueing = deps.queue.enqueue(ids);
+      deps.queue.enqueueSoon(ids);
+    };
+
+    const writeBatch = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const reqs = batch;
+      batch = [];
+      inFlight++;
+      const next = writing.then(() => storeBatch(reqs));
+      writing = next.finally(() => inFlight--);
+      // A failed write is reported once, by whoever awaits `writing` next.
+      writing.catch(() => undefined);
+      if (inFlight >= MAX_BATCHES_IN_FLIGHT) await writing;
     };
 
     const run = async (): Promise<BulkResponse> => {
@@ -69,14 +85,15 @@ export function bulkCreateOrders(deps: BulkCreateDeps) {
       // A cancelled call ends the iteration quietly: do not write what is left of its last batch.
       if (call.cancelled) throw new ApiError(status.CANCELLED, "cancelled by the client");
       await writeBatch();
-      await queueing;
+      await writing;
+      await deps.queue.settled();
       return response;
     };
 
     run().then(
       (res) => callback(null, res),
       async (err: unknown) => {
-        await queueing;
+        await writing.catch(() => undefined);
         if (call.cancelled) {
           deps.log.info({ rpc: "BulkCreateOrders", created: response.createdCount }, "bulk stream cancelled by the client");
           return;

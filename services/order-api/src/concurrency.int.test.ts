@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStatus } from "@orderstream/proto";
+import { waitUntil } from "@orderstream/testkit";
 import {
   type ApiHarness,
   createOrder,
@@ -29,6 +30,7 @@ describe("concurrency", () => {
     expect(created.map((f) => f.data.id)).toEqual([id]);
     const q = ordersQueue(h.redis);
     try {
+      await waitUntil(async () => (await q.getJob(id)) !== undefined, "the order's job");
       const counts = await q.getJobCounts("waiting", "delayed", "active", "prioritized");
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
       expect((await q.getJob(id))?.data).toEqual({ orderId: id });

@@ -30,7 +30,8 @@ function idempotencyKeyOf(call: ServerUnaryCall<CreateOrderRequest, Order>): str
 
 /**
  * CreateOrder: validates, stores the order PENDING (emitting `order.created`) atomically with its
- * idempotency key and outbox entry, then queues its job. A repeated key returns the first order.
+ * idempotency key and outbox entry, then has its job queued in the background. A repeated key
+ * returns the first order.
  */
 export function createOrder(deps: CreateOrderDeps) {
   return (call: ServerUnaryCall<CreateOrderRequest, Order>, callback: sendUnaryData<Order>): void => {
@@ -40,8 +41,9 @@ export function createOrder(deps: CreateOrderDeps) {
       const { order, created } = await deps.store.create(valid, key);
       if (created) {
         deps.stats.ordersCreated++;
-        // Stored and in the outbox already: a slow or failed queue add is the sweeper's to finish.
-        await deps.queue.enqueue([order.id]);
+        // Stored and in the outbox already: the job is added in the background, batched with
+        // other calls' jobs, and a crash before that is the outbox sweeper's to finish.
+        deps.queue.enqueueSoon([order.id]);
       }
       return order;
     };

@@ -50,12 +50,13 @@ describe("order-api end to end", () => {
 
     const q = ordersQueue(h.redis);
     try {
-      const job = await q.getJob(order.id);
+      // The job is added in the background right after the reply, then the outbox entry goes.
+      const job = await waitUntil(() => q.getJob(order.id), "the order's job");
       expect(job?.data).toEqual({ orderId: order.id });
     } finally {
       await q.close();
     }
-    expect(await h.r.zscore(OUTBOX_KEY, order.id)).toBeNull();
+    await waitUntil(async () => (await h.r.zscore(OUTBOX_KEY, order.id)) === null, "outbox entry removed");
   });
 
   it("ProcessOrders drives confirm, process, ship, deliver with exactly one order.status event each", async () => {

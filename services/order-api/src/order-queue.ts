@@ -27,6 +27,9 @@ export function orderJobOptions(orderId: string): JobsOptions {
   };
 }
 
+/** Most jobs one background addBulk carries. */
+const MAX_BACKGROUND_BATCH = 200;
+
 /** How long an add may take before the caller stops waiting (the outbox sweeper covers it). */
 const ADD_TIMEOUT_MS = 1000;
 
@@ -37,6 +40,8 @@ const ADD_TIMEOUT_MS = 1000;
  */
 export class OrderQueue {
   private readonly queue: Queue<OrderJobData>;
+  private pending: string[] = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(
     connection: RedisConnection,
@@ -70,6 +75,30 @@ export class OrderQueue {
     return done;
   }
 
+  /**
+   * Queues the jobs of stored orders in the background, batched: ids handed in while a batch is
+   * being added go out together in the next one (one addBulk, one outbox ZREM). The orders are in
+   * the outbox already, so a crash before the add is the processors' sweeper's to finish.
+   */
+  enqueueSoon(orderIds: readonly string[]): void {
+    this.pending.push(...orderIds);
+    if (!this.flushing) this.flushing = this.flushLoop();
+  }
+
+  private async flushLoop(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.pending.length > 0) {
+      const ids = this.pending.splice(0, MAX_BACKGROUND_BATCH);
+      await this.enqueue(ids);
+    }
+    this.flushing = undefined;
+  }
+
+  /** Resolves once every id handed to {@link enqueueSoon} so far was added (or gave up). */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
   private async addAndMark(orderIds: readonly string[]): Promise<void> {
     if (orderIds.length === 1) {
       const id = orderIds[0] as string;
@@ -85,8 +114,9 @@ export class OrderQueue {
     }
   }
 
-  /** Closes the queue (the Redis connection is closed by its owner). */
+  /** Closes the queue after the background adds (the Redis connection is closed by its owner). */
   async close(): Promise<void> {
+    await this.settled();
     await this.queue.close();
   }
 }

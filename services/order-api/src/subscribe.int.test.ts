@@ -180,6 +180,8 @@ describe("SubscribeOrders", () => {
     for (let i = 0; i < 100 && h.api.stats.slowSubscribersCancelled === cancelledBefore; i++) {
       await Promise.all(Array.from({ length: 20 }, () => createOrder(h.client, orderReq("flood", big))));
       sent += 20;
+      // Paced by the reading subscriber: only the paused one falls behind.
+      await waitUntil(() => fast.got.length === sent, `${sent} events at the reading subscriber`);
     }
     expect(h.api.stats.slowSubscribersCancelled).toBe(cancelledBefore + 1);
     slow.stream.resume();
