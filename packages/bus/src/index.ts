@@ -8,3 +8,4 @@ export * from "./channel-subscriber.js";
 export { CREATE_ORDER_LUA, TRANSITION_LUA, READ_HISTORY_LUA } from "./event-scripts.js";
 export * from "./frame-cache.js";
 export * from "./channel-feed.js";
+export * from "./service-env.js";

@@ -1,21 +1,18 @@
 import { hostname } from "node:os";
+import { ConfigError, envInt, logLevelEnv, parseEnv, redisUrlEnv } from "@orderstream/bus";
 import { z } from "zod";
+
+export { ConfigError };
 
 const boolFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no", "on", "off", ""])
   .transform((v) => ["true", "1", "yes", "on"].includes(v));
 
-const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
-
-const redisUrl = z
-  .string()
-  .min(1, "is required")
-  .refine((v) => v.split(",").every((u) => /^rediss?:\/\/[^\s]+$/.test(u.trim())), "must be redis://host:port (comma-separated for a cluster)");
+const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => envInt(min, max, def);
 
 const fields = {
-  REDIS_URL: redisUrl,
-  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  REDIS_URL: redisUrlEnv,
+  LOG_LEVEL: logLevelEnv,
   EDGE_HOST: z.string().min(1).default("0.0.0.0"),
   EDGE_PORT: int(9001, 0, 65535),
   NODE_ID: z.string().min(1).default(hostname()),
@@ -64,27 +61,9 @@ export interface EdgeConfig {
   historySize: number;
 }
 
-/** A bad environment variable; the message names it. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
 /** Parses and validates the edge's environment variables (names as in HELPER_RULES / DESIGN). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  const input: Record<string, string> = {};
-  for (const key of ENV_NAMES) {
-    const v = env[key];
-    if (v !== undefined && v !== "") input[key] = v;
-  }
-  const r = schema.safeParse(input);
-  if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new ConfigError(`invalid edge configuration: ${msg}`);
-  }
-  const c = r.data;
+  const c = parseEnv("edge", schema, ENV_NAMES, env);
   return {
     redisUrl: c.REDIS_URL,
     logLevel: c.LOG_LEVEL,

@@ -1,4 +1,7 @@
+import { ConfigError, envInt, logLevelEnv, parseEnv, redisUrlEnv } from "@orderstream/bus";
 import { z } from "zod";
+
+export { ConfigError };
 
 /** The processor's configuration, parsed once from the environment at start-up. */
 export interface ProcessorConfig {
@@ -19,34 +22,13 @@ export interface ProcessorConfig {
   stalledIntervalMs: number;
 }
 
-/** A configuration value that stops start-up; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
-const int = (min: number, max: number, def: number) => z.coerce.number().int().min(min).max(max).default(def);
+const int = envInt;
 const DAY_MS = 24 * 3600_000;
-
-function validRedisUrl(value: string): boolean {
-  return value.split(",").every((part) => {
-    try {
-      const u = new URL(part.trim());
-      return (u.protocol === "redis:" || u.protocol === "rediss:") && u.hostname.length > 0;
-    } catch {
-      return false;
-    }
-  });
-}
 
 const schema = z
   .object({
-    REDIS_URL: z
-      .string({ error: "is required (redis://host:port, or comma-separated node URLs for a cluster)" })
-      .refine(validRedisUrl, "must be redis://host:port or comma-separated redis:// node URLs"),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    REDIS_URL: redisUrlEnv,
+    LOG_LEVEL: logLevelEnv,
     SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000),
     HISTORY_SIZE: int(1, 10_000_000, 1000),
     HISTORY_TTL_MS: int(1000, 365 * DAY_MS, 600_000),
@@ -71,17 +53,7 @@ const schema = z
  * Empty values count as unset. Throws {@link ConfigError} naming every offending variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
-  const input: Record<string, string> = {};
-  for (const key of Object.keys(schema.shape)) {
-    const v = env[key];
-    if (v !== undefined && v.trim() !== "") input[key] = v.trim();
-  }
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`);
-    throw new ConfigError(`invalid processor configuration: ${problems.join("; ")}`);
-  }
-  const c = parsed.data;
+  const c = parseEnv("processor", schema, Object.keys(schema.shape), env);
   return {
     redisUrl: c.REDIS_URL,
     logLevel: c.LOG_LEVEL,

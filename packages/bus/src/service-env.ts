@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/** A configuration value that stops start-up; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** An integer variable with bounds and a default (values arrive as strings). */
+export function envInt(min: number, max: number, def: number) {
+  return z.coerce.number().int().min(min).max(max).default(def);
+}
+
+/** `REDIS_URL`: `redis://host:port`, or comma-separated node URLs for a Redis Cluster. */
+export const redisUrlEnv = z
+  .string({ error: "is required (redis://host:port, or comma-separated node URLs for a cluster)" })
+  .min(1, "is required (redis://host:port, or comma-separated node URLs for a cluster)")
+  .refine(
+    (value) =>
+      value.split(",").every((part) => {
+        try {
+          const u = new URL(part.trim());
+          return (u.protocol === "redis:" || u.protocol === "rediss:") && u.hostname.length > 0;
+        } catch {
+          return false;
+        }
+      }),
+    "must be redis://host:port or comma-separated redis:// node URLs",
+  );
+
+/** `LOG_LEVEL`: a pino level. */
+export const logLevelEnv = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
+
+/**
+ * Parses the variables `names` from `env` with `schema` (empty values count as unset) and throws
+ * a {@link ConfigError} naming every offending variable of `service`.
+ */
+export function parseEnv<T>(service: string, schema: z.ZodType<T>, names: readonly string[], env: NodeJS.ProcessEnv): T {
+  const input: Record<string, string> = {};
+  for (const key of names) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== "") input[key] = v.trim();
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`);
+    throw new ConfigError(`invalid ${service} configuration: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
