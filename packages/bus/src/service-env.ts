@@ -50,3 +50,16 @@ export function parseEnv<T>(service: string, schema: z.ZodType<T>, names: readon
   }
   return parsed.data;
 }
+
+/** Loads a service's configuration, or ends the process with exit code 2 and the message. */
+export function loadConfigOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

@@ -1,19 +1,11 @@
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfigOrExit } from "@orderstream/bus";
+import { loadConfig } from "./config.js";
 import { startEdge } from "./edge-server.js";
 import { createLogger } from "./logger.js";
 
 /** The edge process: config, start, `"msg":"ready"`, and one ordered, deadline-bound shutdown. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(() => loadConfig());
   const log = createLogger(config.logLevel, config.nodeId);
   const edge = await startEdge(config, log);
   log.info({ port: edge.port }, "ready");

@@ -1,19 +1,11 @@
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfigOrExit } from "@orderstream/bus";
+import { loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startOrderApi } from "./server.js";
 
 /** Process entry: parse config, start, log ready, stop gracefully on SIGTERM/SIGINT within the deadline. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(() => loadConfig());
   const log = createLogger(config.logLevel);
   const api = await startOrderApi(config, log);
   log.info({ port: api.port, host: config.grpcHost }, "ready");
