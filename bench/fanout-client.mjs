@@ -29,7 +29,7 @@ function onMessage(data) {
 
 function connect(i) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { localAddress: addresses[i % addresses.length], perMessageDeflate: false });
+    const ws = new WebSocket(url, { localAddress: addresses[i % addresses.length], perMessageDeflate: false, handshakeTimeout: 10_000 });
     ws.on("open", () => {
       open++;
       ws.send(subscribeFrame);
@@ -37,8 +37,10 @@ function connect(i) {
     });
     ws.on("message", onMessage);
     ws.on("error", () => resolve());
+    let opened = false;
+    ws.on("open", () => (opened = true));
     ws.on("close", (code) => {
-      open--;
+      if (opened) open--;
       closes[code] = (closes[code] ?? 0) + 1;
     });
     sockets.push(ws);

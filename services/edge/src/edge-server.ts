@@ -23,6 +23,7 @@ import { type Logger, createLogger } from "./logger.js";
 import { type MessageDeps, handleMessage } from "./message-handler.js";
 import { EdgeMetrics } from "./metrics.js";
 import { nativeUws } from "./native-uws.js";
+import { effectiveMaxConnections } from "./open-file-limit.js";
 import { OrderActionClient } from "./order-action-client.js";
 import { OrderActions } from "./order-actions.js";
 import { type EdgeSocket, type SocketState, newSocketState } from "./socket-state.js";
@@ -69,6 +70,9 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
   const api = new OrderActionClient(config.orderApiUrl, log);
   const app = uWS.App();
   const state = { draining: false, stopped: false, pendingUpgrades: { n: 0 } };
+  const maxConnections = effectiveMaxConnections(config.maxConnections);
+  if (maxConnections < config.maxConnections)
+    log.warn({ configured: config.maxConnections, effective: maxConnections }, "MAX_CONNECTIONS capped below the open-file limit (ulimit -n)");
 
   const guard = new BackpressureGuard(config.maxBackpressureBytes, metrics, log);
 
@@ -111,7 +115,7 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
         refuse: () =>
           state.draining || state.stopped
             ? "draining"
-            : guard.size + state.pendingUpgrades.n >= config.maxConnections
+            : guard.size + state.pendingUpgrades.n >= maxConnections
               ? "full"
               : undefined,
         pending: state.pendingUpgrades,
