@@ -110,3 +110,26 @@ describe("ChannelFeed", () => {
     release();
   });
 });
+
+describe("ChannelFeed after Redis lost its data", () => {
+  it("reads a new epoch from its first event when the first frame it sees is not seq 1", async () => {
+    const got: string[] = [];
+    const release = await feed.listen("orders.user.epoch2", (frame) => got.push(parseEventFrame(frame).offset));
+    await f.store.create(req("epoch2"));
+    await waitUntil(() => got.length === 1, "first frame");
+    await f.cmd.flushall();
+    // Two events of the new epoch are published while the feed's subscription is down, so the
+    // first new-epoch frame it receives live is seq 3.
+    await f.cmd.client("KILL", "TYPE", "pubsub");
+    const { order } = await f.store.create(req("epoch2"));
+    await f.store.transition(order.id, "confirm");
+    await waitUntil(() => f.sub.status === "ready", "subscriber back");
+    await f.store.transition(order.id, "process");
+    await waitUntil(() => got.length === 4, "the new epoch's three frames", 10_000);
+    const fresh = got.slice(1).map((o) => parseOffset(o));
+    expect(fresh.map((p) => p?.seq)).toEqual([1, 2, 3]);
+    expect(new Set(fresh.map((p) => p?.epoch)).size).toBe(1);
+    expect(fresh[0]?.epoch).not.toBe(parseOffset(got[0])?.epoch);
+    release();
+  });
+});

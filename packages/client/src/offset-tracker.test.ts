@@ -69,3 +69,13 @@ describe("OffsetTracker", () => {
     expect(t.accept("a", "e:1")).toBe(true);
   });
 });
+
+describe("OffsetTracker on a channel that had no history", () => {
+  it("keeps the edge's `:0` position so a reconnect resumes from the channel's first event", () => {
+    const t = new OffsetTracker();
+    t.advanceTo("orders.user.new", ":0");
+    expect(t.since(["orders.user.new"])).toEqual({ "orders.user.new": ":0" });
+    expect(t.accept("orders.user.new", "e1:1")).toBe(true);
+    expect(t.offset("orders.user.new")).toBe("e1:1");
+  });
+});

@@ -67,6 +67,7 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
     cacheSize: config.historySize,
     onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed error"),
   });
+  metrics.trackHistoryReads(() => feed.historyReads);
   const api = new OrderActionClient(config.orderApiUrl, log);
   const app = uWS.App();
   const state = { draining: false, stopped: false, pendingUpgrades: { n: 0 } };

@@ -39,6 +39,20 @@ export class EdgeMetrics {
     registers: [this.registry],
   });
 
+  private readHistoryReads: () => number = () => 0;
+  /** Reads of channel history that reached Redis (resume backfills and gap repairs). */
+  readonly historyReads: Gauge = new Gauge({
+    name: "edge_history_reads",
+    help: "History reads that reached Redis since start (resume backfills and gap repairs; resumes served from memory do not count)",
+    registers: [this.registry],
+    collect: (): void => this.historyReads.set(this.readHistoryReads()),
+  });
+
+  /** Reports `read()` as edge_history_reads at every scrape. */
+  trackHistoryReads(read: () => number): void {
+    this.readHistoryReads = read;
+  }
+
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry });

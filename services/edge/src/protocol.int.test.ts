@@ -198,6 +198,7 @@ describe("edge protocol", () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/edge_connections\{node="[^"]+"\} \d+/);
+    expect(metrics).toMatch(/edge_history_reads\{node="[^"]+"\} \d+/);
     expect(metrics).toMatch(/edge_errors_total\{code="bad_channel"/);
     expect(metrics).toContain("edge_fanout_seconds_bucket");
     const page = await (await fetch(`${base}/`)).text();
