@@ -16,7 +16,7 @@ import { Order, OrderServiceClient } from "@orderstream/proto";
 import { freePort, serviceEntry, startRedis } from "@orderstream/testkit";
 import WebSocket from "ws";
 import { ROOT, machine, sleep, writeResult } from "./bench-support.mjs";
-import { phase, rampUp, rssBytes, startClients, startPinned, stopClients } from "./peers/peer-harness.mjs";
+import { phase, rampUp, rssBytes, startClients, startPinned, stopClients } from "./fanout-harness.mjs";
 
 const SIZES = (process.env.GRPC_WS_SUBSCRIBERS ?? "1000,10000").split(",").map(Number);
 const DELIVERIES = (process.env.GRPC_WS_DELIVERIES ?? "5000,10000,25000,50000,100000,200000,400000").split(",").map(Number);

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { OrderStore, closeRedis, createRedis, waitReady } from "@orderstream/bus";
 import { freePort, serviceEntry, startRedis } from "@orderstream/testkit";
 import { ROOT, machine, sleep, writeResult } from "./bench-support.mjs";
-import { phase, rampUp, rssBytes, startClients, startPinned, stopClients } from "./peers/peer-harness.mjs";
+import { phase, rampUp, rssBytes, startClients, startPinned, stopClients } from "./fanout-harness.mjs";
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 2_000);
 const IDLE_SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 10_000);

@@ -1,9 +1,9 @@
-// Shared plumbing of bench/peers-bench.mjs and bench/grpc-vs-ws-bench.mjs: pinned server and
+// Shared plumbing of bench/edge-bench.mjs, bench/peers-bench.mjs and bench/grpc-vs-ws-bench.mjs: pinned server and
 // client processes, CPU and RSS readings from /proc, the stepped fan-out and fixed-rate phases.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import hdr from "hdr-histogram-js";
-import { sleep } from "../bench-support.mjs";
+import { sleep } from "./bench-support.mjs";
 
 /** Clock ticks per second of /proc/<pid>/stat utime/stime (USER_HZ, 100 on Linux). */
 const CLK_TCK = 100;
