@@ -7,34 +7,27 @@
 // Usage (forked): grpc-fanout-client.mjs <host:port> <streams> <unused> <unused> [streamsPerConn]
 import { credentials } from "@grpc/grpc-js";
 import { OrderServiceClient } from "@orderstream/proto";
-import hdr from "hdr-histogram-js";
+import { deliveryCounters, serveHarness } from "../fanout-client-control.mjs";
 
 const [target, countArg, , , perConnArg] = process.argv.slice(2);
 const count = Number(countArg);
 const perConn = Math.max(1, Number(perConnArg ?? 1));
-const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 });
+const c = deliveryCounters();
 const clients = [];
 const calls = [];
-let received = 0;
-let subscribed = 0;
-let open = 0;
-const closes = {};
 
 function subscribe(client) {
   return new Promise((resolve) => {
     const call = client.subscribeOrders({ statuses: ["PENDING"], userId: "", sinceOffset: "" });
-    open++;
+    c.open++;
     call.on("metadata", (md) => {
-      if (md.get("subscribed")[0] === "true") subscribed++;
+      if (md.get("subscribed")[0] === "true") c.subscribed++;
       resolve();
     });
-    call.on("data", (order) => {
-      received++;
-      if (order.createdAt) hist.recordValue(Math.max(1, Date.now() - order.createdAt.getTime()));
-    });
+    call.on("data", (order) => c.delivered(order.createdAt ? order.createdAt.getTime() : Number.NaN));
     call.on("error", (err) => {
-      open--;
-      closes[err.code] = (closes[err.code] ?? 0) + 1;
+      c.open--;
+      c.closed(err.code);
       resolve();
     });
     calls.push(call);
@@ -50,18 +43,7 @@ for (let i = 0; i < count; i += BATCH) {
   }
   await Promise.race([Promise.all(batch), new Promise((r) => setTimeout(r, 30_000))]);
 }
-process.send?.({ type: "ready", open, subscribed });
-
-process.on("message", (m) => {
-  if (m.cmd === "reset") {
-    received = 0;
-    hist.reset();
-    process.send?.({ type: "reset" });
-  } else if (m.cmd === "report") {
-    process.send?.({ type: "report", open, subscribed, received, closes, histogram: hdr.encodeIntoCompressedBase64(hist) });
-  } else if (m.cmd === "exit") {
-    for (const c of calls) c.cancel();
-    for (const c of clients) c.close();
-    process.exit(0);
-  }
+await serveHarness(c, () => {
+  for (const call of calls) call.cancel();
+  for (const client of clients) client.close();
 });

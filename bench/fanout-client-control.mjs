@@ -1,0 +1,59 @@
+// The part every fan-out client process shares (bench/fanout-client.mjs and its Socket.IO and gRPC
+// variants in bench/peers/): delivery counters with a publish-to-client latency histogram, and the
+// IPC protocol the harness (bench/fanout-harness.mjs) drives: ready, then reset / report / exit.
+import hdr from "hdr-histogram-js";
+
+/** Counters of one client process; `delivered(createdAtMs)` records one event. */
+export function deliveryCounters() {
+  const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 });
+  return {
+    hist,
+    received: 0,
+    subscribed: 0,
+    open: 0,
+    closes: {},
+    delivered(createdAtMs) {
+      this.received++;
+      if (Number.isFinite(createdAtMs)) hist.recordValue(Math.max(1, Date.now() - createdAtMs));
+    },
+    closed(code) {
+      this.closes[code] = (this.closes[code] ?? 0) + 1;
+    },
+  };
+}
+
+/** `createdAt` of an event frame's order, read without parsing the whole frame (NaN if absent). */
+export function createdAtOf(text) {
+  const i = text.indexOf('"createdAt":"');
+  return i < 0 ? Number.NaN : Date.parse(text.slice(i + 13, i + 37));
+}
+
+/** Opens `count` connections with `connect(i)` (a promise), `batch` at a time. */
+export async function openInBatches(count, batch, connect) {
+  for (let i = 0; i < count; i += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, k) => connect(i + k)));
+  }
+}
+
+/**
+ * Waits (at most `waitMs`) until every open connection is subscribed, tells the harness it is
+ * ready, and serves reset / report / exit; `shutdown()` closes the connections before exit.
+ */
+export async function serveHarness(c, shutdown, waitMs = 30_000) {
+  const deadline = Date.now() + waitMs;
+  while (c.subscribed < c.open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  process.send?.({ type: "ready", open: c.open, subscribed: c.subscribed });
+  process.on("message", (m) => {
+    if (m.cmd === "reset") {
+      c.received = 0;
+      c.hist.reset();
+      process.send?.({ type: "reset" });
+    } else if (m.cmd === "report") {
+      const { open, subscribed, received, closes } = c;
+      process.send?.({ type: "report", open, subscribed, received, closes, histogram: hdr.encodeIntoCompressedBase64(c.hist) });
+    } else if (m.cmd === "exit") {
+      shutdown();
+      process.exit(0);
+    }
+  });
+}
