@@ -9,3 +9,4 @@ export { CREATE_ORDER_LUA, TRANSITION_LUA, READ_HISTORY_LUA } from "./event-scri
 export * from "./frame-cache.js";
 export * from "./channel-feed.js";
 export * from "./service-env.js";
+export * from "./order-job.js";

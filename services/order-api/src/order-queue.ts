@@ -1,31 +1,14 @@
-import { type JobsOptions, Queue } from "bullmq";
-import { BULLMQ_PREFIX, ORDERS_QUEUE, type OrderStore, type RedisConnection } from "@orderstream/bus";
+import { Queue } from "bullmq";
+import {
+  BULLMQ_PREFIX,
+  ORDERS_QUEUE,
+  ORDER_JOB_NAME,
+  type OrderJobData,
+  type OrderStore,
+  type RedisConnection,
+  orderJobOptions,
+} from "@orderstream/bus";
 import type { Logger } from "pino";
-
-/** Data of an order job: the processor loads the order by id. */
-export interface OrderJobData {
-  orderId: string;
-}
-
-/** Name given to order jobs (the processor's worker ignores names). */
-export const ORDER_JOB_NAME = "order";
-
-/** Retries an order job gets; same as the processor's JOB_ATTEMPTS default. */
-export const ORDER_JOB_ATTEMPTS = 5;
-
-/**
- * Options every order job is added with, the same as the processor's outbox sweeper uses: job id =
- * order id (adding twice is a no-op), exponential retry backoff, finished jobs trimmed.
- */
-export function orderJobOptions(orderId: string): JobsOptions {
-  return {
-    jobId: orderId,
-    attempts: ORDER_JOB_ATTEMPTS,
-    backoff: { type: "exponential", delay: 500 },
-    removeOnComplete: { age: 3600, count: 10_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
-  };
-}
 
 /** Most jobs one background addBulk carries. */
 const MAX_BACKGROUND_BATCH = 200;

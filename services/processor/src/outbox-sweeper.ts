@@ -2,7 +2,7 @@ import type { Queue } from "bullmq";
 import type { OrderStore } from "@orderstream/bus";
 import type { Logger } from "pino";
 import type { ProcessorMetrics } from "./metrics.js";
-import { ORDER_JOB_NAME, orderJobOptions } from "./order-job.js";
+import { ORDER_JOB_NAME, orderJobOptions } from "@orderstream/bus";
 import type { OrderJobData } from "./order-steps.js";
 
 /** Orders queued per sweep batch. */

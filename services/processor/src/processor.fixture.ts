@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { BULLMQ_PREFIX, ORDERS_QUEUE, OrderStore, createRedis, historyKey, waitReady } from "@orderstream/bus";
 import { CHANNEL_STATUS } from "@orderstream/domain";
 import { type ProcessorConfig, loadConfig } from "./config.js";
-import { ORDER_JOB_NAME, orderJobOptions } from "./order-job.js";
+import { ORDER_JOB_NAME, orderJobOptions } from "@orderstream/bus";
 import type { OrderJobData } from "./order-steps.js";
 
 /** Test helpers shared by the processor's integration tests (excluded from the build). */

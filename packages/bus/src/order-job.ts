@@ -1,7 +1,15 @@
 import type { JobsOptions } from "bullmq";
 
-/** Name given to the order jobs the processor adds (the worker ignores names). */
+/** Name of order jobs on the `orders` queue (the worker ignores names). */
 export const ORDER_JOB_NAME = "order";
+
+/** Data of an order job: the processor loads the order by id. */
+export interface OrderJobData {
+  orderId: string;
+}
+
+/** Retries an order job gets unless configured otherwise (the processor's JOB_ATTEMPTS default). */
+export const DEFAULT_JOB_ATTEMPTS = 5;
 
 /** Base delay of the exponential retry backoff of an order job. */
 export const JOB_BACKOFF_MS = 500;
@@ -11,7 +19,7 @@ export const JOB_BACKOFF_MS = 500;
  * id is the order id (so adding it twice is a no-op), retries back off exponentially, and
  * finished jobs are trimmed instead of kept forever.
  */
-export function orderJobOptions(orderId: string, attempts: number): JobsOptions {
+export function orderJobOptions(orderId: string, attempts: number = DEFAULT_JOB_ATTEMPTS): JobsOptions {
   return {
     jobId: orderId,
     attempts,
