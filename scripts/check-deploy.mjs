@@ -73,6 +73,7 @@ export function composeServiceEnv(compose, service) {
  * The environment of the first container of Deployment `name` in rendered objects: `env` values
  * plus every key of the ConfigMaps and Secrets in `envFrom` (Secrets decoded). A `valueFrom`
  * entry resolves to the referenced key when it is in the rendered output, else to "<valueFrom>".
+ * @returns {Record<string, string>}
  */
 export function deploymentEnv(objects, name) {
   const dep = objects.find((o) => o.kind === "Deployment" && o.metadata?.name === name);
@@ -86,6 +87,7 @@ export function deploymentEnv(objects, name) {
     for (const [k, v] of Object.entries(obj.data ?? {})) out[k] = Buffer.from(String(v), "base64").toString("utf8");
     return out;
   };
+  /** @type {Record<string, string>} */
   const env = {};
   for (const from of container.envFrom ?? []) {
     const data = from.configMapRef ? source("ConfigMap", from.configMapRef.name) : source("Secret", from.secretRef.name);

@@ -3,6 +3,7 @@ import { parseEventFrame, parseOffset } from "@orderstream/domain";
 import { waitUntil } from "@orderstream/testkit";
 import { type BusFixture, busFixture } from "./bus-fixture.js";
 import { ChannelFeed } from "./channel-feed.js";
+import type { Redis } from "ioredis";
 import { pubsubChannel } from "./keys.js";
 
 let f: BusFixture;
@@ -82,7 +83,7 @@ describe("ChannelFeed", () => {
     const release = await feed.listen("orders.user.gap", (frame) => got.push(seqOf(frame)));
     const { order } = await f.store.create(req("gap"));
     await waitUntil(() => got.length === 1, "first frame");
-    await f.cmd.client("KILL", "TYPE", "pubsub");
+    await (f.cmd as Redis).client("KILL", "TYPE", "PUBSUB");
     // Published while the subscriber is reconnecting: only history has them.
     await f.store.transition(order.id, "confirm");
     await f.store.transition(order.id, "process");
@@ -120,7 +121,7 @@ describe("ChannelFeed after Redis lost its data", () => {
     await f.cmd.flushall();
     // Two events of the new epoch are published while the feed's subscription is down, so the
     // first new-epoch frame it receives live is seq 3.
-    await f.cmd.client("KILL", "TYPE", "pubsub");
+    await (f.cmd as Redis).client("KILL", "TYPE", "PUBSUB");
     const { order } = await f.store.create(req("epoch2"));
     await f.store.transition(order.id, "confirm");
     await waitUntil(() => f.sub.status === "ready", "subscriber back");

@@ -49,7 +49,7 @@ describe("OrderStore", () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => f.store.transition(order.id, "confirm")));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     const { order: mixed } = await f.store.create(req("u-cas"));
-    const actions = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? "confirm" : "cancel") as const);
+    const actions = Array.from({ length: 50 }, (_, i): "confirm" | "cancel" => (i % 2 === 0 ? "confirm" : "cancel"));
     const mixedResults = await Promise.all(actions.map((a) => f.store.transition(mixed.id, a)));
     const wins = mixedResults.filter((r) => r.ok).map((r) => (r.ok ? r.order.status : -1));
     expect(new Set(wins).size).toBe(wins.length);

@@ -32,7 +32,7 @@ afterAll(async () => {
 describe("dashboard page", () => {
   // "live" is shown once the page got its `subscribed` reply.
   it.skipIf(!CHROMIUM)("shows live orders with status updates and counters, anonymously, in a real browser", async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await chromium.launch({ ...(CHROMIUM ? { executablePath: CHROMIUM } : {}), args: ["--no-sandbox"] });
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${node.port}/`);
     await page.waitForFunction(() => document.getElementById("conn")?.textContent === "live", undefined, { timeout: 10_000 });
