@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { ConfigError, envInt, logLevelEnv, parseEnv, redisUrlEnv } from "@orderstream/bus";
+import { ConfigError, envInt, historyEnv, historyTtlRule, logLevelEnv, parseEnv, redisUrlEnv } from "@orderstream/bus";
 import { z } from "zod";
 
 export { ConfigError };
@@ -28,15 +28,15 @@ const fields = {
   RATE_LIMIT_BURST: int(200, 1),
   DRAIN_WINDOW_MS: int(10_000, 0),
   SHUTDOWN_TIMEOUT_MS: int(25_000, 100),
-  HISTORY_SIZE: int(1000, 1),
-  HISTORY_TTL_MS: int(600_000, 1),
-  HISTORY_META_TTL_MS: int(86_400_000, 1),
+  HISTORY_SIZE: historyEnv.HISTORY_SIZE,
+  HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
+  HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
 };
 const ENV_NAMES = Object.keys(fields);
 const schema = z.object(fields).refine((c) => c.DRAIN_WINDOW_MS + 1000 <= c.SHUTDOWN_TIMEOUT_MS, {
   path: ["DRAIN_WINDOW_MS"],
   message: "must be at least 1000 ms shorter than SHUTDOWN_TIMEOUT_MS (the drain runs inside the shutdown deadline)",
-});
+}).refine(...historyTtlRule);
 
 /** The edge node's configuration, parsed once at start-up from the environment. */
 export interface EdgeConfig {

@@ -1,4 +1,14 @@
-import { ConfigError, envInt, logLevelEnv, parseEnv, redisUrlEnv } from "@orderstream/bus";
+import {
+  ConfigError,
+  type HistoryOptions,
+  envInt,
+  historyEnv,
+  historyFromEnv,
+  historyTtlRule,
+  logLevelEnv,
+  parseEnv,
+  redisUrlEnv,
+} from "@orderstream/bus";
 import { z } from "zod";
 
 export { ConfigError };
@@ -8,9 +18,7 @@ export interface OrderApiConfig {
   redisUrl: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownTimeoutMs: number;
-  historySize: number;
-  historyTtlMs: number;
-  historyMetaTtlMs: number;
+  history: HistoryOptions;
   grpcHost: string;
   /** 0 = an ephemeral port (tests). */
   grpcPort: number;
@@ -30,9 +38,9 @@ const schema = z
     REDIS_URL: redisUrlEnv,
     LOG_LEVEL: logLevelEnv,
     SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000),
-    HISTORY_SIZE: int(1, 10_000_000, 1000),
-    HISTORY_TTL_MS: int(1000, 365 * DAY_MS, 600_000),
-    HISTORY_META_TTL_MS: int(1000, 3650 * DAY_MS, DAY_MS),
+    HISTORY_SIZE: historyEnv.HISTORY_SIZE,
+    HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
+    HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
     GRPC_HOST: z.string().min(1).default("0.0.0.0"),
     GRPC_PORT: int(0, 65_535, 50051),
     MAX_MESSAGE_BYTES: int(1024, 512 * 1024 * 1024, 4 * 1024 * 1024),
@@ -41,10 +49,7 @@ const schema = z
     IDEMPOTENCY_TTL_MS: int(1000, 365 * DAY_MS, DAY_MS),
     SUBSCRIBE_MAX_PENDING: int(1, 10_000_000, 1000),
   })
-  .refine((c) => c.HISTORY_META_TTL_MS >= c.HISTORY_TTL_MS, {
-    path: ["HISTORY_META_TTL_MS"],
-    message: "must be at least HISTORY_TTL_MS",
-  });
+  .refine(...historyTtlRule);
 
 /**
  * Parses and validates order-api's environment (names and defaults from HELPER_RULES.md).
@@ -56,9 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig
     redisUrl: c.REDIS_URL,
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
-    historySize: c.HISTORY_SIZE,
-    historyTtlMs: c.HISTORY_TTL_MS,
-    historyMetaTtlMs: c.HISTORY_META_TTL_MS,
+    history: historyFromEnv(c),
     grpcHost: c.GRPC_HOST,
     grpcPort: c.GRPC_PORT,
     maxMessageBytes: c.MAX_MESSAGE_BYTES,

@@ -77,7 +77,7 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
   healthState.setRedisUp(cmd.status === "ready");
 
   const sharded = isClusterUrl(config.redisUrl);
-  const history = { size: config.historySize, ttlMs: config.historyTtlMs, metaTtlMs: config.historyMetaTtlMs };
+  const history = config.history;
   const store = new OrderStore(cmd, { history, idempotencyTtlMs: config.idempotencyTtlMs, sharded });
   const bulkStore = new OrderStore(bulk, { history, idempotencyTtlMs: config.idempotencyTtlMs, sharded });
   const feed = new ChannelFeed(new ChannelSubscriber(sub, { sharded }), new HistoryReader(bulk), {

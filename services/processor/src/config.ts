@@ -1,4 +1,14 @@
-import { ConfigError, envInt, logLevelEnv, parseEnv, redisUrlEnv } from "@orderstream/bus";
+import {
+  ConfigError,
+  type HistoryOptions,
+  envInt,
+  historyEnv,
+  historyFromEnv,
+  historyTtlRule,
+  logLevelEnv,
+  parseEnv,
+  redisUrlEnv,
+} from "@orderstream/bus";
 import { z } from "zod";
 
 export { ConfigError };
@@ -8,9 +18,7 @@ export interface ProcessorConfig {
   redisUrl: string;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownTimeoutMs: number;
-  historySize: number;
-  historyTtlMs: number;
-  historyMetaTtlMs: number;
+  history: HistoryOptions;
   concurrency: number;
   shipDelayMs: number;
   deliverDelayMs: number;
@@ -30,9 +38,9 @@ const schema = z
     REDIS_URL: redisUrlEnv,
     LOG_LEVEL: logLevelEnv,
     SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000),
-    HISTORY_SIZE: int(1, 10_000_000, 1000),
-    HISTORY_TTL_MS: int(1000, 365 * DAY_MS, 600_000),
-    HISTORY_META_TTL_MS: int(1000, 3650 * DAY_MS, DAY_MS),
+    HISTORY_SIZE: historyEnv.HISTORY_SIZE,
+    HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
+    HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
     PROCESSOR_CONCURRENCY: int(1, 10_000, 50),
     SHIP_DELAY_MS: int(0, 30 * DAY_MS, 2000),
     DELIVER_DELAY_MS: int(0, 30 * DAY_MS, 3000),
@@ -43,10 +51,7 @@ const schema = z
     JOB_LOCK_MS: int(500, 3600_000, 30_000),
     STALLED_INTERVAL_MS: int(100, 3600_000, 30_000),
   })
-  .refine((c) => c.HISTORY_META_TTL_MS >= c.HISTORY_TTL_MS, {
-    path: ["HISTORY_META_TTL_MS"],
-    message: "must be at least HISTORY_TTL_MS",
-  });
+  .refine(...historyTtlRule);
 
 /**
  * Parses and validates the processor's environment (names and defaults from HELPER_RULES.md).
@@ -58,9 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfi
     redisUrl: c.REDIS_URL,
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
-    historySize: c.HISTORY_SIZE,
-    historyTtlMs: c.HISTORY_TTL_MS,
-    historyMetaTtlMs: c.HISTORY_META_TTL_MS,
+    history: historyFromEnv(c),
     concurrency: c.PROCESSOR_CONCURRENCY,
     shipDelayMs: c.SHIP_DELAY_MS,
     deliverDelayMs: c.DELIVER_DELAY_MS,

@@ -90,7 +90,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
   try {
     await Promise.all([waitReady(commandConn, REDIS_READY_TIMEOUT_MS), waitReady(bullConn, REDIS_READY_TIMEOUT_MS)]);
     const store = new OrderStore(commandConn, {
-      history: { size: config.historySize, ttlMs: config.historyTtlMs, metaTtlMs: config.historyMetaTtlMs },
+      history: config.history,
       sharded: isClusterUrl(config.redisUrl),
     });
     const delays = { shipDelayMs: config.shipDelayMs, deliverDelayMs: config.deliverDelayMs };
