@@ -84,9 +84,7 @@ describe("scripts/dev-cluster.mjs", () => {
     expect(Number(claims.exp) - Number(claims.iat)).toBe(7 * 24 * 3600);
   });
 
-  // Retried: it once exited 1 within 2 s of SIGTERM in a full parallel CI run and never again in
-  // 15 runs since; its output is now in the failure message so the next occurrence says which child.
-  it("stops every child and its redis-server on SIGTERM, exiting 0", { retry: 2 }, async () => {
+  it("stops every child and its redis-server on SIGTERM, exiting 0", async () => {
     const run = startService(LAUNCHER, await launcherEnv({ DEV_CLUSTER_SMOKE: "" }), "dev-cluster");
     await run.waitFor(/press Ctrl-C to stop/, 40_000);
     const pids = childPids(run.output());
