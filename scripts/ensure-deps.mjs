@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone: installs the npm dependencies when
-// node_modules is missing or older than package-lock.json, and redis-server from Debian's
-// packages when it is missing (as root with apt-get; otherwise says how).
+// node_modules is missing or older than package-lock.json, and the Debian packages that are
+// missing (as root with apt-get; otherwise says how): redis-server for `npm start` when REDIS_URL
+// is unset; with --test, what the tests use (redis-server, chromium, python3-grpcio and
+// python3-grpc-tools).
 import { execFileSync, execSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -25,15 +27,33 @@ function has(cmd) {
   }
 }
 
-if (!process.env.REDIS_URL && !has("redis-server")) {
+/** Debian packages the tests use: real Redis, Chromium for page tests, gRPC for the article's Python client. */
+function missingTestPackages() {
+  const missing = [];
+  if (!has("redis-server")) missing.push("redis-server");
+  if (!has("chromium")) missing.push("chromium");
+  try {
+    execFileSync("/usr/bin/python3", ["-c", "import grpc, grpc_tools"], { stdio: "ignore" });
+  } catch {
+    missing.push("python3-grpcio", "python3-grpc-tools");
+  }
+  return missing;
+}
+
+const forTests = process.argv.includes("--test");
+const missing = forTests ? missingTestPackages() : !process.env.REDIS_URL && !has("redis-server") ? ["redis-server"] : [];
+if (missing.length > 0) {
   if (process.getuid?.() === 0 && has("apt-get")) {
-    console.log("installing redis-server (apt-get install -y redis-server)…");
-    execSync("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server", {
+    console.log(`installing ${missing.join(" ")} (apt-get install -y)…`);
+    execSync(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(" ")}`, {
       stdio: "inherit",
       shell: "/bin/sh",
     });
-  } else {
+  } else if (missing.includes("redis-server") && !forTests) {
     console.error("redis-server is not installed: run `sudo apt-get install -y redis-server`, or set REDIS_URL.");
+    process.exit(1);
+  } else {
+    console.error(`missing Debian packages for the tests: sudo apt-get install -y ${missing.join(" ")}`);
     process.exit(1);
   }
 }
