@@ -2,6 +2,7 @@
 // variants in bench/peers/): delivery counters with a publish-to-client latency histogram, and the
 // IPC protocol the harness (bench/fanout-harness.mjs) drives: ready, then reset / report / exit.
 import hdr from "hdr-histogram-js";
+import WebSocket from "ws";
 
 /** Counters of one client process; `delivered(createdAtMs)` records one event. */
 export function deliveryCounters() {
@@ -28,11 +29,35 @@ export function createdAtOf(text) {
   return i < 0 ? Number.NaN : Date.parse(text.slice(i + 13, i + 37));
 }
 
-/** Opens `count` connections with `connect(i)` (a promise), `batch` at a time. */
-export async function openInBatches(count, batch, connect) {
-  for (let i = 0; i < count; i += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, count - i) }, (_, k) => connect(i + k)));
+/**
+ * Opens `count` WebSockets to `url`, 250 at a time, spread over the source `addresses`, counting
+ * opens and closes in `c`; `onOpen(ws)` and `onMessage(ws, text)` speak the server's protocol.
+ * Resolves with the sockets once every one opened or failed.
+ */
+export async function openCountedSockets({ url, count, addresses, c, onOpen, onMessage }) {
+  const sockets = [];
+  const connect = (i) =>
+    new Promise((resolve) => {
+      const ws = new WebSocket(url, { localAddress: addresses[i % addresses.length], perMessageDeflate: false, handshakeTimeout: 10_000 });
+      let opened = false;
+      ws.on("open", () => {
+        opened = true;
+        c.open++;
+        onOpen(ws);
+        resolve();
+      });
+      ws.on("message", (data) => onMessage(ws, data.toString()));
+      ws.on("error", () => resolve());
+      ws.on("close", (code) => {
+        if (opened) c.open--;
+        c.closed(code);
+      });
+      sockets.push(ws);
+    });
+  for (let i = 0; i < count; i += 250) {
+    await Promise.all(Array.from({ length: Math.min(250, count - i) }, (_, k) => connect(i + k)));
   }
+  return sockets;
 }
 
 /**
