@@ -1,37 +1,72 @@
-import { type TestRedis, startRedis } from "@orderstream/testkit";
+import { type TestRedis, type TestRedisCluster, startRedis, startRedisCluster } from "@orderstream/testkit";
 import { ChannelSubscriber } from "./channel-subscriber.js";
 import { HistoryReader } from "./history-reader.js";
-import { OrderStore } from "./order-store.js";
-import { type RedisConnection, closeRedis, createRedis, waitReady } from "./redis-connection.js";
+import { OrderStore, type OrderStoreOptions } from "./order-store.js";
+import { type RedisConnection, closeRedis, createRedis, isClusterUrl, waitReady } from "./redis-connection.js";
 
-/** A real redis-server with the bus wired on it, for the bus's own integration tests. */
+/** The Redis topologies the bus's integration tests run on. */
+export type Topology = "single" | "cluster";
+
+/** Both topologies, for `describe.each`. */
+export const TOPOLOGIES: Topology[] = ["single", "cluster"];
+
+/** A real Redis (one node, or a 3-master cluster) with the bus wired on it, for the bus's own tests. */
 export interface BusFixture {
-  redis: TestRedis;
+  topology: Topology;
+  url: string;
+  /** Set on a single node: stop and start it for outage tests. */
+  redis: TestRedis | undefined;
+  cluster: TestRedisCluster | undefined;
   cmd: RedisConnection;
   sub: RedisConnection;
   store: OrderStore;
   history: HistoryReader;
   subscriber: ChannelSubscriber;
+  /** Another store on its own connection (other options), closed with the fixture. */
+  newStore(opts?: OrderStoreOptions): Promise<{ store: OrderStore; conn: RedisConnection }>;
   close(): Promise<void>;
 }
 
-/** Starts redis-server and connects a command and a subscriber connection to it. */
-export async function busFixture(): Promise<BusFixture> {
-  const redis = await startRedis();
-  const cmd = createRedis(redis.url, { role: "command", name: "test-cmd" });
-  const sub = createRedis(redis.url, { role: "subscriber", name: "test-sub" });
+const HISTORY = { size: 1000, ttlMs: 60_000, metaTtlMs: 120_000 };
+
+/** Starts Redis of the given topology and connects a command and a subscriber connection to it. */
+export async function busFixture(topology: Topology = "single"): Promise<BusFixture> {
+  const redis = topology === "single" ? await startRedis() : undefined;
+  const cluster = topology === "cluster" ? await startRedisCluster() : undefined;
+  const url = redis?.url ?? cluster?.url ?? "";
+  const sharded = isClusterUrl(url);
+  const cmd = createRedis(url, { role: "command", name: "test-cmd" });
+  const sub = createRedis(url, { role: "subscriber", name: "test-sub" });
   await Promise.all([waitReady(cmd), waitReady(sub)]);
+  const extra: { store: OrderStore; conn: RedisConnection }[] = [];
+  const store = new OrderStore(cmd, { history: HISTORY, sharded });
   return {
+    topology,
+    url,
     redis,
+    cluster,
     cmd,
     sub,
-    store: new OrderStore(cmd, { history: { size: 100, ttlMs: 60_000, metaTtlMs: 120_000 } }),
+    store,
     history: new HistoryReader(cmd),
-    subscriber: new ChannelSubscriber(sub),
+    subscriber: new ChannelSubscriber(sub, { sharded }),
+    async newStore(opts = {}) {
+      const conn = createRedis(url, { role: "command", name: "test-cmd-2" });
+      await waitReady(conn);
+      const store = new OrderStore(conn, { history: HISTORY, sharded, ...opts });
+      extra.push({ store, conn });
+      return { store, conn };
+    },
     async close() {
+      for (const e of extra) {
+        await e.store.close();
+        await closeRedis(e.conn);
+      }
+      await store.close();
       await closeRedis(cmd);
       await closeRedis(sub);
-      await redis.stop();
+      await redis?.stop();
+      await cluster?.stop();
     },
   };
 }

@@ -1,11 +1,22 @@
 export * from "./keys.js";
+export * from "./partitions.js";
 export * from "./redis-connection.js";
 export * from "./redis-errors.js";
 export * from "./history-options.js";
 export * from "./order-store.js";
+export * from "./order-repair.js";
+export * from "./event-writer.js";
+export * from "./order-queues.js";
 export * from "./history-reader.js";
 export * from "./channel-subscriber.js";
-export { CREATE_ORDER_LUA, TRANSITION_LUA, READ_HISTORY_LUA } from "./event-scripts.js";
+export {
+  CHANNEL_APPEND_LUA,
+  ORDER_CREATE_LUA,
+  ORDER_TRANSITION_LUA,
+  ORDER_CLAIM_LUA,
+  ORDER_ACK_LUA,
+  READ_HISTORY_LUA,
+} from "./event-scripts.js";
 export * from "./frame-cache.js";
 export * from "./channel-feed.js";
 export * from "./service-env.js";

@@ -1,22 +1,11 @@
 /**
  * Every Redis key and pub/sub channel name orderstream uses, in one place. Names that must share a
  * Redis Cluster slot carry the same `{hash tag}`: a channel's history stream, its meta hash and its
- * pub/sub channel are all tagged with the channel name.
- *
- * The Lua scripts in event-scripts.ts build the per-channel names from {@link KEY_PREFIX} with the
- * same patterns (`<prefix>hist:{<channel>}` …); key-names.test.ts holds the two together.
+ * pub/sub channel are all tagged with the channel name; an order's keys, its partition's pending
+ * set, job outbox and BullMQ queue are all tagged with the partition's tag (see partitions.ts).
+ * The Lua scripts never build a key name: every key they touch is passed in KEYS.
  */
 export const KEY_PREFIX = "os:";
-
-/** The hash holding one order: `p` JSON prefix, `s` status name, `u` user id. */
-export function orderKey(orderId: string): string {
-  return `${KEY_PREFIX}order:{${orderId}}`;
-}
-
-/** An idempotency key's record: the id of the order the key created. */
-export function idempotencyKey(key: string): string {
-  return `${KEY_PREFIX}idem:{${key}}`;
-}
 
 /** The capped stream holding a channel's recent history (`f` = the event frame text). */
 export function historyKey(channel: string): string {
@@ -41,11 +30,50 @@ export function channelOfPubsub(redisChannel: string): string | undefined {
   return redisChannel.slice(PUBSUB_PREFIX.length, -1);
 }
 
-/** Sorted set of orders stored but not yet confirmed queued (score = stored-at ms): the outbox. */
-export const OUTBOX_KEY = `${KEY_PREFIX}outbox`;
+/**
+ * The hash holding one order, in its partition's slot: `p` JSON prefix, `s` status name, `u` user
+ * id, `v` event version (one per emitted event), `a` last version appended to every channel,
+ * `e<N>` the status of pending event N, `d` latest lease deadline handed out (epoch ms).
+ */
+export function orderKey(partitionTag: string, orderId: string): string {
+  return `${KEY_PREFIX}{${partitionTag}}:order:${orderId}`;
+}
 
-/** The BullMQ queue name orders are processed on (DESIGN.md: `orders`). */
+/** An idempotency key's record (the id of the order it created), in its partition's slot. */
+export function idempotencyKey(partitionTag: string, key: string): string {
+  return `${KEY_PREFIX}{${partitionTag}}:idem:${key}`;
+}
+
+/**
+ * A partition's orders whose events are not yet on every channel (member = order id, score =
+ * epoch ms when their writer's lease ends and the repair sweep may take them over).
+ */
+export function pendingKey(partitionTag: string): string {
+  return `${KEY_PREFIX}{${partitionTag}}:pending`;
+}
+
+/** A partition's job outbox: order batches stored but not yet confirmed queued (score = ms). */
+export function jobOutboxKey(partitionTag: string): string {
+  return `${KEY_PREFIX}{${partitionTag}}:jobs`;
+}
+
+/** The order ids of each batch in a partition's job outbox (field = batch id = job id). */
+export function jobDataKey(partitionTag: string): string {
+  return `${KEY_PREFIX}{${partitionTag}}:jobdata`;
+}
+
+/**
+ * Marks that an order's event `version` was appended to `channel` (in the channel's slot): what
+ * makes a retried channel append a no-op. Deleted once no writer can still hold the event.
+ */
+export function appliedKey(channel: string, orderId: string, version: number): string {
+  return `${KEY_PREFIX}ap:{${channel}}:${orderId}:${version}`;
+}
+
+/** The BullMQ queue name orders are processed on (DESIGN.md: `orders`), one per partition. */
 export const ORDERS_QUEUE = "orders";
 
-/** BullMQ key prefix: a hash tag, so a queue's keys share one Redis Cluster slot. */
-export const BULLMQ_PREFIX = "{osq}";
+/** BullMQ key prefix of a partition's queue: its hash tag, so the queue shares its slot. */
+export function bullmqPrefix(partitionTag: string): string {
+  return `${KEY_PREFIX}{${partitionTag}}:q`;
+}

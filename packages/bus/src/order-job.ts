@@ -1,11 +1,17 @@
 import type { JobsOptions } from "bullmq";
+import type { OrderActionName } from "@orderstream/domain";
 
-/** Name of order jobs on the `orders` queue (the worker ignores names). */
-export const ORDER_JOB_NAME = "order";
+/** Name of order jobs on the `orders` queues (the worker ignores names). */
+export const ORDER_JOB_NAME = "orders";
 
-/** Data of an order job: the processor loads the order by id. */
+/**
+ * Data of an order job: the orders created together in one partition (one job drives them all,
+ * each step still one compare-and-set per order), plus the step the job waits for while delayed.
+ */
 export interface OrderJobData {
-  orderId: string;
+  orderIds: string[];
+  /** Set while the job sits delayed: which action is due, and when (epoch ms). */
+  due?: { action: OrderActionName; at: number };
 }
 
 /** Retries an order job gets unless configured otherwise (the processor's JOB_ATTEMPTS default). */
@@ -16,12 +22,12 @@ export const JOB_BACKOFF_MS = 500;
 
 /**
  * Options every order job is added with, by order-api and by the outbox sweeper alike: the job
- * id is the order id (so adding it twice is a no-op), retries back off exponentially, and
+ * id is the batch id (so adding it twice is a no-op), retries back off exponentially, and
  * finished jobs are trimmed instead of kept forever.
  */
-export function orderJobOptions(orderId: string, attempts: number = DEFAULT_JOB_ATTEMPTS): JobsOptions {
+export function orderJobOptions(batchId: string, attempts: number = DEFAULT_JOB_ATTEMPTS): JobsOptions {
   return {
-    jobId: orderId,
+    jobId: batchId,
     attempts,
     backoff: { type: "exponential", delay: JOB_BACKOFF_MS },
     removeOnComplete: { age: 3600, count: 10_000 },

@@ -1,61 +1,73 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStatus } from "@orderstream/proto";
-import { parseEventFrame } from "@orderstream/domain";
-import { type BusFixture, busFixture } from "./bus-fixture.js";
-import { OUTBOX_KEY, historyKey } from "./keys.js";
+import { orderJsonPrefix, parseEventFrame } from "@orderstream/domain";
+import { waitUntil } from "@orderstream/testkit";
+import { type BusFixture, TOPOLOGIES, busFixture } from "./bus-fixture.js";
+import { ORDER_TRANSITION_LUA } from "./event-scripts.js";
+import { historyKey, orderKey, pendingKey } from "./keys.js";
+import { OrderRepair, markBatchesQueued } from "./order-repair.js";
+import type { StoredBatch } from "./order-store.js";
 import { RedisUnavailableError } from "./redis-errors.js";
-
-let f: BusFixture;
-beforeAll(async () => {
-  f = await busFixture();
-});
-afterAll(async () => {
-  await f.close();
-});
 
 const req = (userId = "alice") => ({ userId, items: [{ productId: "sku", quantity: 2, price: 0.1 }] });
 
-async function framesOf(channel: string) {
-  const entries = await f.cmd.xrange(historyKey(channel), "-", "+");
-  return entries.map(([, fields]) => parseEventFrame(fields[1] as string));
-}
+describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
+  let f: BusFixture;
+  const batches: StoredBatch[] = [];
+  beforeAll(async () => {
+    f = await busFixture(topology);
+  }, 60_000);
+  afterAll(async () => {
+    await f.close();
+  });
 
-describe("OrderStore", () => {
-  it("stores an order PENDING with its total, queues it in the outbox and emits order.created twice", async () => {
-    const { order, created } = await f.store.create(req("u-create"));
+  async function framesOf(channel: string) {
+    const entries = await f.cmd.xrange(historyKey(channel), "-", "+");
+    return entries.map(([, fields]) => parseEventFrame(fields[1] as string));
+  }
+
+  /** Every channel an order's events belong to holds exactly `statuses`, in order, once each. */
+  async function expectEvents(orderId: string, userId: string, statuses: string[]) {
+    const user = (await framesOf(`orders.user.${userId}`)).filter((e) => e.data.id === orderId).map((e) => e.data.status);
+    const created = (await framesOf("orders.created")).filter((e) => e.data.id === orderId).map((e) => e.data.status);
+    const status = (await framesOf("orders.status")).filter((e) => e.data.id === orderId).map((e) => e.data.status);
+    expect(user).toEqual(statuses);
+    expect(created).toEqual(statuses.slice(0, 1));
+    expect(status).toEqual(statuses.slice(1));
+  }
+
+  it("stores an order PENDING with its total and emits order.created on both channels", async () => {
+    const { store } = await f.newStore({ onBatchStored: (b) => batches.push(b) });
+    const { order, created } = await store.create(req("u-create"));
     expect(created).toBe(true);
     expect(order.status).toBe(OrderStatus.PENDING);
     expect(order.total).toBe(0.2);
-    expect(await f.store.get(order.id)).toEqual(order);
-    expect(await f.cmd.zscore(OUTBOX_KEY, order.id)).not.toBeNull();
-    const all = (await framesOf("orders.created")).filter((e) => e.data.id === order.id);
-    const mine = await framesOf("orders.user.u-create");
-    expect(all).toHaveLength(1);
-    expect(mine).toHaveLength(1);
-    expect(mine[0]?.data.status).toBe("PENDING");
-    expect(mine[0]?.channel).toBe("orders.user.u-create");
+    expect(await store.get(order.id)).toEqual(order);
+    expect(await store.owner(order.id)).toBe("u-create");
+    expect(batches.find((b) => b.orderIds.includes(order.id))).toBeDefined();
+    await expectEvents(order.id, "u-create", ["PENDING"]);
   });
 
   it("returns the same order for the same idempotency key, under 20 concurrent calls", async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => f.store.create(req("u-idem"), "key-1")));
-    const ids = new Set(results.map((r) => r.order.id));
-    expect(ids.size).toBe(1);
+    expect(new Set(results.map((r) => r.order.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(await framesOf("orders.user.u-idem")).toHaveLength(1);
+    const again = await f.store.create(req("u-idem"), "key-1");
+    expect(again).toMatchObject({ created: false, order: { id: results[0]?.order.id } });
   });
 
   it("applies each transition once under 50 concurrent conflicting actions", async () => {
     const { order } = await f.store.create(req("u-cas"));
     const results = await Promise.all(Array.from({ length: 50 }, () => f.store.transition(order.id, "confirm")));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
-    const { order: mixed } = await f.store.create(req("u-cas"));
+    const { order: mixed } = await f.store.create(req("u-cas2"));
     const actions = Array.from({ length: 50 }, (_, i): "confirm" | "cancel" => (i % 2 === 0 ? "confirm" : "cancel"));
     const mixedResults = await Promise.all(actions.map((a) => f.store.transition(mixed.id, a)));
     const wins = mixedResults.filter((r) => r.ok).map((r) => (r.ok ? r.order.status : -1));
     expect(new Set(wins).size).toBe(wins.length);
     expect((await f.store.get(mixed.id))?.status).toBe(OrderStatus.CANCELLED);
-    const statusEvents = (await framesOf("orders.user.u-cas")).filter((e) => e.type === "order.status");
-    expect(statusEvents).toHaveLength(1 + wins.length);
+    await expectEvents(mixed.id, "u-cas2", ["PENDING", ...wins.map((s) => OrderStatus[s] as string)]);
   });
 
   it("refuses illegal moves and unknown orders without emitting", async () => {
@@ -65,14 +77,7 @@ describe("OrderStore", () => {
     expect(refused).toMatchObject({ ok: false, code: "invalid_transition" });
     if (!refused.ok && refused.code === "invalid_transition") expect(refused.order.status).toBe(OrderStatus.DELIVERED);
     expect(await f.store.transition("no-such-order", "confirm")).toEqual({ ok: false, code: "not_found" });
-    const statuses = (await framesOf("orders.user.u-illegal")).map((e) => `${e.type}:${e.data.status}`);
-    expect(statuses).toEqual([
-      "order.created:PENDING",
-      "order.status:CONFIRMED",
-      "order.status:PROCESSING",
-      "order.status:SHIPPED",
-      "order.status:DELIVERED",
-    ]);
+    await expectEvents(order.id, "u-illegal", ["PENDING", "CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED"]);
   });
 
   it("gives consecutive offsets per channel", async () => {
@@ -80,36 +85,74 @@ describe("OrderStore", () => {
     await f.store.transition(order.id, "confirm");
     await f.store.transition(order.id, "process");
     const offsets = (await framesOf("orders.user.u-seq")).map((e) => e.offset);
-    const seqs = offsets.map((o) => Number(o.split(":")[1]));
-    expect(seqs).toEqual([1, 2, 3]);
+    expect(offsets.map((o) => Number(o.split(":")[1]))).toEqual([1, 2, 3]);
     expect(new Set(offsets.map((o) => o.split(":")[0])).size).toBe(1);
   });
 
-  it("creates many orders in one pipeline and lists the outbox", async () => {
-    const orders = await f.store.createMany(Array.from({ length: 250 }, (_, i) => req(`bulk-${i % 5}`)));
-    expect(new Set(orders.map((o) => o.id)).size).toBe(250);
-    await f.store.markQueued(orders.slice(0, 200).map((o) => o.id));
-    await new Promise((r) => setTimeout(r, 5));
-    const left = await f.store.unqueued(0, 10_000);
-    expect(left).toEqual(expect.arrayContaining(orders.slice(200).map((o) => o.id)));
-    expect(left).not.toContain(orders[0]?.id);
+  it("creates many orders in batches, one job-outbox entry per batch, spread over partitions", async () => {
+    const seen: StoredBatch[] = [];
+    const { store, conn } = await f.newStore({ onBatchStored: (b) => seen.push(b) });
+    const orders = await store.createMany(Array.from({ length: 450 }, (_, i) => req(`bulk-${i % 5}`)));
+    expect(new Set(orders.map((o) => o.id)).size).toBe(450);
+    expect(seen.flatMap((b) => b.orderIds).sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(new Set(seen.map((b) => b.partition)).size).toBe(5);
+    for (const b of seen) for (const id of b.orderIds) expect(store.partitions.of(id)).toBe(b.partition);
+    const repair = new OrderRepair(conn, store, 5000);
+    const first = seen[0] as StoredBatch;
+    expect((await repair.unqueuedBatches(first.partition, 0, 100)).map((b) => b.batchId)).toContain(first.batchId);
+    await markBatchesQueued(conn, store, first.partition, [first.batchId]);
+    expect((await repair.unqueuedBatches(first.partition, 0, 100)).map((b) => b.batchId)).not.toContain(first.batchId);
   });
 
-  it("fails fast with RedisUnavailableError while Redis is down, and works again after", async () => {
-    await f.redis.stop();
+  it("completes events whose writer died after the order step, exactly once, after the lease", async () => {
+    const { store, conn } = await f.newStore({ leaseMs: 2000 });
+    const { order } = await store.create(req("u-crash"));
+    // The order step alone, as a writer that died right after it leaves it.
+    conn.defineCommand("testTransition", { lua: ORDER_TRANSITION_LUA });
+    const tag = store.partitions.tag(store.partitions.of(order.id));
+    const raw = conn as typeof conn & { testTransition(n: number, ...a: (string | number)[]): Promise<unknown[]> };
+    await raw.testTransition(2, pendingKey(tag), orderKey(tag, order.id), 2000, 1, order.id, "PENDING", "CONFIRMED");
+    await raw.testTransition(2, pendingKey(tag), orderKey(tag, order.id), 2000, 1, order.id, "CONFIRMED", "PROCESSING");
+    await expectEvents(order.id, "u-crash", ["PENDING"]);
+    const repair = new OrderRepair(conn, store, 2000);
+    const p = store.partitions.of(order.id);
+    expect(await repair.completeStale(p, 100)).toBe(0); // lease still live
+    await waitUntil(async () => (await repair.completeStale(p, 100)) > 0, "claimed after the lease", 10_000);
+    await expectEvents(order.id, "u-crash", ["PENDING", "CONFIRMED", "PROCESSING"]);
+    // A retry of the same events (a writer that only lost the ack) appends nothing more.
+    await waitUntil(async () => (await repair.pendingSize(p)) === 0, "acked", 5000);
+    const ship = await store.transition(order.id, "ship");
+    expect(ship.ok).toBe(true);
+    await expectEvents(order.id, "u-crash", ["PENDING", "CONFIRMED", "PROCESSING", "SHIPPED"]);
+  });
+
+  it("appends a retried event once, and refuses appends after the lease deadline", async () => {
+    const { order } = await f.store.create(req("u-retry"));
+    const p = f.store.partitions.of(order.id);
+    const base = { orderId: order.id, partition: p, userId: "u-retry", prefix: "", firstVersion: 1, statuses: ["PENDING"] };
+    const prefix = orderJsonPrefix(order);
+    await f.store.writer.complete([{ ...base, prefix, deadline: Date.now() + 60_000 }]);
+    await f.store.writer.complete([{ ...base, prefix, deadline: Date.now() + 60_000 }]);
+    expect(await framesOf("orders.user.u-retry")).toHaveLength(1);
+    await f.store.writer.complete([{ ...base, prefix, firstVersion: 7, statuses: ["CANCELLED"], deadline: Date.now() - 10_000 }]);
+    expect(await framesOf("orders.user.u-retry")).toHaveLength(1);
+  });
+
+  it.runIf(topology === "single")("fails fast with RedisUnavailableError while Redis is down, and works again after", async () => {
+    const redis = f.redis;
+    if (!redis) throw new Error("single-node fixture without a redis-server");
+    await redis.stop();
     const t0 = Date.now();
     await expect(f.store.create(req())).rejects.toBeInstanceOf(RedisUnavailableError);
     expect(Date.now() - t0).toBeLessThan(1000);
-    await f.redis.start();
-    const deadline = Date.now() + 10_000;
-    for (;;) {
+    await redis.start();
+    await waitUntil(async () => {
       try {
         await f.store.create(req());
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
+        return true;
+      } catch {
+        return false;
       }
-    }
+    }, "create after restart", 10_000);
   });
 });

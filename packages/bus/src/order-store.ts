@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Order } from "@orderstream/proto";
 import {
   type OrderActionName,
   type OrderJson,
@@ -11,12 +10,15 @@ import {
   orderTotal,
   statusName,
 } from "@orderstream/domain";
-import { OrderStatus } from "@orderstream/proto";
-import { CREATE_ORDER_LUA, TRANSITION_LUA } from "./event-scripts.js";
-import { type HistoryOptions, DEFAULT_HISTORY, newEpoch } from "./history-options.js";
-import { OUTBOX_KEY, idempotencyKey, orderKey } from "./keys.js";
+import { type Order, OrderStatus } from "@orderstream/proto";
+import { ORDER_CREATE_LUA, ORDER_TRANSITION_LUA } from "./event-scripts.js";
+import { EventWriter, LEASE_SKEW_MARGIN_MS, type PendingEvents } from "./event-writer.js";
+import { type HistoryOptions, DEFAULT_HISTORY } from "./history-options.js";
+import { idempotencyKey, jobDataKey, jobOutboxKey, orderKey, pendingKey } from "./keys.js";
+import { Partitioning } from "./partitions.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
+import { TickBatcher } from "./tick-batcher.js";
 
 /** Result of {@link OrderStore.create}. */
 export interface CreateResult {
@@ -31,6 +33,13 @@ export type TransitionResult =
   | { ok: false; code: "not_found" }
   | { ok: false; code: "invalid_transition"; order: Order };
 
+/** Orders created together in one partition: one job-outbox entry, one job (id = batchId). */
+export interface StoredBatch {
+  partition: number;
+  batchId: string;
+  orderIds: string[];
+}
+
 /** Options of {@link OrderStore}. */
 export interface OrderStoreOptions {
   history?: HistoryOptions;
@@ -38,19 +47,34 @@ export interface OrderStoreOptions {
   idempotencyTtlMs?: number;
   /** Use SPUBLISH (Redis Cluster sharded pub/sub) instead of PUBLISH. */
   sharded?: boolean;
+  partitions?: Partitioning;
+  /** How long a writer holds its events before the repair sweep may take them over. */
+  leaseMs?: number;
+  /** Called once per stored batch of new orders: its job is to be queued. */
+  onBatchStored?: (batch: StoredBatch) => void;
+  /** Reports background failures (acks, clean-up); the repair sweep covers them. */
+  onError?: (err: unknown, op: string) => void;
 }
 
-type ScriptConn = RedisConnection & {
-  osCreateOrder(...args: (string | number)[]): Promise<unknown[]>;
-  osTransition(...args: (string | number)[]): Promise<unknown[]>;
+/** Most orders one create or transition script carries. */
+export const MAX_ORDERS_PER_SCRIPT = 100;
+
+/** Default lease of a writer on the events it emitted (EVENT_LEASE_MS). */
+export const DEFAULT_LEASE_MS = 5000;
+
+type StoreConn = RedisConnection & {
+  osOrderCreate(numKeys: number, ...args: (string | number)[]): Promise<unknown[]>;
+  osOrderTransition(numKeys: number, ...args: (string | number)[]): Promise<unknown[]>;
 };
 
-/** Registers the event scripts on a connection (idempotent); EVALSHA with EVAL fallback. */
-export function defineEventScripts(conn: RedisConnection): void {
-  const c = conn as ScriptConn;
-  if (typeof c.osCreateOrder === "function") return;
-  conn.defineCommand("osCreateOrder", { numberOfKeys: 3, lua: CREATE_ORDER_LUA });
-  conn.defineCommand("osTransition", { numberOfKeys: 1, lua: TRANSITION_LUA });
+interface CreateItem {
+  req: ValidOrderRequest;
+  idemKey: string | undefined;
+}
+
+interface TransitionItem {
+  orderId: string;
+  action: OrderActionName;
 }
 
 function orderFrom(prefix: string, status: string): Order {
@@ -58,127 +82,183 @@ function orderFrom(prefix: string, status: string): Order {
 }
 
 /**
- * The order store: orders as hashes, idempotent creation, and status transitions as atomic
- * compare-and-set scripts that also append and publish the event (see event-scripts.ts).
+ * The order store: orders as hashes in their partition's slot, idempotent creation, and status
+ * transitions as compare-and-set scripts. Each step is two-phase: one script in the partition
+ * (the order's change plus its event, pending) and then the {@link EventWriter}'s idempotent
+ * appends to each channel. Concurrent calls are coalesced into one script per partition per turn.
  */
 export class OrderStore {
-  private readonly conn: ScriptConn;
-  private readonly history: HistoryOptions;
+  readonly partitions: Partitioning;
+  readonly writer: EventWriter;
+  private readonly conn: StoreConn;
   private readonly idemTtlMs: number;
-  private readonly pubcmd: string;
+  private readonly leaseMs: number;
+  private readonly creates: TickBatcher<number, CreateItem, CreateResult>;
+  private readonly transitions: TickBatcher<number, TransitionItem, TransitionResult>;
+  private nextPartition: number;
 
-  constructor(conn: RedisConnection, opts: OrderStoreOptions = {}) {
-    defineEventScripts(conn);
-    this.conn = conn as ScriptConn;
-    this.history = opts.history ?? DEFAULT_HISTORY;
+  constructor(
+    conn: RedisConnection,
+    private readonly opts: OrderStoreOptions = {},
+  ) {
+    const c = conn as StoreConn;
+    if (typeof c.osOrderCreate !== "function") {
+      conn.defineCommand("osOrderCreate", { lua: ORDER_CREATE_LUA });
+      conn.defineCommand("osOrderTransition", { lua: ORDER_TRANSITION_LUA });
+    }
+    this.conn = c;
+    this.partitions = opts.partitions ?? new Partitioning();
     this.idemTtlMs = opts.idempotencyTtlMs ?? 24 * 3600_000;
-    this.pubcmd = opts.sharded ? "SPUBLISH" : "PUBLISH";
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.writer = new EventWriter(conn, {
+      history: opts.history ?? DEFAULT_HISTORY,
+      sharded: opts.sharded ?? false,
+      partitions: this.partitions,
+      ...(opts.onError ? { onError: opts.onError } : {}),
+    });
+    this.nextPartition = Math.floor(Math.random() * this.partitions.count);
+    this.creates = new TickBatcher((p, items) => this.createIn(p, items), MAX_ORDERS_PER_SCRIPT);
+    this.transitions = new TickBatcher((p, items) => this.transitionIn(p, items), MAX_ORDERS_PER_SCRIPT);
   }
 
-  private createArgs(req: ValidOrderRequest, idemKey: string | undefined): { id: string; args: (string | number)[] } {
-    const id = randomUUID();
-    const order: Order = {
-      id,
-      userId: req.userId,
-      items: req.items,
-      total: orderTotal(req.items),
-      status: OrderStatus.PENDING,
-      createdAt: new Date(),
-      eventOffset: "",
-    };
-    const h = this.history;
-    const args = [
-      orderKey(id),
-      idemKey ? idempotencyKey(idemKey) : "",
-      OUTBOX_KEY,
-      id,
-      orderJsonPrefix(order),
-      req.userId,
-      this.idemTtlMs,
-      Date.now(),
-      newEpoch(),
-      h.size,
-      h.ttlMs,
-      h.metaTtlMs,
-      this.pubcmd,
-    ];
-    return { id, args };
-  }
-
-  private static createResult(reply: unknown[]): CreateResult {
-    const [flag, , prefix, status] = reply as [number, string, string, string];
-    if (!prefix) throw new Error("idempotency key names an order that no longer exists");
-    return { created: flag === 1, order: orderFrom(prefix, status) };
+  /** The next partition for orders without an idempotency key (round robin). */
+  private roundRobin(): number {
+    const p = this.nextPartition;
+    this.nextPartition = (p + 1) % this.partitions.count;
+    return p;
   }
 
   /**
-   * Stores a validated order PENDING, records it in the outbox and emits `order.created`, in one
-   * atomic step. With an idempotency key, a key seen before returns the order it created.
+   * Stores a validated order PENDING and emits `order.created` on its channels. With an
+   * idempotency key, a key seen before returns the order it created (as it is now).
    */
-  async create(req: ValidOrderRequest, idemKey?: string): Promise<CreateResult> {
-    const { args } = this.createArgs(req, idemKey);
-    const reply = await guardRedis(() => this.conn.osCreateOrder(...args));
-    return OrderStore.createResult(reply);
+  create(req: ValidOrderRequest, idemKey?: string): Promise<CreateResult> {
+    const p = idemKey === undefined ? this.roundRobin() : this.partitions.ofIdempotencyKey(idemKey);
+    return this.creates.add(p, { req, idemKey });
   }
 
-  /** Creates many validated orders in one pipelined round trip. */
+  /** Creates many validated orders, in scripts of at most {@link MAX_ORDERS_PER_SCRIPT} orders. */
   async createMany(reqs: readonly ValidOrderRequest[]): Promise<Order[]> {
-    if (reqs.length === 0) return [];
-    const pipeline = this.conn.pipeline();
-    for (const req of reqs) {
-      const { args } = this.createArgs(req, undefined);
-      (pipeline as unknown as { osCreateOrder(...a: (string | number)[]): void }).osCreateOrder(...args);
+    const chunks: Promise<CreateResult[]>[] = [];
+    for (let i = 0; i < reqs.length; i += MAX_ORDERS_PER_SCRIPT) {
+      const items = reqs.slice(i, i + MAX_ORDERS_PER_SCRIPT).map((req) => ({ req, idemKey: undefined }));
+      chunks.push(this.createIn(this.roundRobin(), items));
     }
-    const replies = await guardRedis(async () => (await pipeline.exec()) ?? []);
-    return replies.map(([err, reply]) => {
-      if (err) throw err;
-      return OrderStore.createResult(reply as unknown[]).order;
+    return (await Promise.all(chunks)).flat().map((r) => r.order);
+  }
+
+  private async createIn(p: number, items: CreateItem[]): Promise<CreateResult[]> {
+    const tag = this.partitions.tag(p);
+    const batchId = randomUUID();
+    const keys = [pendingKey(tag), jobOutboxKey(tag), jobDataKey(tag)];
+    const args: (string | number)[] = [batchId, this.leaseMs, this.idemTtlMs, items.length];
+    const orders: Order[] = [];
+    const prefixes: string[] = [];
+    const createdAt = new Date();
+    for (const { req, idemKey } of items) {
+      const id = this.partitions.newOrderId(p);
+      const order: Order = {
+        id,
+        userId: req.userId,
+        items: req.items,
+        total: orderTotal(req.items),
+        status: OrderStatus.PENDING,
+        createdAt,
+        eventOffset: "",
+      };
+      const prefix = orderJsonPrefix(order);
+      orders.push(order);
+      prefixes.push(prefix);
+      keys.push(orderKey(tag, id));
+      if (idemKey !== undefined) keys.push(idempotencyKey(tag, idemKey));
+      args.push(id, prefix, req.userId, idemKey === undefined ? "0" : "1");
+    }
+    const reply = await guardRedis(() => this.conn.osOrderCreate(keys.length, ...keys, ...args));
+    const deadline = Number(reply[1]) - LEASE_SKEW_MARGIN_MS;
+    const pending: PendingEvents[] = [];
+    const results: (CreateResult | string)[] = [];
+    const createdIds: string[] = [];
+    items.forEach((item, i) => {
+      const order = orders[i] as Order;
+      if (Number(reply[3 + i * 2]) === 1) {
+        createdIds.push(order.id);
+        results.push({ order, created: true });
+        const prefix = prefixes[i] as string;
+        pending.push({ orderId: order.id, partition: p, userId: item.req.userId, prefix, firstVersion: 1, statuses: ["PENDING"], deadline });
+      } else {
+        results.push(String(reply[2 + i * 2]));
+      }
     });
+    await this.writer.complete(pending);
+    if (createdIds.length > 0) this.opts.onBatchStored?.({ partition: p, batchId, orderIds: createdIds });
+    return Promise.all(
+      results.map(async (r) => {
+        if (typeof r !== "string") return r;
+        const order = await this.get(r);
+        if (!order) throw new Error("idempotency key names an order that no longer exists");
+        return { order, created: false };
+      }),
+    );
   }
 
   /** Applies an action as one compare-and-set transition (see TRANSITIONS). */
-  async transition(orderId: string, action: OrderActionName): Promise<TransitionResult> {
-    const t = TRANSITIONS[action];
-    const h = this.history;
-    const reply = await guardRedis(() =>
-      this.conn.osTransition(
-        orderKey(orderId),
-        t.from.map(statusName).join(","),
-        statusName(t.to),
-        newEpoch(),
-        h.size,
-        h.ttlMs,
-        h.metaTtlMs,
-        this.pubcmd,
-      ),
-    );
-    const [code] = reply as [string];
-    if (code === "not_found") return { ok: false, code: "not_found" };
-    if (code === "invalid_transition") {
-      const [, current, prefix] = reply as [string, string, string];
-      return { ok: false, code: "invalid_transition", order: orderFrom(prefix, current) };
+  transition(orderId: string, action: OrderActionName): Promise<TransitionResult> {
+    return this.transitions.add(this.partitions.of(orderId), { orderId, action });
+  }
+
+  /** Applies many actions, one script per partition; results in the order of `items`. */
+  async transitionMany(items: readonly TransitionItem[]): Promise<TransitionResult[]> {
+    return Promise.all(items.map((it) => this.transition(it.orderId, it.action)));
+  }
+
+  private async transitionIn(p: number, items: TransitionItem[]): Promise<TransitionResult[]> {
+    const tag = this.partitions.tag(p);
+    const keys = [pendingKey(tag)];
+    const args: (string | number)[] = [this.leaseMs, items.length];
+    for (const { orderId, action } of items) {
+      const t = TRANSITIONS[action];
+      keys.push(orderKey(tag, orderId));
+      args.push(orderId, t.from.map(statusName).join(","), statusName(t.to));
     }
-    const [, from, to, prefix] = reply as [string, string, string, string];
-    const order = orderFrom(prefix, to);
-    return { ok: true, order, from: orderFrom(prefix, from).status };
+    const reply = await guardRedis(() => this.conn.osOrderTransition(keys.length, ...keys, ...args));
+    const deadline = Number(reply[1]) - LEASE_SKEW_MARGIN_MS;
+    const pending: PendingEvents[] = [];
+    const results = items.map((item, i): TransitionResult => {
+      const r = (reply[2 + i] as unknown[]).map((x) => (typeof x === "number" ? x : String(x)));
+      if (r[0] === "not_found") return { ok: false, code: "not_found" };
+      if (r[0] === "invalid_transition") return { ok: false, code: "invalid_transition", order: orderFrom(String(r[2]), String(r[1])) };
+      const [, from, to, prefix, userId, acked] = r as [string, string, string, string, string, number];
+      pending.push({
+        orderId: item.orderId,
+        partition: p,
+        userId,
+        prefix,
+        firstVersion: Number(acked) + 1,
+        statuses: r.slice(6).map(String),
+        deadline,
+      });
+      return { ok: true, order: orderFrom(prefix, to), from: orderFrom(prefix, from).status };
+    });
+    await this.writer.complete(pending);
+    return results;
   }
 
   /** One order, or undefined when it does not exist. */
   async get(orderId: string): Promise<Order | undefined> {
-    const [prefix, status] = await guardRedis(() => this.conn.hmget(orderKey(orderId), "p", "s"));
+    const key = orderKey(this.partitions.tag(this.partitions.of(orderId)), orderId);
+    const [prefix, status] = await guardRedis(() => this.conn.hmget(key, "p", "s"));
     if (!prefix || !status) return undefined;
     return orderFrom(prefix, status);
   }
 
-  /** Removes orders from the outbox once their job is known to be queued. */
-  async markQueued(orderIds: readonly string[]): Promise<void> {
-    if (orderIds.length === 0) return;
-    await guardRedis(() => this.conn.zrem(OUTBOX_KEY, ...orderIds));
+  /** The user an order belongs to, or undefined when it does not exist. */
+  async owner(orderId: string): Promise<string | undefined> {
+    const key = orderKey(this.partitions.tag(this.partitions.of(orderId)), orderId);
+    return (await guardRedis(() => this.conn.hget(key, "u"))) ?? undefined;
   }
 
-  /** Orders stored more than `olderThanMs` ago whose job was never confirmed queued. */
-  async unqueued(olderThanMs: number, limit: number): Promise<string[]> {
-    const max = Date.now() - olderThanMs;
-    return guardRedis(() => this.conn.zrangebyscore(OUTBOX_KEY, 0, max, "LIMIT", 0, limit));
+  /** Waits for background acks of emitted events. */
+  async close(): Promise<void> {
+    await this.writer.close();
   }
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { HistoryOptions } from "./history-options.js";
+import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from "./partitions.js";
 
 /** A configuration value that stops start-up; the message names the variable. */
 export class ConfigError extends Error {
@@ -53,6 +54,15 @@ export const historyTtlRule: [
 export function historyFromEnv(c: { HISTORY_SIZE: number; HISTORY_TTL_MS: number; HISTORY_META_TTL_MS: number }): HistoryOptions {
   return { size: c.HISTORY_SIZE, ttlMs: c.HISTORY_TTL_MS, metaTtlMs: c.HISTORY_META_TTL_MS };
 }
+
+/**
+ * `PARTITIONS` (the write path's partitions, the same in every service) and `EVENT_LEASE_MS` (how
+ * long a writer holds its half-done events before the repair sweep may complete them).
+ */
+export const partitionEnv = {
+  PARTITIONS: envInt(1, MAX_PARTITIONS, DEFAULT_PARTITIONS),
+  EVENT_LEASE_MS: envInt(2000, 3600_000, 5000),
+};
 
 /** `LOG_LEVEL`: a pino level. */
 export const logLevelEnv = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");

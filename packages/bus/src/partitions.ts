@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import calculateSlot from "cluster-key-slot";
+
+/** Redis Cluster hash slots. */
+export const CLUSTER_SLOTS = 16384;
+
+/**
+ * Default number of partitions. 12 spreads evenly over 1, 2, 3, 4, 6 or 12 masters (each
+ * partition's tag is placed in its own 1/12 of the slot space, and `redis-cli --cluster create`
+ * gives masters equal contiguous slot ranges), and costs 12 BullMQ workers per processor.
+ */
+export const DEFAULT_PARTITIONS = 12;
+
+/** Most partitions accepted: each one is a BullMQ queue every processor polls. */
+export const MAX_PARTITIONS = 256;
+
+/**
+ * The partitions the write path is split into. An order belongs to the partition of its id; all
+ * of a partition's keys (its orders, idempotency keys, pending events, job outbox and BullMQ
+ * queue) carry the partition's hash tag, so one script touches one slot. Tags are chosen so that
+ * partition `p` hashes into the `p`-th equal share of the slot space: partitions spread evenly
+ * over masters that own equal slot ranges. The count must be the same for every service and must
+ * not change while orders are live (an order's keys are found through its partition).
+ */
+export class Partitioning {
+  readonly count: number;
+  private readonly tags: string[];
+
+  constructor(count: number = DEFAULT_PARTITIONS) {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS)
+      throw new RangeError(`PARTITIONS must be an integer from 1 to ${MAX_PARTITIONS}, got ${count}`);
+    this.count = count;
+    this.tags = Array.from({ length: count }, (_, p) => tagFor(p, count));
+  }
+
+  /** The hash tag (without braces) of partition `p`. */
+  tag(p: number): string {
+    const t = this.tags[p];
+    if (t === undefined) throw new RangeError(`no partition ${p} (of ${this.count})`);
+    return t;
+  }
+
+  /** Every partition number, 0 to count - 1. */
+  all(): number[] {
+    return Array.from({ length: this.count }, (_, p) => p);
+  }
+
+  /** The partition an order id belongs to (any string; ids we did not make still map). */
+  of(orderId: string): number {
+    return calculateSlot(orderId) % this.count;
+  }
+
+  /** The partition an idempotency key's record lives in (its order is created there too). */
+  ofIdempotencyKey(key: string): number {
+    return calculateSlot(`idem:${key}`) % this.count;
+  }
+
+  /** A new order id (a UUID) that belongs to partition `p`, or to a random one. */
+  newOrderId(p?: number): string {
+    for (;;) {
+      const id = randomUUID();
+      if (p === undefined || this.of(id) === p) return id;
+    }
+  }
+}
+
+/** The first tag `<p>.<n>` whose slot lies in partition p's share of the slot space. */
+function tagFor(p: number, count: number): string {
+  for (let n = 0; ; n++) {
+    const tag = `${p}.${n}`;
+    if (Math.floor((calculateSlot(tag) * count) / CLUSTER_SLOTS) === p) return tag;
+  }
+}
+
+/**
+ * Parses a partition subset such as `0-3,7` (or `all`) into partition numbers; throws a message
+ * naming the problem. Used for processors that consume an assigned subset.
+ */
+export function parsePartitionSet(spec: string, count: number): number[] {
+  const s = spec.trim();
+  if (s === "" || s === "all") return Array.from({ length: count }, (_, p) => p);
+  const out = new Set<number>();
+  for (const part of s.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) throw new RangeError(`"${part}" is not a partition number or range (like 0-3,7)`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (from > to || to >= count) throw new RangeError(`"${part}" is outside 0-${count - 1}`);
+    for (let p = from; p <= to; p++) out.add(p);
+  }
+  return [...out].sort((a, b) => a - b);
+}
