@@ -4,3 +4,4 @@ export * from "./service-process.js";
 export * from "./wait-until.js";
 export * from "./local-cluster.js";
 export * from "./test-token.js";
+export * from "./redis-cluster.js";
