@@ -1,39 +1,49 @@
-import type { Redis } from "ioredis";
-import { OUTBOX_KEY, historyKey } from "@orderstream/bus";
+import { Cluster, type Redis } from "ioredis";
+import { Partitioning, historyKey, writePathBacklog } from "@orderstream/bus";
 
 /** The statuses an order passes through after PENDING when the processors auto-advance it. */
 export const LIFECYCLE = ["CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED"];
 
-/** Every order id stored in Redis (SCAN `os:order:*`) with its status. */
-export async function storedOrders(redis: Redis): Promise<Map<string, string>> {
-  const ids: string[] = [];
-  let cursor = "0";
-  for (let i = 0; i < 100_000; i++) {
-    const [next, keys] = await redis.scan(cursor, "MATCH", "os:order:*", "COUNT", 1000);
-    for (const k of keys) ids.push(k);
-    cursor = next;
-    if (cursor === "0") break;
+/** A Redis client for assertions: one node or a Redis Cluster. */
+export type AnyRedis = Redis | Cluster;
+
+const ORDER_KEY = /^os:\{[^}]+\}:order:(.+)$/;
+
+/** Every order stored in Redis (SCAN of every master for the order hashes) with status and user. */
+export async function storedOrders(redis: AnyRedis): Promise<Map<string, { status: string; user: string }>> {
+  const nodes: Redis[] = redis instanceof Cluster ? redis.nodes("master") : [redis];
+  const keys: string[] = [];
+  for (const node of nodes) {
+    let cursor = "0";
+    for (let i = 0; i < 100_000; i++) {
+      const [next, found] = await node.scan(cursor, "MATCH", "os:{*}:order:*", "COUNT", 1000);
+      keys.push(...found);
+      cursor = next;
+      if (cursor === "0") break;
+    }
   }
-  const out = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const pipe = redis.pipeline();
-    const group = ids.slice(i, i + 500);
-    for (const k of group) pipe.hget(k, "s");
-    const replies = (await pipe.exec()) ?? [];
-    group.forEach((k, j) => out.set(k.slice("os:order:{".length, -1), String(replies[j]?.[1] ?? "")));
+  const out = new Map<string, { status: string; user: string }>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const group = keys.slice(i, i + 500);
+    const replies = await Promise.all(group.map((k) => redis.hmget(k, "s", "u")));
+    group.forEach((k, j) => {
+      const id = ORDER_KEY.exec(k)?.[1];
+      const [s, u] = replies[j] ?? [];
+      if (id) out.set(id, { status: s ?? "", user: u ?? "" });
+    });
   }
   return out;
 }
 
 /** How many stored orders are not DELIVERED yet. */
-export async function undelivered(redis: Redis): Promise<number> {
+export async function undelivered(redis: AnyRedis): Promise<number> {
   let n = 0;
-  for (const s of (await storedOrders(redis)).values()) if (s !== "DELIVERED") n++;
+  for (const o of (await storedOrders(redis)).values()) if (o.status !== "DELIVERED") n++;
   return n;
 }
 
-/** Events per order id in a channel's history: the list of statuses (status channel) or a count. */
-async function eventsByOrder(redis: Redis, channel: string): Promise<Map<string, string[]>> {
+/** Events per order id in a channel's history: the statuses, in stream order. */
+async function eventsByOrder(redis: AnyRedis, channel: string): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>();
   const entries = await redis.xrange(historyKey(channel), "-", "+");
   for (const [, fields] of entries) {
@@ -50,29 +60,51 @@ export interface LifecycleCheck {
   orders: number;
   delivered: number;
   statusEvents: number;
+  userEvents: number;
+  /** Order batches whose job is not confirmed queued, and orders with events not yet on every channel. */
   outboxLeft: number;
-  /** Orders whose events are not exactly one `order.created` and one `order.status` per transition, in order. */
+  pendingLeft: number;
+  /** Orders whose events are not exactly one per step on every channel they belong to, in order. */
   bad: number;
   examples: string[];
 }
 
-/** Checks every stored order: DELIVERED, one created event, exactly one status event per transition in order. */
-export async function checkLifecycles(redis: Redis): Promise<LifecycleCheck> {
+const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Checks every stored order against every channel it belongs to: DELIVERED; `orders.created`
+ * holds its PENDING event once; `orders.status` holds one event per transition, in order; its
+ * user's channel holds all five, in order, once each. Also: no events for orders not stored.
+ */
+export async function checkLifecycles(redis: AnyRedis, partitions = new Partitioning()): Promise<LifecycleCheck> {
   const orders = await storedOrders(redis);
   const status = await eventsByOrder(redis, "orders.status");
   const created = await eventsByOrder(redis, "orders.created");
-  const r: LifecycleCheck = { orders: orders.size, delivered: 0, statusEvents: 0, outboxLeft: await redis.zcard(OUTBOX_KEY), bad: 0, examples: [] };
+  const users = new Map<string, Map<string, string[]>>();
+  for (const { user } of orders.values()) if (!users.has(user)) users.set(user, await eventsByOrder(redis, `orders.user.${user}`));
+  const backlog = await writePathBacklog(redis, partitions);
+  const r: LifecycleCheck = {
+    orders: orders.size,
+    delivered: 0,
+    statusEvents: 0,
+    userEvents: 0,
+    outboxLeft: backlog.unqueuedBatches,
+    pendingLeft: backlog.pendingOrders,
+    bad: 0,
+    examples: [],
+  };
   for (const list of status.values()) r.statusEvents += list.length;
-  for (const [id, s] of orders) {
+  for (const m of users.values()) for (const list of m.values()) r.userEvents += list.length;
+  for (const [id, { status: s, user }] of orders) {
     if (s === "DELIVERED") r.delivered++;
     const st = status.get(id) ?? [];
     const cr = created.get(id) ?? [];
-    const ok = s === "DELIVERED" && cr.length === 1 && st.length === LIFECYCLE.length && st.every((x, i) => x === LIFECYCLE[i]);
-    if (ok) continue;
+    const us = users.get(user)?.get(id) ?? [];
+    if (s === "DELIVERED" && same(cr, ["PENDING"]) && same(st, LIFECYCLE) && same(us, ["PENDING", ...LIFECYCLE])) continue;
     r.bad++;
-    if (r.examples.length < 5) r.examples.push(`${id}: status ${s}, created events ${cr.length}, status events [${st.join(",")}]`);
+    if (r.examples.length < 5) r.examples.push(`${id}: status ${s}, created [${cr.join(",")}], status [${st.join(",")}], user [${us.join(",")}]`);
   }
-  for (const id of status.keys()) {
+  for (const id of [...status.keys(), ...created.keys()]) {
     if (!orders.has(id)) {
       r.bad++;
       if (r.examples.length < 5) r.examples.push(`${id}: events for an order that is not stored`);

@@ -1,7 +1,7 @@
 import { OrderStore, closeRedis, createRedis, waitReady } from "@orderstream/bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCluster, signToken, startLocalCluster, waitUntil } from "@orderstream/testkit";
-import type { Order, OrderServiceClient } from "@orderstream/proto";
+import { type Order, type OrderServiceClient, OrderStatus } from "@orderstream/proto";
 import { ClientFleet, type FleetClient, type FleetClientSpec } from "./client-fleet.js";
 import { report, scaled, sleep } from "./fault-scale.js";
 import { createOrder, orderClient, orderRequest } from "./grpc-orders.js";
@@ -132,7 +132,8 @@ describe("Redis restarted empty under load", () => {
 
     // The processor recovered too: it confirms and processes the order created over gRPC after the restart.
     const redis = cluster.redis.client();
-    await waitUntil(async () => (await redis.hget(`os:order:{${firstGrpc.id}}`, "s")) === "PROCESSING", "processor works again", 30_000, 100);
+    const store = new OrderStore(redis);
+    await waitUntil(async () => (await store.get(firstGrpc.id))?.status === OrderStatus.PROCESSING, "processor works again", 30_000, 100);
 
     let silent = 0;
     let lossReported = 0;

@@ -2,6 +2,7 @@ import { ORDER_CLAIM_LUA } from "./event-scripts.js";
 import { LEASE_SKEW_MARGIN_MS, type PendingEvents } from "./event-writer.js";
 import { jobDataKey, jobOutboxKey, orderKey, pendingKey } from "./keys.js";
 import type { OrderStore, StoredBatch } from "./order-store.js";
+import type { Partitioning } from "./partitions.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
 
@@ -81,4 +82,22 @@ export async function markBatchesQueued(conn: RedisConnection, store: OrderStore
   if (batchIds.length === 0) return;
   const tag = store.partitions.tag(p);
   await guardRedis(() => conn.multi().zrem(jobOutboxKey(tag), ...batchIds).hdel(jobDataKey(tag), ...batchIds).exec());
+}
+
+/** How much half-done work the write path holds, summed over partitions (metrics and tests). */
+export interface WritePathBacklog {
+  /** Order batches stored whose job is not confirmed queued. */
+  unqueuedBatches: number;
+  /** Orders with events not yet on every channel. */
+  pendingOrders: number;
+}
+
+/** Reads the {@link WritePathBacklog} of every partition. */
+export async function writePathBacklog(conn: RedisConnection, partitions: Partitioning): Promise<WritePathBacklog> {
+  const tags = partitions.all().map((p) => partitions.tag(p));
+  const [jobs, pending] = await guardRedis(() =>
+    Promise.all([Promise.all(tags.map((t) => conn.zcard(jobOutboxKey(t)))), Promise.all(tags.map((t) => conn.zcard(pendingKey(t))))]),
+  );
+  const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+  return { unqueuedBatches: sum(jobs), pendingOrders: sum(pending) };
 }

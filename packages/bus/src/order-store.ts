@@ -252,13 +252,18 @@ export class OrderStore {
   }
 
   /** The user an order belongs to, or undefined when it does not exist. */
-  async owner(orderId: string): Promise<string | undefined> {
-    const key = orderKey(this.partitions.tag(this.partitions.of(orderId)), orderId);
-    return (await guardRedis(() => this.conn.hget(key, "u"))) ?? undefined;
+  owner(orderId: string): Promise<string | undefined> {
+    return readOrderOwner(this.conn, this.partitions, orderId);
   }
 
   /** Waits for background acks of emitted events. */
   async close(): Promise<void> {
     await this.writer.close();
   }
+}
+
+/** The user an order belongs to, or undefined when it does not exist (a read for the edge's checks). */
+export async function readOrderOwner(conn: RedisConnection, partitions: Partitioning, orderId: string): Promise<string | undefined> {
+  const key = orderKey(partitions.tag(partitions.of(orderId)), orderId);
+  return (await guardRedis(() => conn.hget(key, "u"))) ?? undefined;
 }

@@ -1,6 +1,8 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port.js";
+import type { Cluster, Redis } from "ioredis";
+import { type TestRedisCluster, startRedisCluster } from "./redis-cluster.js";
 import { type TestRedis, startRedis } from "./redis-server.js";
 import { type ServiceProcess, startService } from "./service-process.js";
 
@@ -19,9 +21,16 @@ export interface EdgeNode {
   env: Record<string, string>;
 }
 
-/** A whole cluster as real child processes on one real redis-server. */
+/** A whole cluster as real child processes on one real redis-server or a real Redis Cluster. */
 export interface LocalCluster {
+  /** The redis-server of a single-node cluster (throws on a Redis Cluster: use redisCluster). */
   redis: TestRedis;
+  /** The Redis Cluster, when started with `redis: "cluster"`. */
+  redisCluster: TestRedisCluster | undefined;
+  /** REDIS_URL of every service. */
+  redisUrl: string;
+  /** A client for assertions (a Cluster client on a Redis Cluster); closed by stop(). */
+  redisClient(): Redis | Cluster;
   jwtSecret: string;
   apiPort: number;
   api: ServiceProcess | undefined;
@@ -39,6 +48,8 @@ export interface LocalClusterOptions {
   edges?: number;
   processors?: number;
   api?: boolean;
+  /** One redis-server (default) or a 3-master Redis Cluster with a replica each. */
+  redis?: "single" | "cluster";
   /** Extra environment for every service. */
   env?: Record<string, string>;
   edgeEnv?: Record<string, string>;
@@ -48,13 +59,21 @@ export interface LocalClusterOptions {
 
 /** Starts redis-server, order-api, processors and edge nodes as child processes, each on a free port. */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
-  const redis = await startRedis();
+  const single = opts.redis === "cluster" ? undefined : await startRedis();
+  const redisCluster = opts.redis === "cluster" ? await startRedisCluster() : undefined;
+  const redisUrl = single?.url ?? redisCluster?.url ?? "";
   const jwtSecret = "test-secret";
-  const common = { REDIS_URL: redis.url, LOG_LEVEL: "warn", ...opts.env };
+  const common = { REDIS_URL: redisUrl, LOG_LEVEL: "warn", ...opts.env };
   const apiPort = await freePort();
   const all: ServiceProcess[] = [];
   const cluster: LocalCluster = {
-    redis,
+    get redis(): TestRedis {
+      if (!single) throw new Error("this local cluster runs on a Redis Cluster: use redisCluster / redisClient()");
+      return single;
+    },
+    redisCluster,
+    redisUrl,
+    redisClient: () => (single ? single.client() : (redisCluster as TestRedisCluster).client()),
     jwtSecret,
     apiPort,
     api: undefined,
@@ -94,7 +113,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     },
     async stop() {
       await Promise.all(all.map((p) => p.stop("SIGTERM", 5000)));
-      await redis.stop();
+      await single?.stop();
+      await redisCluster?.stop();
     },
   };
   try {

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { ConfigError, envInt, historyEnv, historyTtlRule, logLevelEnv, parseEnv, redisUrlEnv } from "@orderstream/bus";
+import { ConfigError, envInt, historyEnv, historyTtlRule, logLevelEnv, parseEnv, partitionEnv, redisUrlEnv } from "@orderstream/bus";
 import { z } from "zod";
 
 export { ConfigError };
@@ -12,6 +12,7 @@ const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => envInt(
 
 const fields = {
   REDIS_URL: redisUrlEnv,
+  PARTITIONS: partitionEnv.PARTITIONS,
   LOG_LEVEL: logLevelEnv,
   EDGE_HOST: z.string().min(1).default("0.0.0.0"),
   EDGE_PORT: int(9001, 0, 65535),
@@ -59,6 +60,8 @@ export interface EdgeConfig {
   shutdownTimeoutMs: number;
   /** Frames kept in memory per channel for resumes (the history size). */
   historySize: number;
+  /** PARTITIONS: the write path's partitions (to find an order's keys for `process_order`). */
+  partitions: number;
 }
 
 /** Parses and validates the edge's environment variables (names as in HELPER_RULES / DESIGN). */
@@ -83,5 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     drainWindowMs: c.DRAIN_WINDOW_MS,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     historySize: c.HISTORY_SIZE,
+    partitions: c.PARTITIONS,
   };
 }

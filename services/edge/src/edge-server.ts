@@ -2,10 +2,12 @@ import {
   ChannelFeed,
   ChannelSubscriber,
   HistoryReader,
+  Partitioning,
   type RedisConnection,
   closeRedis,
   createRedis,
   isClusterUrl,
+  readOrderOwner,
   waitReady,
 } from "@orderstream/bus";
 import type { WebSocketBehavior, us_listen_socket } from "uWebSockets.js";
@@ -69,6 +71,7 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
   });
   metrics.trackHistoryReads(() => feed.historyReads);
   const api = new OrderActionClient(config.orderApiUrl, log);
+  const partitions = new Partitioning(config.partitions);
   const app = uWS.App();
   const state = { draining: false, stopped: false, pendingUpgrades: { n: 0 } };
   const maxConnections = effectiveMaxConnections(config.maxConnections);
@@ -94,7 +97,7 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
     maxChannelsPerConn: config.maxChannelsPerConn,
     anonymousAllOrders: config.anonymousAllOrders,
     afterSend: guard.check,
-    actions: new OrderActions(cmd, api, log),
+    actions: new OrderActions((id) => readOrderOwner(cmd, partitions, id), api, log),
   };
   const verifier = new TokenVerifier(config.jwtSecret);
   const isReady = (): boolean => !state.draining && !state.stopped && cmd.status === "ready" && sub.status === "ready";

@@ -1,4 +1,3 @@
-import { type RedisConnection, guardRedis, orderKey } from "@orderstream/bus";
 import { isOrderAction } from "@orderstream/domain";
 import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
@@ -7,11 +6,11 @@ import type { ProcessOrderResult } from "./protocol.js";
 
 /**
  * The WebSocket `process_order`: checks the action name and that the caller owns the order (the
- * owner is read from the order hash, `u`) or is an admin, then forwards it to order-api.
+ * owner is read through the bus) or is an admin, then forwards it to order-api.
  */
 export class OrderActions {
   constructor(
-    private readonly redis: RedisConnection,
+    private readonly ownerOf: (orderId: string) => Promise<string | undefined>,
     private readonly api: OrderActionClient,
     private readonly log: Logger,
   ) {}
@@ -20,14 +19,14 @@ export class OrderActions {
   async process(who: Principal, orderId: string, action: string): Promise<ProcessOrderResult> {
     if (!isOrderAction(action))
       return { orderId, status: "", errorCode: "invalid_argument", message: "action must be one of confirm, process, ship, deliver, cancel" };
-    let owner: string | null;
+    let owner: string | undefined;
     try {
-      owner = await guardRedis(() => this.redis.hget(orderKey(orderId), "u"));
+      owner = await this.ownerOf(orderId);
     } catch (err) {
       this.log.error({ err, orderId }, "reading the order owner failed");
       return { orderId, status: "", errorCode: "unavailable", message: "order store unavailable" };
     }
-    if (owner === null) {
+    if (owner === undefined) {
       if (!who.admin) return { orderId, status: "", errorCode: "forbidden", message: "not your order" };
     } else if (!who.admin && who.userId !== owner) {
       return { orderId, status: "", errorCode: "forbidden", message: "not your order" };

@@ -15,6 +15,8 @@ describe("loadConfig", () => {
       maxMessageBytes: 4_194_304,
       maxBulkOrders: 100_000,
       bulkBatchSize: 500,
+      partitions: 12,
+      eventLeaseMs: 5000,
       idempotencyTtlMs: 86_400_000,
       subscribeMaxPending: 1000,
     });

@@ -3,6 +3,7 @@ import {
   type HistoryOptions,
   envInt,
   historyEnv,
+  partitionEnv,
   historyFromEnv,
   historyTtlRule,
   logLevelEnv,
@@ -19,6 +20,10 @@ export interface OrderApiConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownTimeoutMs: number;
   history: HistoryOptions;
+  /** PARTITIONS: the write path's partitions (the same in every service). */
+  partitions: number;
+  /** EVENT_LEASE_MS: how long a writer holds its half-done events before the repair sweep may. */
+  eventLeaseMs: number;
   grpcHost: string;
   /** 0 = an ephemeral port (tests). */
   grpcPort: number;
@@ -41,6 +46,8 @@ const schema = z
     HISTORY_SIZE: historyEnv.HISTORY_SIZE,
     HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
     HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
+    PARTITIONS: partitionEnv.PARTITIONS,
+    EVENT_LEASE_MS: partitionEnv.EVENT_LEASE_MS,
     GRPC_HOST: z.string().min(1).default("0.0.0.0"),
     GRPC_PORT: int(0, 65_535, 50051),
     MAX_MESSAGE_BYTES: int(1024, 512 * 1024 * 1024, 4 * 1024 * 1024),
@@ -62,6 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     history: historyFromEnv(c),
+    partitions: c.PARTITIONS,
+    eventLeaseMs: c.EVENT_LEASE_MS,
     grpcHost: c.GRPC_HOST,
     grpcPort: c.GRPC_PORT,
     maxMessageBytes: c.MAX_MESSAGE_BYTES,

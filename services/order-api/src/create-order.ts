@@ -5,7 +5,6 @@ import type { CreateOrderRequest, Order } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { ApiError, toServiceError } from "./api-error.js";
 import type { ApiStats } from "./api-stats.js";
-import type { OrderQueue } from "./order-queue.js";
 
 /** The metadata entry that makes CreateOrder safe to retry. */
 export const IDEMPOTENCY_HEADER = "idempotency-key";
@@ -14,7 +13,6 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 /** What CreateOrder needs. */
 export interface CreateOrderDeps {
   store: OrderStore;
-  queue: OrderQueue;
   stats: ApiStats;
   log: Logger;
 }
@@ -29,9 +27,9 @@ function idempotencyKeyOf(call: ServerUnaryCall<CreateOrderRequest, Order>): str
 }
 
 /**
- * CreateOrder: validates, stores the order PENDING (emitting `order.created`) atomically with its
- * idempotency key and outbox entry, then has its job queued in the background. A repeated key
- * returns the first order.
+ * CreateOrder: validates, stores the order PENDING with its idempotency key and job-outbox entry,
+ * emits `order.created`, and answers; concurrent calls share one script per partition. A repeated
+ * key returns the first order.
  */
 export function createOrder(deps: CreateOrderDeps) {
   return (call: ServerUnaryCall<CreateOrderRequest, Order>, callback: sendUnaryData<Order>): void => {
@@ -39,12 +37,9 @@ export function createOrder(deps: CreateOrderDeps) {
       const valid = validateCreateOrder(call.request);
       const key = idempotencyKeyOf(call);
       const { order, created } = await deps.store.create(valid, key);
-      if (created) {
-        deps.stats.ordersCreated++;
-        // Stored and in the outbox already: the job is added in the background, batched with
-        // other calls' jobs, and a crash before that is the outbox sweeper's to finish.
-        deps.queue.enqueueSoon([order.id]);
-      }
+      // Stored with its batch in the job outbox: the store hands the batch to the order queue,
+      // which adds its job in the background (a crash before that is the outbox sweeper's).
+      if (created) deps.stats.ordersCreated++;
       return order;
     };
     run().then(

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { ChannelFeed, ChannelSubscriber, HistoryReader, OrderStore, closeRedis, isClusterUrl } from "@orderstream/bus";
+import { ChannelFeed, ChannelSubscriber, HistoryReader, OrderStore, Partitioning, closeRedis, isClusterUrl } from "@orderstream/bus";
 import { health } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { type ApiStats, newApiStats } from "./api-stats.js";
@@ -11,6 +11,7 @@ import { HealthState, healthHandlers } from "./health-service.js";
 import { createLogger } from "./logger.js";
 import { ORDER_SERVICE } from "./order-service-definition.js";
 import { OrderQueue } from "./order-queue.js";
+import type { StoredBatch } from "@orderstream/bus";
 import { processOrders } from "./process-orders.js";
 import { connectRedis } from "./redis-connections.js";
 import { addReflection } from "./reflection.js";
@@ -78,12 +79,25 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
 
   const sharded = isClusterUrl(config.redisUrl);
   const history = config.history;
-  const store = new OrderStore(cmd, { history, idempotencyTtlMs: config.idempotencyTtlMs, sharded });
-  const bulkStore = new OrderStore(bulk, { history, idempotencyTtlMs: config.idempotencyTtlMs, sharded });
+  const partitions = new Partitioning(config.partitions);
+  // The queue is created first; stores hand it every batch of new orders they stored.
+  let queue: OrderQueue | undefined;
+  const storeOptions = {
+    history,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    sharded,
+    partitions,
+    leaseMs: config.eventLeaseMs,
+    onBatchStored: (b: StoredBatch) => queue?.enqueueSoon(b),
+    onError: (err: unknown, op: string) => log.warn({ err, op }, "event write step failed; the repair sweep completes it"),
+  };
+  const store = new OrderStore(cmd, storeOptions);
+  const bulkStore = new OrderStore(bulk, storeOptions);
   const feed = new ChannelFeed(new ChannelSubscriber(sub, { sharded }), new HistoryReader(bulk), {
     onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed problem"),
   });
-  const queue = new OrderQueue(bull, store, log);
+  queue = new OrderQueue(bull, cmd, store, log);
+  const orderQueue = queue;
   const stats = newApiStats();
   const streams = new StreamRegistry();
   const hub = new FeedHub(feed, log);
@@ -94,10 +108,9 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
     ...KEEPALIVE_OPTIONS,
   });
   server.addService(ORDER_SERVICE, {
-    createOrder: createOrder({ store, queue, stats, log }),
+    createOrder: createOrder({ store, stats, log }),
     bulkCreateOrders: bulkCreateOrders({
       store: bulkStore,
-      queue,
       stats,
       log,
       maxOrders: config.maxBulkOrders,
@@ -121,7 +134,7 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
     port = await bind(server, config.grpcHost, config.grpcPort);
   } catch (err) {
     server.forceShutdown();
-    await queue.close().catch(() => undefined);
+    await orderQueue.close().catch(() => undefined);
     for (const c of conns.all) c.disconnect();
     throw err;
   }
@@ -145,7 +158,8 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
         server.forceShutdown();
       }
       const left = (): number => Math.max(100, deadline - Date.now());
-      await step(log, "queue close", left(), () => queue.close());
+      await step(log, "event acks", left(), () => Promise.all([store.close(), bulkStore.close()]));
+      await step(log, "queue close", left(), () => orderQueue.close());
       await step(log, "redis close", left(), () => Promise.all(conns.all.map((c) => closeRedis(c))));
       for (const c of conns.all) c.disconnect();
       log.info("order-api stopped");

@@ -3,6 +3,8 @@ import {
   type HistoryOptions,
   envInt,
   historyEnv,
+  parsePartitionSet,
+  partitionEnv,
   historyFromEnv,
   historyTtlRule,
   logLevelEnv,
@@ -19,6 +21,12 @@ export interface ProcessorConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownTimeoutMs: number;
   history: HistoryOptions;
+  /** PARTITIONS: the write path's partitions (the same in every service). */
+  partitions: number;
+  /** PROCESSOR_PARTITIONS: the partitions this processor consumes and sweeps (default all). */
+  assignedPartitions: number[];
+  /** EVENT_LEASE_MS: how long a writer holds its half-done events before the repair sweep may. */
+  eventLeaseMs: number;
   concurrency: number;
   shipDelayMs: number;
   deliverDelayMs: number;
@@ -41,6 +49,9 @@ const schema = z
     HISTORY_SIZE: historyEnv.HISTORY_SIZE,
     HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
     HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
+    PARTITIONS: partitionEnv.PARTITIONS,
+    EVENT_LEASE_MS: partitionEnv.EVENT_LEASE_MS,
+    PROCESSOR_PARTITIONS: z.string().default("all"),
     PROCESSOR_CONCURRENCY: int(1, 10_000, 50),
     SHIP_DELAY_MS: int(0, 30 * DAY_MS, 2000),
     DELIVER_DELAY_MS: int(0, 30 * DAY_MS, 3000),
@@ -51,7 +62,14 @@ const schema = z
     JOB_LOCK_MS: int(500, 3600_000, 30_000),
     STALLED_INTERVAL_MS: int(100, 3600_000, 30_000),
   })
-  .refine(...historyTtlRule);
+  .refine(...historyTtlRule)
+  .superRefine((c, ctx) => {
+    try {
+      parsePartitionSet(c.PROCESSOR_PARTITIONS, c.PARTITIONS);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", path: ["PROCESSOR_PARTITIONS"], message: (err as Error).message });
+    }
+  });
 
 /**
  * Parses and validates the processor's environment (names and defaults from HELPER_RULES.md).
@@ -64,6 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfi
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     history: historyFromEnv(c),
+    partitions: c.PARTITIONS,
+    assignedPartitions: parsePartitionSet(c.PROCESSOR_PARTITIONS, c.PARTITIONS),
+    eventLeaseMs: c.EVENT_LEASE_MS,
     concurrency: c.PROCESSOR_CONCURRENCY,
     shipDelayMs: c.SHIP_DELAY_MS,
     deliverDelayMs: c.DELIVER_DELAY_MS,

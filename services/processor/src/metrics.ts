@@ -7,8 +7,10 @@ export interface ProcessorMetrics {
   transitions: Counter<"to">;
   /** Job attempts that failed, `final` = no retry left. */
   jobsFailed: Counter<"final">;
-  /** Orders the outbox sweeper found stored but not queued, and queued. */
+  /** Order batches the outbox sweeper found stored but not queued, and queued. */
   outboxSwept: Counter;
+  /** Orders whose half-done events (writer died between the steps) the sweeper completed. */
+  eventsRepaired: Counter;
   /** Outbox sweeps that failed (Redis errors). */
   outboxErrors: Counter;
 }
@@ -33,7 +35,12 @@ export function createMetrics(defaults: boolean): ProcessorMetrics {
     }),
     outboxSwept: new Counter({
       name: "orderstream_processor_outbox_swept_total",
-      help: "Orders found in the outbox (stored but never queued) and queued by the sweeper.",
+      help: "Order batches found in the job outbox (stored but never queued) and queued by the sweeper.",
+      registers: [registry],
+    }),
+    eventsRepaired: new Counter({
+      name: "orderstream_processor_events_repaired_total",
+      help: "Orders whose events were left half-done by a dead writer and completed by the repair sweep.",
       registers: [registry],
     }),
     outboxErrors: new Counter({

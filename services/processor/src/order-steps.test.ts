@@ -6,40 +6,40 @@ const now = 1_000_000;
 
 describe("nextStep", () => {
   it("confirms and processes at once", () => {
-    expect(nextStep("PENDING", { orderId: "o" }, now, delays)).toEqual({ kind: "transition", action: "confirm" });
-    expect(nextStep("CONFIRMED", { orderId: "o" }, now, delays)).toEqual({ kind: "transition", action: "process" });
+    expect(nextStep("PENDING", {}, now, delays)).toEqual({ kind: "transition", action: "confirm" });
+    expect(nextStep("CONFIRMED", {}, now, delays)).toEqual({ kind: "transition", action: "process" });
   });
 
   it("delays ship and deliver by their configured delays", () => {
-    expect(nextStep("PROCESSING", { orderId: "o" }, now, delays)).toEqual({ kind: "delay", action: "ship", at: now + 100 });
-    expect(nextStep("SHIPPED", { orderId: "o" }, now, delays)).toEqual({ kind: "delay", action: "deliver", at: now + 200 });
+    expect(nextStep("PROCESSING", {}, now, delays)).toEqual({ kind: "delay", action: "ship", at: now + 100 });
+    expect(nextStep("SHIPPED", {}, now, delays)).toEqual({ kind: "delay", action: "deliver", at: now + 200 });
   });
 
   it("applies a due step once its time has come, and keeps the original due time before", () => {
-    const data = { orderId: "o", due: { action: "ship" as const, at: now + 50 } };
+    const data = { due: { action: "ship" as const, at: now + 50 } };
     expect(nextStep("PROCESSING", data, now, delays)).toEqual({ kind: "delay", action: "ship", at: now + 50 });
     expect(nextStep("PROCESSING", data, now + 50 - DUE_TOLERANCE_MS, delays)).toEqual({ kind: "transition", action: "ship" });
     expect(nextStep("PROCESSING", data, now + 60, delays)).toEqual({ kind: "transition", action: "ship" });
   });
 
   it("ignores a due step for another status (the order moved on meanwhile)", () => {
-    const data = { orderId: "o", due: { action: "ship" as const, at: now - 10 } };
+    const data = { due: { action: "ship" as const, at: now - 10 } };
     expect(nextStep("SHIPPED", data, now, delays)).toEqual({ kind: "delay", action: "deliver", at: now + 200 });
   });
 
   it("stops auto-advancing where a delay is 0", () => {
-    expect(nextStep("PROCESSING", { orderId: "o" }, now, { shipDelayMs: 0, deliverDelayMs: 5 })).toEqual({
+    expect(nextStep("PROCESSING", {}, now, { shipDelayMs: 0, deliverDelayMs: 5 })).toEqual({
       kind: "done",
       reason: "stopped at PROCESSING",
     });
-    expect(nextStep("SHIPPED", { orderId: "o" }, now, { shipDelayMs: 5, deliverDelayMs: 0 })).toEqual({
+    expect(nextStep("SHIPPED", {}, now, { shipDelayMs: 5, deliverDelayMs: 0 })).toEqual({
       kind: "done",
       reason: "stopped at SHIPPED",
     });
   });
 
   it("ends on terminal statuses", () => {
-    expect(nextStep("DELIVERED", { orderId: "o" }, now, delays)).toEqual({ kind: "done", reason: "DELIVERED" });
-    expect(nextStep("CANCELLED", { orderId: "o" }, now, delays)).toEqual({ kind: "done", reason: "CANCELLED" });
+    expect(nextStep("DELIVERED", {}, now, delays)).toEqual({ kind: "done", reason: "DELIVERED" });
+    expect(nextStep("CANCELLED", {}, now, delays)).toEqual({ kind: "done", reason: "CANCELLED" });
   });
 });

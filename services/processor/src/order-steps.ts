@@ -1,11 +1,7 @@
+import type { OrderJobData } from "@orderstream/bus";
 import type { OrderActionName } from "@orderstream/domain";
 
-/** Data of an order job: the order id, plus the step it is waiting for while delayed. */
-export interface OrderJobData {
-  orderId: string;
-  /** Set while the job sits delayed: which action is due, and when (epoch ms). */
-  due?: { action: OrderActionName; at: number };
-}
+export type { OrderJobData };
 
 /** How long the processor waits before the delayed steps (0 = stop auto-advancing there). */
 export interface StepDelays {
@@ -22,7 +18,7 @@ export type NextStep =
 /** A delayed job woken this close before its due time counts as due (clock skew between hosts). */
 export const DUE_TOLERANCE_MS = 5;
 
-function delayed(action: OrderActionName, delayMs: number, status: string, data: OrderJobData, now: number): NextStep {
+function delayed(action: OrderActionName, delayMs: number, status: string, data: Pick<OrderJobData, "due">, now: number): NextStep {
   if (delayMs <= 0) return { kind: "done", reason: `stopped at ${status}` };
   const due = data.due;
   if (due && due.action === action) {
@@ -38,7 +34,7 @@ function delayed(action: OrderActionName, delayMs: number, status: string, data:
  * PENDING -> confirm, CONFIRMED -> process, PROCESSING -> ship after the ship delay,
  * SHIPPED -> deliver after the deliver delay; DELIVERED and CANCELLED end the job.
  */
-export function nextStep(status: string, data: OrderJobData, now: number, delays: StepDelays): NextStep {
+export function nextStep(status: string, data: Pick<OrderJobData, "due">, now: number, delays: StepDelays): NextStep {
   switch (status) {
     case "PENDING":
       return { kind: "transition", action: "confirm" };

@@ -1,13 +1,13 @@
 import { type Job, DelayedError, Worker } from "bullmq";
-import { BULLMQ_PREFIX, ORDERS_QUEUE, type OrderStore, type RedisConnection } from "@orderstream/bus";
-import { statusName } from "@orderstream/domain";
+import { ORDERS_QUEUE, type OrderJobData, type OrderStore, type RedisConnection, bullmqPrefix } from "@orderstream/bus";
+import { type OrderActionName, statusName } from "@orderstream/domain";
 import type { Logger } from "pino";
 import type { ProcessorConfig } from "./config.js";
 import type { ProcessorMetrics } from "./metrics.js";
-import { type OrderJobData, type StepDelays, nextStep } from "./order-steps.js";
+import { type StepDelays, nextStep } from "./order-steps.js";
 
-/** Most steps one job run can take (PENDING to DELIVERED is four); bounds the loop. */
-const MAX_STEPS_PER_RUN = 8;
+/** Most rounds one job run takes (PENDING to DELIVERED is four per order); bounds the loop. */
+const MAX_ROUNDS_PER_RUN = 8;
 
 /** A job stalled (its worker died) this many times is still safe to rerun: every step is a CAS. */
 const MAX_STALLED_COUNT = 20;
@@ -20,86 +20,109 @@ export interface OrderJobContext {
   logger: Logger;
 }
 
-/**
- * Runs one order job: reads the order's status, applies the next step as one CAS transition,
- * and repeats until the order is finished, a delay is due (step-job pattern: the job moves to
- * delayed, same job id) or auto-advancing stops. Redis errors propagate so BullMQ retries.
- * Returns why the job ended.
- */
-export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobData>, token?: string): Promise<string> {
-  const { orderId } = job.data;
-  if (typeof orderId !== "string" || orderId.length === 0) {
-    ctx.logger.error({ jobId: job.id, data: job.data }, "order job without an orderId; dropped");
-    return "invalid_job";
-  }
-  const log = ctx.logger.child({ orderId, jobId: job.id });
-  const order = await ctx.store.get(orderId);
-  if (!order) {
-    log.warn("order not found; job ends");
-    return "not_found";
-  }
-  let status = statusName(order.status);
-  for (let i = 0; i < MAX_STEPS_PER_RUN; i++) {
-    const step = nextStep(status, job.data, Date.now(), ctx.delays);
-    if (step.kind === "done") {
-      log.debug({ status, reason: step.reason }, "order job done");
-      return step.reason;
-    }
-    if (step.kind === "delay") {
-      const due = job.data.due;
-      if (!due || due.action !== step.action || due.at !== step.at) {
-        await job.updateData({ orderId, due: { action: step.action, at: step.at } });
-      }
-      await job.moveToDelayed(step.at, token);
-      log.debug({ status, action: step.action, at: step.at }, "order job delayed");
-      throw new DelayedError();
-    }
-    const result = await ctx.store.transition(orderId, step.action);
-    if (result.ok) {
-      status = statusName(result.order.status);
-      ctx.metrics.transitions.inc({ to: status });
-      log.debug({ action: step.action, to: status }, "order transitioned");
-    } else if (result.code === "not_found") {
-      log.warn({ action: step.action }, "order vanished; job ends");
-      return "not_found";
-    } else {
-      // Someone else (an earlier attempt of this job, a client action) already moved it on.
-      const current = statusName(result.order.status);
-      log.debug({ action: step.action, from: status, current }, "order already moved; continuing from its status");
-      status = current;
-    }
-  }
-  throw new Error(`order ${orderId} did not settle within ${MAX_STEPS_PER_RUN} steps (status ${status})`);
+/** The order ids of a job (also reads the one-order jobs of earlier versions, `{orderId}`). */
+export function jobOrderIds(data: unknown): string[] {
+  const d = data as { orderIds?: unknown; orderId?: unknown } | null;
+  if (d && Array.isArray(d.orderIds)) return d.orderIds.filter((id): id is string => typeof id === "string" && id.length > 0);
+  if (d && typeof d.orderId === "string" && d.orderId.length > 0) return [d.orderId];
+  return [];
 }
 
-/** Creates the BullMQ worker on the `orders` queue (started at once). */
+/**
+ * Runs one order job: the batch of orders created together. Each round reads where every order
+ * is, applies the next step of all that have one as one compare-and-set script (per order, never
+ * repeated: a retried, stalled or duplicated job resumes where the orders actually are), and
+ * repeats; when only delayed steps are left the job moves to delayed until the earliest is due
+ * (step-job pattern, same job id). Redis errors propagate so BullMQ retries. Returns why its
+ * orders left it (`DELIVERED`, `stopped at PROCESSING`, `not_found`…; several comma-separated).
+ */
+export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobData>, token?: string): Promise<string> {
+  const ids = jobOrderIds(job.data);
+  if (ids.length === 0) {
+    ctx.logger.error({ jobId: job.id, data: job.data }, "order job without order ids; dropped");
+    return "invalid_job";
+  }
+  const log = ctx.logger.child({ jobId: job.id, orders: ids.length });
+  const status = new Map<string, string>();
+  const ended = new Map<string, string>(); // why each order left the job
+  const end = (orderId: string, reason: string): void => {
+    status.delete(orderId);
+    ended.set(orderId, reason);
+  };
+  const orders = await Promise.all(ids.map((id) => ctx.store.get(id)));
+  orders.forEach((o, i) => {
+    if (o) status.set(ids[i] as string, statusName(o.status));
+    else {
+      log.warn({ orderId: ids[i] }, "order not found; left out of the job");
+      end(ids[i] as string, "not_found");
+    }
+  });
+  for (let round = 0; round < MAX_ROUNDS_PER_RUN; round++) {
+    const now = Date.now();
+    const moves: { orderId: string; action: OrderActionName }[] = [];
+    let due: { action: OrderActionName; at: number } | undefined;
+    for (const [orderId, s] of status) {
+      const step = nextStep(s, job.data, now, ctx.delays);
+      if (step.kind === "done") end(orderId, step.reason);
+      else if (step.kind === "transition") moves.push({ orderId, action: step.action });
+      else if (!due || step.at < due.at) due = { action: step.action, at: step.at };
+    }
+    if (moves.length > 0) {
+      const results = await ctx.store.transitionMany(moves);
+      results.forEach((r, i) => {
+        const { orderId, action } = moves[i] as { orderId: string; action: OrderActionName };
+        if (r.ok) {
+          const to = statusName(r.order.status);
+          status.set(orderId, to);
+          ctx.metrics.transitions.inc({ to });
+        } else if (r.code === "not_found") {
+          log.warn({ orderId, action }, "order vanished; left out of the job");
+          end(orderId, "not_found");
+        } else {
+          // Someone else (an earlier attempt of this job, a client action) already moved it on.
+          status.set(orderId, statusName(r.order.status));
+        }
+      });
+      continue;
+    }
+    if (!due) {
+      const reasons = [...new Set(ended.values())].sort().join(",");
+      log.debug({ reasons }, "order job done");
+      return reasons;
+    }
+    const cur = job.data.due;
+    if (!cur || cur.action !== due.action || cur.at !== due.at) {
+      await job.updateData({ orderIds: ids, due });
+    }
+    await job.moveToDelayed(due.at, token);
+    log.debug({ action: due.action, at: due.at, orders: status.size }, "order job delayed");
+    throw new DelayedError();
+  }
+  throw new Error(`order job ${job.id} did not settle within ${MAX_ROUNDS_PER_RUN} rounds`);
+}
+
+/** Creates the BullMQ worker of one partition's `orders` queue (started at once). */
 export function createOrderWorker(
   connection: RedisConnection,
+  partitionTag: string,
   config: ProcessorConfig,
   ctx: OrderJobContext,
 ): Worker<OrderJobData, string> {
-  const worker = new Worker<OrderJobData, string>(
-    ORDERS_QUEUE,
-    (job, token) => processOrderJob(ctx, job, token),
-    {
-      connection: connection as never,
-      prefix: BULLMQ_PREFIX,
-      concurrency: config.concurrency,
-      lockDuration: config.jobLockMs,
-      stalledInterval: config.stalledIntervalMs,
-      maxStalledCount: MAX_STALLED_COUNT,
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
-  );
+  const worker = new Worker<OrderJobData, string>(ORDERS_QUEUE, (job, token) => processOrderJob(ctx, job, token), {
+    connection: connection as never,
+    prefix: bullmqPrefix(partitionTag),
+    concurrency: config.concurrency,
+    lockDuration: config.jobLockMs,
+    stalledInterval: config.stalledIntervalMs,
+    maxStalledCount: MAX_STALLED_COUNT,
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
   worker.on("failed", (job, err) => {
     const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
     ctx.metrics.jobsFailed.inc({ final: String(final) });
-    ctx.logger.error(
-      { err, jobId: job?.id, orderId: job?.data.orderId, attemptsMade: job?.attemptsMade, final },
-      "order job failed",
-    );
+    ctx.logger.error({ err, jobId: job?.id, partition: partitionTag, attemptsMade: job?.attemptsMade, final }, "order job failed");
   });
-  worker.on("error", (err) => ctx.logger.error({ err }, "worker error"));
+  worker.on("error", (err) => ctx.logger.error({ err, partition: partitionTag }, "worker error"));
   return worker;
 }

@@ -1,26 +1,35 @@
 import type { Queue } from "bullmq";
-import type { OrderStore } from "@orderstream/bus";
+import { type OrderJobData, type OrderRepair, type OrderStore, type RedisConnection, addBatchJobs, markBatchesQueued } from "@orderstream/bus";
 import type { Logger } from "pino";
 import type { ProcessorMetrics } from "./metrics.js";
-import { ORDER_JOB_NAME, orderJobOptions } from "@orderstream/bus";
-import type { OrderJobData } from "./order-steps.js";
 
-/** Orders queued per sweep batch. */
+/** Orders (or batches) handled per sweep step. */
 const SWEEP_BATCH = 500;
-/** Batches per sweep at most, so one sweep stays bounded even with a large backlog. */
-const MAX_BATCHES_PER_SWEEP = 20;
+/** Steps per partition per sweep at most, so one sweep stays bounded even with a large backlog. */
+const MAX_STEPS_PER_SWEEP = 20;
 
 /** Options of {@link OutboxSweeper}. */
 export interface OutboxSweeperOptions {
   intervalMs: number;
   staleMs: number;
   jobAttempts: number;
+  /** The partitions this processor sweeps. */
+  partitions: number[];
+}
+
+/** What one sweep did. */
+export interface SweepResult {
+  /** Batches whose job was queued by the sweep. */
+  queued: number;
+  /** Orders whose half-done events the sweep completed. */
+  repaired: number;
 }
 
 /**
- * Queues the jobs of orders that were stored but never confirmed queued (order-api died between
- * storing and queueing). Adding uses job id = order id, so BullMQ ignores a job that already
- * exists, and removing from the outbox is idempotent: any number of replicas may sweep at once.
+ * The repair sweep, per partition: completes events whose writer died between the order step and
+ * the channel steps (once its lease ended), and queues the jobs of order batches stored but never
+ * confirmed queued (job id = batch id, so BullMQ ignores a job that already exists). Every step is
+ * idempotent: any number of processors may sweep the same partitions at once.
  */
 export class OutboxSweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -28,8 +37,10 @@ export class OutboxSweeper {
   private stopped = false;
 
   constructor(
+    private readonly cmd: RedisConnection,
     private readonly store: OrderStore,
-    private readonly queue: Queue<OrderJobData, string>,
+    private readonly repair: OrderRepair,
+    private readonly queues: readonly Queue<OrderJobData>[],
     private readonly opts: OutboxSweeperOptions,
     private readonly metrics: ProcessorMetrics,
     private readonly logger: Logger,
@@ -46,12 +57,12 @@ export class OutboxSweeper {
     this.timer = setTimeout(() => {
       this.running = this.sweep()
         .then(
-          (n) => {
-            if (n > 0) this.logger.info({ queued: n }, "outbox sweep queued stranded orders");
+          (r) => {
+            if (r.queued > 0 || r.repaired > 0) this.logger.info(r, "repair sweep completed stranded work");
           },
           (err: unknown) => {
             this.metrics.outboxErrors.inc();
-            this.logger.error({ err }, "outbox sweep failed; will retry");
+            this.logger.error({ err }, "repair sweep failed; will retry");
           },
         )
         .finally(() => {
@@ -61,25 +72,28 @@ export class OutboxSweeper {
     }, this.opts.intervalMs);
   }
 
-  /** One sweep: queues every stale outbox entry (bounded); returns how many were queued. */
-  async sweep(): Promise<number> {
-    let total = 0;
-    for (let b = 0; b < MAX_BATCHES_PER_SWEEP && !this.stopped; b++) {
-      const ids = await this.store.unqueued(this.opts.staleMs, SWEEP_BATCH);
-      if (ids.length === 0) break;
-      await this.queue.addBulk(
-        ids.map((orderId) => ({
-          name: ORDER_JOB_NAME,
-          data: { orderId },
-          opts: orderJobOptions(orderId, this.opts.jobAttempts),
-        })),
-      );
-      await this.store.markQueued(ids);
-      this.metrics.outboxSwept.inc(ids.length);
-      total += ids.length;
-      if (ids.length < SWEEP_BATCH) break;
+  /** One sweep over every assigned partition (bounded per partition). */
+  async sweep(): Promise<SweepResult> {
+    const result: SweepResult = { queued: 0, repaired: 0 };
+    for (const p of this.opts.partitions) {
+      if (this.stopped) break;
+      for (let i = 0; i < MAX_STEPS_PER_SWEEP && !this.stopped; i++) {
+        const n = await this.repair.completeStale(p, SWEEP_BATCH);
+        this.metrics.eventsRepaired.inc(n);
+        result.repaired += n;
+        if (n < SWEEP_BATCH) break;
+      }
+      for (let i = 0; i < MAX_STEPS_PER_SWEEP && !this.stopped; i++) {
+        const batches = await this.repair.unqueuedBatches(p, this.opts.staleMs, SWEEP_BATCH);
+        if (batches.length === 0) break;
+        await addBatchJobs(this.queues, batches, this.opts.jobAttempts);
+        await markBatchesQueued(this.cmd, this.store, p, batches.map((b) => b.batchId));
+        this.metrics.outboxSwept.inc(batches.length);
+        result.queued += batches.length;
+        if (batches.length < SWEEP_BATCH) break;
+      }
     }
-    return total;
+    return result;
   }
 
   /** Stops sweeping and waits for a sweep in progress to finish. */

@@ -1,10 +1,20 @@
-import { Queue } from "bullmq";
+import type { Job, JobType, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { BULLMQ_PREFIX, ORDERS_QUEUE, OrderStore, createRedis, historyKey, waitReady } from "@orderstream/bus";
+import {
+  type OrderJobData,
+  OrderRepair,
+  OrderStore,
+  type StoredBatch,
+  addBatchJobs,
+  createOrderQueues,
+  createRedis,
+  historyKey,
+  isClusterUrl,
+  markBatchesQueued,
+  waitReady,
+} from "@orderstream/bus";
 import { CHANNEL_STATUS } from "@orderstream/domain";
 import { type ProcessorConfig, loadConfig } from "./config.js";
-import { ORDER_JOB_NAME, orderJobOptions } from "@orderstream/bus";
-import type { OrderJobData } from "./order-steps.js";
 
 /** Test helpers shared by the processor's integration tests (excluded from the build). */
 
@@ -23,22 +33,49 @@ export function testConfig(redisUrl: string, env: Record<string, string> = {}): 
   });
 }
 
-/** A command connection, an OrderStore on it, and a Queue like order-api's. */
-export async function orderApiLike(redisUrl: string): Promise<{
+/** What {@link orderApiLike} gives a test: order-api's writes, without gRPC. */
+export interface OrderApiLike {
   store: OrderStore;
-  queue: Queue<OrderJobData, string>;
+  repair: OrderRepair;
+  queues: Queue<OrderJobData>[];
+  /** Creates `n` orders one after another (each its own batch, so its own job); returns their ids. */
   create(n: number): Promise<string[]>;
+  /** Queues the jobs of the batches holding these orders and clears them from the job outbox. */
   enqueue(ids: string[]): Promise<void>;
+  /** The job (batch) that carries an order, once queued. */
+  jobOf(orderId: string): Promise<Job<OrderJobData> | undefined>;
+  /** Whether the batch holding an order still waits in the job outbox. */
+  inOutbox(orderId: string): Promise<boolean>;
+  /** Job counts summed over every partition's queue. */
+  jobCounts(...states: JobType[]): Promise<Record<string, number>>;
   close(): Promise<void>;
-}> {
+}
+
+/** A command connection, an OrderStore on it, and the partitions' queues like order-api's. */
+export async function orderApiLike(redisUrl: string): Promise<OrderApiLike> {
   const conn = createRedis(redisUrl, { role: "command", name: "test-api" });
   const qconn = createRedis(redisUrl, { role: "bullmq", name: "test-queue" });
   await Promise.all([waitReady(conn), waitReady(qconn)]);
-  const store = new OrderStore(conn, { history: { size: 100_000, ttlMs: 600_000, metaTtlMs: 86_400_000 } });
-  const queue = new Queue<OrderJobData, string>(ORDERS_QUEUE, { connection: qconn as never, prefix: BULLMQ_PREFIX });
+  const batches = new Map<string, StoredBatch>();
+  const store = new OrderStore(conn, {
+    history: { size: 100_000, ttlMs: 600_000, metaTtlMs: 86_400_000 },
+    sharded: isClusterUrl(redisUrl),
+    onBatchStored: (b) => {
+      for (const id of b.orderIds) batches.set(id, b);
+    },
+  });
+  const queues = createOrderQueues(qconn, store.partitions, () => undefined);
+  const repair = new OrderRepair(conn, store, 5000);
+  // An id not created here (a missing order) gets a batch of its own, as a stray job would carry it.
+  const batchOf = (id: string): StoredBatch => {
+    let b = batches.get(id);
+    if (!b) batches.set(id, (b = { partition: store.partitions.of(id), batchId: `stray-${id}`, orderIds: [id] }));
+    return b;
+  };
   return {
     store,
-    queue,
+    repair,
+    queues,
     async create(n) {
       const ids: string[] = [];
       for (let i = 0; i < n; i++) {
@@ -48,10 +85,27 @@ export async function orderApiLike(redisUrl: string): Promise<{
       return ids;
     },
     async enqueue(ids) {
-      await queue.addBulk(ids.map((orderId) => ({ name: ORDER_JOB_NAME, data: { orderId }, opts: orderJobOptions(orderId, 5) })));
+      const list = [...new Set(ids.map(batchOf))];
+      await addBatchJobs(queues, list, 5);
+      for (const b of list) await markBatchesQueued(conn, store, b.partition, [b.batchId]);
+    },
+    async jobOf(orderId) {
+      const b = batchOf(orderId);
+      return (await queues[b.partition]?.getJob(b.batchId)) ?? undefined;
+    },
+    async inOutbox(orderId) {
+      const b = batchOf(orderId);
+      return (await repair.unqueuedBatches(b.partition, 0, 100_000)).some((x) => x.batchId === b.batchId);
+    },
+    async jobCounts(...states: JobType[]) {
+      const all = await Promise.all(queues.map((q) => q.getJobCounts(...states)));
+      const out: Record<string, number> = {};
+      for (const c of all) for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v;
+      return out;
     },
     async close() {
-      await queue.close();
+      await Promise.all(queues.map((q) => q.close()));
+      await store.close();
       conn.disconnect();
       qconn.disconnect();
     },

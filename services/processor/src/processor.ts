@@ -1,9 +1,11 @@
-import { Queue, type Worker } from "bullmq";
+import type { Queue, Worker } from "bullmq";
 import {
-  BULLMQ_PREFIX,
-  ORDERS_QUEUE,
+  type OrderJobData,
+  OrderRepair,
   OrderStore,
+  Partitioning,
   type RedisConnection,
+  createOrderQueues,
   closeRedis,
   createRedis,
   isClusterUrl,
@@ -14,7 +16,6 @@ import type { ProcessorConfig } from "./config.js";
 import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger } from "./logger.js";
 import { type ProcessorMetrics, createMetrics } from "./metrics.js";
-import type { OrderJobData } from "./order-steps.js";
 import { createOrderWorker } from "./order-worker.js";
 import { OutboxSweeper } from "./outbox-sweeper.js";
 
@@ -26,7 +27,8 @@ export interface Processor {
   /** Port of the /healthz /readyz /metrics server (useful with HEALTH_PORT=0). */
   healthPort: number;
   metrics: ProcessorMetrics;
-  worker: Worker<OrderJobData, string>;
+  /** One BullMQ worker per assigned partition. */
+  workers: Worker<OrderJobData, string>[];
   /** Stops everything in order; idempotent (later calls return the same promise). */
   stop(): Promise<void>;
 }
@@ -39,8 +41,8 @@ export interface StartOptions {
 }
 
 /**
- * Starts a processor: Redis connections, the BullMQ worker on `orders`, the outbox sweeper and
- * the health server; logs `ready` once all run. On a start-up failure everything started so far
+ * Starts a processor: Redis connections, a BullMQ worker on the `orders` queue of every assigned
+ * partition, the repair sweep and the health server; logs `ready` once all run. On a start-up failure everything started so far
  * is closed again before the error is thrown.
  */
 export async function startProcessor(config: ProcessorConfig, opts: StartOptions = {}): Promise<Processor> {
@@ -57,8 +59,9 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     name: "processor-bullmq",
     onError: onError("bullmq"),
   });
-  let worker: Worker<OrderJobData, string> | undefined;
-  let queue: Queue<OrderJobData, string> | undefined;
+  let store: OrderStore | undefined;
+  const workers: Worker<OrderJobData, string>[] = [];
+  let queues: Queue<OrderJobData>[] = [];
   let sweeper: OutboxSweeper | undefined;
   let health: HealthServer | undefined;
   let shuttingDown = false;
@@ -76,8 +79,13 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       shuttingDown = true;
       logger.info("processor stopping");
       await step("outbox sweeper", () => sweeper?.stop());
-      await step("worker", () => worker?.close());
-      await step("queue", () => queue?.close());
+      await step("workers", async () => {
+        await Promise.all(workers.map((w) => w.close()));
+      });
+      await step("event acks", () => store?.close());
+      await step("queues", async () => {
+        await Promise.all(queues.map((q) => q.close()));
+      });
       await step("health server", () => health?.close());
       await step("redis", async () => {
         await Promise.all([closeRedis(commandConn), closeRedis(bullConn)]);
@@ -89,20 +97,34 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
 
   try {
     await Promise.all([waitReady(commandConn, REDIS_READY_TIMEOUT_MS), waitReady(bullConn, REDIS_READY_TIMEOUT_MS)]);
-    const store = new OrderStore(commandConn, {
+    const partitions = new Partitioning(config.partitions);
+    const st = new OrderStore(commandConn, {
       history: config.history,
       sharded: isClusterUrl(config.redisUrl),
+      partitions,
+      leaseMs: config.eventLeaseMs,
+      onError: (err, op) => logger.warn({ err, op }, "event write step failed; the repair sweep completes it"),
     });
+    store = st;
     const delays = { shipDelayMs: config.shipDelayMs, deliverDelayMs: config.deliverDelayMs };
-    const w = createOrderWorker(bullConn, config, { store, delays, metrics, logger });
-    worker = w;
-    queue = new Queue<OrderJobData, string>(ORDERS_QUEUE, { connection: bullConn as never, prefix: BULLMQ_PREFIX });
-    queue.on("error", (err) => logger.warn({ err: err.message }, "outbox queue connection error"));
-    await Promise.all([w.waitUntilReady(), queue.waitUntilReady()]);
+    for (const p of config.assignedPartitions) {
+      workers.push(createOrderWorker(bullConn, partitions.tag(p), config, { store: st, delays, metrics, logger }));
+    }
+    queues = createOrderQueues(bullConn, partitions, (err, partition) =>
+      logger.warn({ err: err.message, partition }, "outbox queue connection error"),
+    );
+    await Promise.all([...workers.map((w) => w.waitUntilReady()), ...queues.map((q) => q.waitUntilReady())]);
     sweeper = new OutboxSweeper(
-      store,
-      queue,
-      { intervalMs: config.outboxSweepIntervalMs, staleMs: config.outboxStaleMs, jobAttempts: config.jobAttempts },
+      commandConn,
+      st,
+      new OrderRepair(commandConn, st, config.eventLeaseMs),
+      queues,
+      {
+        intervalMs: config.outboxSweepIntervalMs,
+        staleMs: config.outboxStaleMs,
+        jobAttempts: config.jobAttempts,
+        partitions: config.assignedPartitions,
+      },
       metrics,
       logger,
     );
@@ -110,7 +132,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     health = await startHealthServer(
       config.healthPort,
       () => ({
-        worker: w.isRunning(),
+        worker: workers.every((w) => w.isRunning()),
         redis: commandConn.status === "ready" && bullConn.status === "ready",
         notShuttingDown: !shuttingDown,
       }),
@@ -126,10 +148,11 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     {
       healthPort: health.port,
       concurrency: config.concurrency,
+      partitions: config.assignedPartitions.length === config.partitions ? "all" : config.assignedPartitions.join(","),
       shipDelayMs: config.shipDelayMs,
       deliverDelayMs: config.deliverDelayMs,
     },
     "ready",
   );
-  return { healthPort: health.port, metrics, worker, stop };
+  return { healthPort: health.port, metrics, workers, stop };
 }

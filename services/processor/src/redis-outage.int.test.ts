@@ -32,7 +32,6 @@ describe("processor across a Redis outage", () => {
     const api = await orderApiLike(redis.url);
     const ids = await api.create(ORDERS);
     await api.enqueue(ids);
-    await api.store.markQueued(ids);
     await api.close();
 
     const client = redis.client();

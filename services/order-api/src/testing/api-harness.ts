@@ -1,31 +1,40 @@
 import { Metadata, type ServiceError, credentials } from "@grpc/grpc-js";
-import { type TestRedis, startRedis } from "@orderstream/testkit";
+import { type TestRedis, type TestRedisCluster, startRedis, startRedisCluster } from "@orderstream/testkit";
 import type { EventFrame } from "@orderstream/domain";
 import { type CreateOrderRequest, type Order, OrderServiceClient, type OrderAction, type OrderResult } from "@orderstream/proto";
-import { Queue } from "bullmq";
-import { BULLMQ_PREFIX, ORDERS_QUEUE, historyKey } from "@orderstream/bus";
-import type { Redis } from "ioredis";
+import type { Job } from "bullmq";
+import { type OrderJobData, OrderStore, Partitioning, type RedisConnection, createOrderQueues, createRedis, historyKey, waitReady } from "@orderstream/bus";
 import { pino } from "pino";
 import { type OrderApiConfig, loadConfig } from "../config.js";
 import { type OrderApi, startOrderApi } from "../server.js";
 
-/** A real redis-server, an in-process order-api on it, and a generated gRPC client. */
+/** The Redis topologies the order path's integration tests run on. */
+export type Topology = "single" | "cluster";
+
+/** A real Redis (one node or a 3-master cluster), an in-process order-api on it, and a gRPC client. */
 export interface ApiHarness {
+  /** The redis-server of a single-node harness (outage tests stop and start it). */
   redis: TestRedis;
+  cluster: TestRedisCluster | undefined;
   api: OrderApi;
   config: OrderApiConfig;
   client: OrderServiceClient;
   address: string;
-  /** A plain Redis client for assertions. */
-  r: Redis;
+  /** A Redis client for assertions (a Cluster client on a cluster). */
+  r: RedisConnection;
   close(): Promise<void>;
 }
 
-/** Starts redis-server and order-api (ephemeral port, silent logs unless TEST_LOG_LEVEL). */
-export async function startHarness(over: Partial<OrderApiConfig> = {}): Promise<ApiHarness> {
-  const redis = await startRedis();
+/**
+ * Starts Redis (a single redis-server, or a 3-master cluster) and order-api on it (ephemeral port,
+ * silent logs unless TEST_LOG_LEVEL).
+ */
+export async function startHarness(over: Partial<OrderApiConfig> = {}, topology: Topology = "single"): Promise<ApiHarness> {
+  const cluster = topology === "cluster" ? await startRedisCluster() : undefined;
+  const redis = cluster ? undefined : await startRedis();
+  const url = cluster?.url ?? redis?.url ?? "";
   const config: OrderApiConfig = {
-    ...loadConfig({ REDIS_URL: redis.url }),
+    ...loadConfig({ REDIS_URL: url }),
     grpcHost: "127.0.0.1",
     grpcPort: 0,
     shutdownTimeoutMs: 3000,
@@ -34,9 +43,12 @@ export async function startHarness(over: Partial<OrderApiConfig> = {}): Promise<
   const api = await startOrderApi(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
   const address = `127.0.0.1:${api.port}`;
   const client = new OrderServiceClient(address, credentials.createInsecure());
-  const r = redis.client();
+  const r = createRedis(url, { role: "command", name: "test-assert", commandTimeoutMs: 5000 });
+  await waitReady(r);
   return {
-    redis,
+    // Only outage tests use it, and they run on a single node.
+    redis: redis as TestRedis,
+    cluster,
     api,
     config,
     client,
@@ -45,7 +57,9 @@ export async function startHarness(over: Partial<OrderApiConfig> = {}): Promise<
     async close() {
       client.close();
       await api.stop(3000);
-      await redis.stop();
+      r.disconnect();
+      await redis?.stop();
+      await cluster?.stop();
     },
   };
 }
@@ -94,14 +108,45 @@ export function processActions(client: OrderServiceClient, actions: Partial<Orde
 }
 
 /** The event frames stored in a channel's history stream, oldest first. */
-export async function historyFrames(r: Redis, channel: string): Promise<EventFrame[]> {
+export async function historyFrames(r: RedisConnection, channel: string): Promise<EventFrame[]> {
   const entries = await r.xrange(historyKey(channel), "-", "+");
   return entries.map(([, fields]) => JSON.parse(fields[1] as string) as EventFrame);
 }
 
-/** A BullMQ view of the `orders` queue for assertions; close it after use. */
-export function ordersQueue(redis: TestRedis): Queue {
-  return new Queue(ORDERS_QUEUE, { connection: { host: "127.0.0.1", port: redis.port }, prefix: BULLMQ_PREFIX });
+/**
+ * The job that carries an order (jobs carry the batch of orders created together), from the
+ * order's partition's queue; undefined when there is none (yet).
+ */
+export async function jobOfOrder(h: ApiHarness, orderId: string): Promise<Job<OrderJobData> | undefined> {
+  const partitions = new Partitioning(h.config.partitions);
+  const conn = createRedis(h.cluster?.url ?? h.redis.url, { role: "bullmq", name: "test-queue" });
+  const queues = createOrderQueues(conn, partitions, () => undefined);
+  try {
+    const q = queues[partitions.of(orderId)];
+    const jobs = (await q?.getJobs(["waiting", "delayed", "active", "completed", "prioritized", "failed"])) ?? [];
+    return jobs.find((j) => j.data.orderIds.includes(orderId));
+  } finally {
+    await Promise.all(queues.map((q) => q.close()));
+    conn.disconnect();
+  }
+}
+
+/** An order as stored, read through the bus (undefined when it does not exist). */
+export function storedOrder(h: ApiHarness, orderId: string): Promise<Order | undefined> {
+  return new OrderStore(h.r, { partitions: new Partitioning(h.config.partitions) }).get(orderId);
+}
+
+/** Number of jobs in every partition's queue, in the given states. */
+export async function jobCount(h: ApiHarness, ...states: ("waiting" | "delayed" | "active" | "prioritized" | "completed")[]): Promise<number> {
+  const conn = createRedis(h.cluster?.url ?? h.redis.url, { role: "bullmq", name: "test-queue" });
+  const queues = createOrderQueues(conn, new Partitioning(h.config.partitions), () => undefined);
+  try {
+    const counts = await Promise.all(queues.map((q) => q.getJobCounts(...states)));
+    return counts.reduce((sum, c) => sum + Object.values(c).reduce((a, b) => a + b, 0), 0);
+  } finally {
+    await Promise.all(queues.map((q) => q.close()));
+    conn.disconnect();
+  }
 }
 
 /** Resolves once a SubscribeOrders stream is live (its response headers arrived). */
