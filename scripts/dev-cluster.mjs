@@ -3,16 +3,20 @@
 // unless REDIS_URL is set), order-api, 2 processors and 2 edge nodes, with prefixed output, the
 // endpoints and ready-made dev tokens printed, and a clean ordered stop on Ctrl-C / SIGTERM.
 // `--smoke` (or DEV_CLUSTER_SMOKE=1): start everything, wait until all are ready, stop, exit 0.
+// `--redis-cluster` (or LOCAL_REDIS=cluster), when REDIS_URL is unset: instead of one
+// redis-server, start a local Redis Cluster of 3 masters + 3 replicas and hand its
+// comma-separated node URLs to every service as REDIS_URL (`npm start -- --redis-cluster`).
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { portIsFree, redisServerInstalled, startDevRedis } from "./dev-redis-server.mjs";
+import { portIsFree, redisServerInstalled, startDevRedis, startDevRedisCluster } from "./dev-redis-server.mjs";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SMOKE = process.argv.includes("--smoke") || process.env.DEV_CLUSTER_SMOKE === "1";
+const LOCAL_REDIS = process.argv.includes("--redis-cluster") ? "cluster" : process.env.LOCAL_REDIS || "single";
 const READY_TIMEOUT_MS = 60_000;
 const CHILD_STOP_TIMEOUT_MS = 30_000;
 const DEV_SECRET = "orderstream-dev-secret-change-me";
@@ -139,7 +143,7 @@ function shutdown(exitCode) {
       }
     }
     if (redis) {
-      say("stopping redis-server");
+      say(LOCAL_REDIS === "cluster" ? "stopping the Redis Cluster" : "stopping redis-server");
       await redis.stop();
     }
     say(code === 0 ? "stopped" : `stopped (exit ${code})`);
@@ -150,7 +154,8 @@ function shutdown(exitCode) {
 
 function printEndpoints(redisUrl, started) {
   const has = (service) => started.some((c) => c.spec.service === service);
-  const lines = ["", "orderstream dev cluster", `  Redis            ${redisUrl}${redis ? " (own redis-server, stopped on exit)" : ""}`];
+  const own = LOCAL_REDIS === "cluster" ? "own Redis Cluster, 3 masters + 3 replicas" : "own redis-server";
+  const lines = ["", "orderstream dev cluster", `  Redis            ${redisUrl}${redis ? ` (${own}, stopped on exit)` : ""}`];
   if (has("order-api")) lines.push(`  gRPC             127.0.0.1:${grpcPort}   (grpcurl -plaintext 127.0.0.1:${grpcPort} list)`);
   for (const c of started.filter((x) => x.spec.service === "edge")) {
     const port = c.spec.env.EDGE_PORT;
@@ -178,7 +183,7 @@ async function main() {
     if (!stopping) return void shutdown(0);
     fail(`${signal} again: killing every child now`);
     for (const c of children) if (!c.exit) c.proc.kill("SIGKILL");
-    redis?.proc.kill("SIGKILL");
+    redis?.kill();
     process.exit(130);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => onSignal(signal));
@@ -208,19 +213,33 @@ async function main() {
 
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
-    if (!redisServerInstalled()) {
+    if (LOCAL_REDIS !== "single" && LOCAL_REDIS !== "cluster") {
+      fail(`LOCAL_REDIS=${LOCAL_REDIS} is not one of: single, cluster`);
+      process.exit(2);
+    }
+    if (!redisServerInstalled() || (LOCAL_REDIS === "cluster" && !redisServerInstalled("redis-cli"))) {
       fail("REDIS_URL is not set and redis-server is not installed. Install it (`apt-get install -y redis-server`) or set REDIS_URL=redis://host:port");
       process.exit(1);
     }
-    redis = await startDevRedis();
-    redisUrl = redis.url;
-    say(`started redis-server on ${redisUrl} (pid ${redis.proc.pid})`);
-    redis.exited.then(({ code, signal }) => {
+    if (LOCAL_REDIS === "cluster") {
+      redis = await startDevRedisCluster();
+      redisUrl = redis.url;
+      for (const n of redis.nodes) say(`started redis-server ${n.role} 127.0.0.1:${n.port} (pid ${n.proc.pid})`);
+      say(`started a Redis Cluster (3 masters + 3 replicas): REDIS_URL=${redisUrl}`);
+    } else {
+      redis = await startDevRedis();
+      redisUrl = redis.url;
+      say(`started redis-server on ${redisUrl} (pid ${redis.proc.pid})`);
+    }
+    redis.exited.then(({ code, signal, port }) => {
       if (stopping) return;
-      fail(`redis-server exited unexpectedly (code ${code}, signal ${signal}); stopping the cluster`);
+      fail(`redis-server${port ? ` ${port}` : ""} exited unexpectedly (code ${code}, signal ${signal}); stopping the cluster`);
       void shutdown(1);
     });
-  } else say(`using REDIS_URL=${redisUrl}`);
+  } else {
+    if (process.argv.includes("--redis-cluster") || process.env.LOCAL_REDIS) say("REDIS_URL is set: using it, not starting a local Redis");
+    say(`using REDIS_URL=${redisUrl.replace(/\/\/[^,]*@/g, "//***@")}`);
+  }
 
   // Dependencies first: order-api (edges talk to it), processors, then edges.
   const started = [];

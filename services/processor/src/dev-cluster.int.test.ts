@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { freePort, startService } from "@orderstream/testkit";
 
@@ -121,6 +122,41 @@ describe("scripts/dev-cluster.mjs", () => {
       expect(run.output()).not.toContain("started redis-server");
     } finally {
       await new Promise<void>((r) => (blocker ? blocker.close(() => r()) : r()));
+    }
+  });
+
+  it("LOCAL_REDIS=cluster runs the stack on its own 3-master + 3-replica Redis Cluster and stops every node", async () => {
+    const run = startService(LAUNCHER, await launcherEnv({ DEV_CLUSTER_SMOKE: "", LOCAL_REDIS: "cluster" }), "dev-cluster");
+    try {
+      await run.waitFor(/press Ctrl-C to stop/, 40_000);
+      const out = run.output();
+      const url = /started a Redis Cluster \(3 masters \+ 3 replicas\): REDIS_URL=(\S+)/.exec(out)?.[1] ?? "";
+      expect(url.split(",")).toHaveLength(6);
+      expect(out).toContain(`Redis            ${url} (own Redis Cluster`);
+      const masters = [...out.matchAll(/started redis-server master 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+      expect(masters).toHaveLength(3);
+      expect(out.match(/started redis-server replica 127\.0\.0\.1:\d+ \(pid \d+\)/g)).toHaveLength(3);
+      // Every service got the cluster URL: their named connections are on the masters.
+      const names = new Set<string>();
+      for (const port of masters) {
+        const node = new Redis({ host: "127.0.0.1", port, lazyConnect: true });
+        try {
+          await node.connect();
+          for (const m of String(await node.call("CLIENT", "LIST")).matchAll(/ name=(\S+)/g)) names.add(m[1] ?? "");
+        } finally {
+          node.disconnect();
+        }
+      }
+      for (const prefix of ["edge:edge-1", "edge:edge-2", "order-api", "processor"]) {
+        expect([...names].some((n) => n.startsWith(prefix)), `${prefix} in ${[...names].join(" ")}`).toBe(true);
+      }
+      const pids = childPids(out);
+      const code = await run.stop("SIGTERM", 30_000);
+      expect(code, run.output().slice(-4000)).toBe(0);
+      expect(run.output()).toContain("stopping the Redis Cluster");
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      await run.stop("SIGTERM", 20_000);
     }
   });
 
