@@ -4,6 +4,7 @@ import { waitUntil } from "@orderstream/testkit";
 import { type BusFixture, busFixture } from "./bus-fixture.js";
 import { ChannelFeed } from "./channel-feed.js";
 import type { Redis } from "ioredis";
+import calculateSlot from "cluster-key-slot";
 import { pubsubChannel } from "./keys.js";
 
 let f: BusFixture;
@@ -132,5 +133,42 @@ describe("ChannelFeed after Redis lost its data", () => {
     expect(new Set(fresh.map((p) => p?.epoch)).size).toBe(1);
     expect(fresh[0]?.epoch).not.toBe(parseOffset(got[0])?.epoch);
     release();
+  });
+});
+
+describe("ChannelFeed on a Redis Cluster (sharded pub/sub)", () => {
+  let c: BusFixture;
+  beforeAll(async () => {
+    c = await busFixture("cluster");
+  }, 60_000);
+  afterAll(async () => {
+    await c?.close();
+  });
+
+  it("subscribes channels of many slots in one turn (one SSUBSCRIBE per slot), once each, and delivers their events", async () => {
+    const cfeed = new ChannelFeed(c.subscriber, c.history);
+    const users = Array.from({ length: 40 }, (_, i) => `slot-${i}`);
+    const got = new Map<string, number[]>();
+    const releases = await Promise.all(
+      users.map((u) => cfeed.listen(`orders.user.${u}`, (frame) => got.set(u, [...(got.get(u) ?? []), seqOf(frame)]))),
+    );
+    for (const u of users) {
+      const { order } = await c.store.create(req(u));
+      await c.store.transition(order.id, "confirm");
+    }
+    await waitUntil(() => users.every((u) => got.get(u)?.length === 2), "two events on every channel", 10_000);
+    expect(users.map((u) => got.get(u))).toEqual(users.map(() => [1, 2]));
+    // Exactly one subscriber per channel, on the master that owns the channel's slot.
+    const cluster = c.cluster;
+    if (!cluster) throw new Error("cluster fixture without a cluster");
+    const masters = await cluster.masters();
+    for (const u of users.slice(0, 5)) {
+      const ch = pubsubChannel(`orders.user.${u}`);
+      const slot = calculateSlot(ch);
+      const owner = masters.find((m) => m.slots.some(([a, b]) => slot >= a && slot <= b));
+      if (!owner) throw new Error(`no master owns slot ${slot}`);
+      expect(await cluster.nodeClient(owner.port).call("PUBSUB", "SHARDNUMSUB", ch)).toEqual([ch, 1]);
+    }
+    for (const r of releases) r();
   });
 });

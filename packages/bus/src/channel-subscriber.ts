@@ -1,3 +1,4 @@
+import calculateSlot from "cluster-key-slot";
 import { channelOfPubsub, pubsubChannel } from "./keys.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
@@ -29,6 +30,7 @@ export class ChannelSubscriber {
   private pendingSub: PendingSubscribe[] = [];
   private pendingUnsub = new Set<string>();
   private flushScheduled = false;
+  private readonly sharded: boolean;
   private readonly subCmd: "subscribe" | "ssubscribe";
   private readonly unsubCmd: "unsubscribe" | "sunsubscribe";
   private readonly resubscribeListeners = new Set<() => void>();
@@ -38,6 +40,7 @@ export class ChannelSubscriber {
     private readonly conn: RedisConnection,
     opts: { sharded?: boolean } = {},
   ) {
+    this.sharded = opts.sharded ?? false;
     this.subCmd = opts.sharded ? "ssubscribe" : "subscribe";
     this.unsubCmd = opts.sharded ? "sunsubscribe" : "unsubscribe";
     conn.on(opts.sharded ? "smessage" : "message", (redisChannel: string, message: string) =>
@@ -124,23 +127,49 @@ export class ChannelSubscriber {
     this.pendingUnsub.clear();
     if (unsubs.length > 0) {
       try {
-        await guardRedis(() => this.conn[this.unsubCmd](...unsubs.map(pubsubChannel)));
+        await Promise.all(this.bySlot(unsubs.map(pubsubChannel)).map((group) => guardRedis(() => this.conn[this.unsubCmd](...group))));
       } catch {
         // The connection is down: its subscriptions are gone with it and are not restored for
         // channels no longer in `entries`, since ioredis restores only what it tracks as subscribed.
       }
     }
     if (subs.length === 0) return;
-    try {
-      await guardRedis(() => this.conn[this.subCmd](...subs.map((s) => pubsubChannel(s.channel))));
-      for (const s of subs) s.resolve();
-    } catch (err) {
-      for (const s of subs) {
-        const entry = this.entries.get(s.channel);
-        if (entry) this.entries.delete(s.channel);
-        s.reject(err);
-      }
+    // One SSUBSCRIBE names channels of one slot only: a batch goes out as one call per slot, and
+    // each group succeeds or is rolled back on its own.
+    const groups = new Map<string, PendingSubscribe[]>();
+    for (const s of subs) {
+      const key = this.sharded ? String(calculateSlot(pubsubChannel(s.channel))) : "all";
+      const list = groups.get(key);
+      if (list) list.push(s);
+      else groups.set(key, [s]);
     }
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        try {
+          await guardRedis(() => this.conn[this.subCmd](...group.map((s) => pubsubChannel(s.channel))));
+          for (const s of group) s.resolve();
+        } catch (err) {
+          for (const s of group) {
+            const entry = this.entries.get(s.channel);
+            if (entry) this.entries.delete(s.channel);
+            s.reject(err);
+          }
+        }
+      }),
+    );
+  }
+
+  /** Redis channel names grouped so that each group may go in one (S)UNSUBSCRIBE call. */
+  private bySlot(redisChannels: string[]): string[][] {
+    if (!this.sharded) return [redisChannels];
+    const groups = new Map<number, string[]>();
+    for (const c of redisChannels) {
+      const slot = calculateSlot(c);
+      const list = groups.get(slot);
+      if (list) list.push(c);
+      else groups.set(slot, [c]);
+    }
+    return [...groups.values()];
   }
 
   private dispatch(redisChannel: string, message: string): void {

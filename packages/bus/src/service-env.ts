@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { HistoryOptions } from "./history-options.js";
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from "./partitions.js";
+import { parseRedisUrl } from "./redis-connection.js";
 
 /** A configuration value that stops start-up; the message names the variable. */
 export class ConfigError extends Error {
@@ -15,22 +16,20 @@ export function envInt(min: number, max: number, def: number) {
   return z.coerce.number().int().min(min).max(max).default(def);
 }
 
-/** `REDIS_URL`: `redis://host:port`, or comma-separated node URLs for a Redis Cluster. */
+/**
+ * `REDIS_URL`: `redis://[user:pass@]host:port[/db]` or `rediss://…` (one node), or comma-separated
+ * node URLs (a Redis Cluster); checked by {@link parseRedisUrl}, whose message names the problem.
+ */
 export const redisUrlEnv = z
   .string({ error: "is required (redis://host:port, or comma-separated node URLs for a cluster)" })
   .min(1, "is required (redis://host:port, or comma-separated node URLs for a cluster)")
-  .refine(
-    (value) =>
-      value.split(",").every((part) => {
-        try {
-          const u = new URL(part.trim());
-          return (u.protocol === "redis:" || u.protocol === "rediss:") && u.hostname.length > 0;
-        } catch {
-          return false;
-        }
-      }),
-    "must be redis://host:port or comma-separated redis:// node URLs",
-  );
+  .superRefine((value, ctx) => {
+    try {
+      parseRedisUrl(value);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^REDIS_URL:? */, "") });
+    }
+  });
 
 const DAY_MS = 24 * 3600_000;
 
