@@ -30,21 +30,22 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  */
 export const CHANNEL_APPEND_LUA = `${NOW_MS}
 local hist, meta, ch = KEYS[1], KEYS[2], KEYS[3]
-local epoch = redis.call('HGET', meta, 'e')
+local m = redis.call('HMGET', meta, 'e', 's')
+local epoch = m[1]
+local seq = tonumber(m[2] or '0')
 if not epoch then
   epoch = ARGV[2]
+  seq = 0
   redis.call('DEL', hist)
   redis.call('HSET', meta, 'e', epoch)
 end
-local seq = tonumber(redis.call('HGET', meta, 's') or '0')
 local first = seq
 local out = {}
 for i = 1, tonumber(ARGV[8]) do
   local a = 9 + (i - 1) * 3
-  local rec = KEYS[3 + i]
   if now > tonumber(ARGV[a + 2]) then
     out[i] = 'x'
-  elseif redis.call('EXISTS', rec) == 1 then
+  elseif not redis.call('SET', KEYS[3 + i], '1', 'NX', 'PX', ARGV[7]) then
     out[i] = 'd'
   else
     seq = seq + 1
@@ -52,7 +53,6 @@ for i = 1, tonumber(ARGV[8]) do
     local frame = '{"type":"' .. ARGV[a] .. '","channel":"' .. ARGV[1] .. '","offset":"' .. offset .. '","data":' .. ARGV[a + 1] .. '}'
     redis.call('XADD', hist, 'MAXLEN', '~', ARGV[3], seq .. '-1', 'f', frame)
     redis.call(ARGV[6], ch, frame)
-    redis.call('SET', rec, '1', 'PX', ARGV[7])
     out[i] = offset
   end
 end
