@@ -47,3 +47,13 @@ export function printTable(title, rows) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Prints rows of {metric, cells: [...], goal, ok} as an aligned table under `header` (one name per cell). */
+export function printColumns(title, header, rows) {
+  console.log(`\n${title}`);
+  const w = Math.max(...rows.map((r) => r.metric.length));
+  const cw = Math.max(12, ...header.map((h) => h.length), ...rows.flatMap((r) => r.cells.map((c) => String(c ?? "").length)));
+  const line = (metric, cells, tail) => console.log(`  ${metric.padEnd(w)}  ${cells.map((c) => String(c ?? "").padStart(cw)).join("  ")}  ${tail}`);
+  line("", header, "");
+  for (const r of rows) line(r.metric, r.cells, `${r.goal ? `(goal ${r.goal})` : ""}${r.ok === undefined ? "" : r.ok ? "  ok" : "  BELOW GOAL"}`);
+}

@@ -47,6 +47,27 @@ export function startPinned(name, entry, env, core = "0") {
   return { name, proc, ready, stop };
 }
 
+/** Keeps the last `max` pino lines at warn level or above (as "level msg: err") of a pinned process; returns a reader. */
+export function keepWarnings(pinned, max = 20) {
+  const lines = [];
+  let rest = "";
+  pinned.proc.stdout.on("data", (d) => {
+    const parts = (rest + d).split("\n");
+    rest = parts.pop() ?? "";
+    for (const l of parts) {
+      if (!/"level":(4|5|6)0/.test(l)) continue;
+      try {
+        const { level, msg, err } = JSON.parse(l);
+        lines.push(`${level} ${msg ?? ""}${err ? `: ${err.message ?? err}` : ""}`.slice(0, 300));
+      } catch {
+        lines.push(l.slice(0, 300));
+      }
+    }
+    lines.splice(0, Math.max(0, lines.length - max));
+  });
+  return () => [...lines];
+}
+
 /**
  * Forks client processes (`script url count channel addrs`, IPC protocol of bench/fanout-client.mjs)
  * pinned to `core`, at most `perClient` sockets each, each from its own pair of 127.0.0.x addresses.
