@@ -20,46 +20,59 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * Appends events to one channel's capped history stream and publishes each, returning per event
- * its offset `<epoch>:<seq>`, `d` when it was appended before (its applied marker exists), or `x`
- * when its lease deadline has passed (only the repair sweep may append it now). A channel whose
- * meta is gone (flushed or expired) starts a new epoch with a fresh stream.
- * KEYS: historyKey, metaKey, pubsubChannel, then one appliedKey per event.
- * ARGV: channel, newEpoch, histSize, histTtlMs, metaTtlMs, pubcmd, appliedTtlMs, n, then per event
- * type, orderJson, deadlineMs.
+ * Appends events to channels whose keys share one slot (on a single node: any channels), each to
+ * the channel's capped history stream, published with its offset. Per event it returns the offset
+ * `<epoch>:<seq>`, `d` when it was appended before (its applied marker exists), or `x` when its
+ * lease deadline has passed (only the repair sweep may append it now). A channel whose meta is
+ * gone (flushed or expired) starts a new epoch with a fresh stream. The TTLs of history and meta
+ * are renewed when a tenth of the history TTL has passed since the last renewal (meta field `x`),
+ * not on every append: history lives HISTORY_TTL_MS after the last event, give or take a tenth.
+ * KEYS: per channel historyKey, metaKey, pubsubChannel, then one appliedKey per event.
+ * ARGV: newEpoch, histSize, histTtlMs, metaTtlMs, pubcmd, appliedTtlMs, number of channels, then
+ * per channel its name and number of events, then per event type, orderJson, deadlineMs.
  */
 export const CHANNEL_APPEND_LUA = `${NOW_MS}
-local hist, meta, ch = KEYS[1], KEYS[2], KEYS[3]
-local m = redis.call('HMGET', meta, 'e', 's')
-local epoch = m[1]
-local seq = tonumber(m[2] or '0')
-if not epoch then
-  epoch = ARGV[2]
-  seq = 0
-  redis.call('DEL', hist)
-  redis.call('HSET', meta, 'e', epoch)
-end
-local first = seq
+local histSize, histTtl, metaTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
 local out = {}
-for i = 1, tonumber(ARGV[8]) do
-  local a = 9 + (i - 1) * 3
-  if now > tonumber(ARGV[a + 2]) then
-    out[i] = 'x'
-  elseif not redis.call('SET', KEYS[3 + i], '1', 'NX', 'PX', ARGV[7]) then
-    out[i] = 'd'
-  else
-    seq = seq + 1
-    local offset = epoch .. ':' .. seq
-    local frame = '{"type":"' .. ARGV[a] .. '","channel":"' .. ARGV[1] .. '","offset":"' .. offset .. '","data":' .. ARGV[a + 1] .. '}'
-    redis.call('XADD', hist, 'MAXLEN', '~', ARGV[3], seq .. '-1', 'f', frame)
-    redis.call(ARGV[6], ch, frame)
-    out[i] = offset
+local k, a = 1, 8
+for c = 1, tonumber(ARGV[7]) do
+  local hist, meta, ch = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  k = k + 3
+  local name, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local m = redis.call('HMGET', meta, 'e', 's', 'x')
+  local epoch, seq, renewed = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
+  if not epoch then
+    epoch, seq, renewed = ARGV[1], 0, 0
+    redis.call('DEL', hist)
+    redis.call('HSET', meta, 'e', epoch)
   end
-end
-if seq > first then
-  redis.call('HSET', meta, 's', seq)
-  redis.call('PEXPIRE', meta, ARGV[5])
-  redis.call('PEXPIRE', hist, ARGV[4])
+  local first = seq
+  for i = 1, n do
+    if now > tonumber(ARGV[a + 2]) then
+      out[#out + 1] = 'x'
+    elseif not redis.call('SET', KEYS[k], '1', 'NX', 'PX', apTtl) then
+      out[#out + 1] = 'd'
+    else
+      seq = seq + 1
+      local offset = epoch .. ':' .. seq
+      local frame = '{"type":"' .. ARGV[a] .. '","channel":"' .. name .. '","offset":"' .. offset .. '","data":' .. ARGV[a + 1] .. '}'
+      redis.call('XADD', hist, 'MAXLEN', '~', histSize, seq .. '-1', 'f', frame)
+      redis.call(pubcmd, ch, frame)
+      out[#out + 1] = offset
+    end
+    k = k + 1
+    a = a + 3
+  end
+  if seq > first then
+    if now - renewed >= histTtl / 10 then
+      redis.call('HSET', meta, 's', seq, 'x', now)
+      redis.call('PEXPIRE', meta, metaTtl)
+      redis.call('PEXPIRE', hist, histTtl)
+    else
+      redis.call('HSET', meta, 's', seq)
+    end
+  end
 end
 return out
 `;
@@ -92,7 +105,7 @@ for i = 0, tonumber(ARGV[4]) - 1 do
     out[#out + 1] = existing
     out[#out + 1] = 0
   else
-    redis.call('HSET', okey, 'p', ARGV[a + 1], 's', 'PENDING', 'u', ARGV[a + 2], 'v', 1, 'a', 0, 'e1', 'PENDING', 'd', leaseEnd)
+    redis.call('HSET', okey, 'p', ARGV[a + 1], 's', 'PENDING', 'u', ARGV[a + 2], 'v', 1, 'a', 0, 'e', 'PENDING', 'd', leaseEnd)
     redis.call('ZADD', KEYS[1], leaseEnd, id)
     created[#created + 1] = id
     out[#out + 1] = id
@@ -112,7 +125,8 @@ return out
  * KEYS: pendingKey, then one orderKey per order. ARGV: leaseMs, n, then per order id,
  * allowedFrom (comma-separated status names), toStatus.
  * Returns {nowMs, leaseEndMs, then per order one of {'ok', from, to, prefix, userId, acked,
- * status of each pending version acked+1..}, {'not_found'}, {'invalid_transition', current, prefix, userId}}.
+ * statuses of the pending versions acked+1.. comma-joined}, {'not_found'},
+ * {'invalid_transition', current, prefix, userId}}.
  */
 export const ORDER_TRANSITION_LUA = `${NOW_MS}
 local leaseEnd = now + tonumber(ARGV[1])
@@ -120,7 +134,7 @@ local out = {now, leaseEnd}
 for i = 1, tonumber(ARGV[2]) do
   local a = 3 + (i - 1) * 3
   local okey = KEYS[i + 1]
-  local h = redis.call('HMGET', okey, 'p', 's', 'u', 'v', 'a')
+  local h = redis.call('HMGET', okey, 'p', 's', 'u', 'v', 'a', 'e')
   if not h[1] then
     out[#out + 1] = {'not_found'}
   else
@@ -132,11 +146,11 @@ for i = 1, tonumber(ARGV[2]) do
       out[#out + 1] = {'invalid_transition', cur, h[1], h[3]}
     else
       local v, acked = tonumber(h[4]) + 1, tonumber(h[5])
-      redis.call('HSET', okey, 's', ARGV[a + 2], 'v', v, 'e' .. v, ARGV[a + 2], 'd', leaseEnd)
+      local pending = ARGV[a + 2]
+      if h[6] and h[6] ~= '' then pending = h[6] .. ',' .. pending end
+      redis.call('HSET', okey, 's', ARGV[a + 2], 'v', v, 'e', pending, 'd', leaseEnd)
       redis.call('ZADD', KEYS[1], leaseEnd, ARGV[a])
-      local r = {'ok', cur, ARGV[a + 2], h[1], h[3], acked}
-      for j = acked + 1, v do r[#r + 1] = redis.call('HGET', okey, 'e' .. j) end
-      out[#out + 1] = r
+      out[#out + 1] = {'ok', cur, ARGV[a + 2], h[1], h[3], acked, pending}
     end
   end
 end
@@ -147,7 +161,8 @@ return out
  * The repair sweep takes over orders whose lease ended with events still pending: renews the
  * lease for the caller and returns the pending events. Orders with nothing pending leave the set.
  * KEYS: pendingKey, then one orderKey per order. ARGV: leaseMs, then the order ids.
- * Returns {nowMs, leaseEndMs, then per order {'ok', prefix, userId, acked, statuses…} or {'skip'}}.
+ * Returns {nowMs, leaseEndMs, then per order {'ok', prefix, userId, acked, pending statuses
+ * comma-joined} or {'skip'}}.
  */
 export const ORDER_CLAIM_LUA = `${NOW_MS}
 local leaseEnd = now + tonumber(ARGV[1])
@@ -158,16 +173,14 @@ for i = 2, #ARGV do
   if not score or tonumber(score) > now then
     out[#out + 1] = {'skip'}
   else
-    local h = redis.call('HMGET', okey, 'p', 'u', 'v', 'a')
+    local h = redis.call('HMGET', okey, 'p', 'u', 'v', 'a', 'e')
     if not h[1] or tonumber(h[4]) >= tonumber(h[3]) then
       redis.call('ZREM', KEYS[1], id)
       out[#out + 1] = {'skip'}
     else
       redis.call('HSET', okey, 'd', leaseEnd)
       redis.call('ZADD', KEYS[1], leaseEnd, id)
-      local r = {'ok', h[1], h[2], tonumber(h[4])}
-      for j = tonumber(h[4]) + 1, tonumber(h[3]) do r[#r + 1] = redis.call('HGET', okey, 'e' .. j) end
-      out[#out + 1] = r
+      out[#out + 1] = {'ok', h[1], h[2], tonumber(h[4]), h[5]}
     end
   end
 end
@@ -186,15 +199,20 @@ local out = {now}
 for i = 2, #KEYS do
   local a = 1 + (i - 2) * 2
   local okey, acked = KEYS[i], tonumber(ARGV[a + 1])
-  local h = redis.call('HMGET', okey, 'v', 'a', 'd')
+  local h = redis.call('HMGET', okey, 'v', 'a', 'd', 'e')
   if not h[1] then
     redis.call('ZREM', KEYS[1], ARGV[a])
     out[#out + 1] = 0
   else
     local prev = tonumber(h[2])
     if acked > prev then
-      for j = prev + 1, acked do redis.call('HDEL', okey, 'e' .. j) end
-      redis.call('HSET', okey, 'a', acked)
+      -- Drop the statuses of the acked versions from the front of the pending list.
+      local rest = h[4] or ''
+      for _ = prev + 1, acked do
+        local comma = string.find(rest, ',', 1, true)
+        if comma then rest = string.sub(rest, comma + 1) else rest = '' end
+      end
+      redis.call('HSET', okey, 'a', acked, 'e', rest)
     end
     if acked >= tonumber(h[1]) then redis.call('ZREM', KEYS[1], ARGV[a]) end
     out[#out + 1] = tonumber(h[3])

@@ -1,3 +1,4 @@
+import calculateSlot from "cluster-key-slot";
 import { type EventType, channelsFor, orderJsonWithStatus } from "@orderstream/domain";
 import { CHANNEL_APPEND_LUA, ORDER_ACK_LUA } from "./event-scripts.js";
 import { type HistoryOptions, newEpoch } from "./history-options.js";
@@ -11,6 +12,9 @@ import type { RedisConnection } from "./redis-connection.js";
  * the lease end an event's applied markers are deleted: covers clock skew between Redis masters.
  */
 export const LEASE_SKEW_MARGIN_MS = 1000;
+
+/** Most events one channel-append script carries (bounds how long it holds Redis). */
+const MAX_EVENTS_PER_SCRIPT = 256;
 
 /** The still-pending events of one order, as an order step or a claim hands them out. */
 export interface PendingEvents {
@@ -99,12 +103,15 @@ export class EventWriter {
       }
       const stopped = new Set<PendingEvents>();
       await Promise.all(
-        [...byChannel].map(async ([channel, items]) => {
-          const results = await this.append(channel, items);
-          items.forEach((item, i) => {
-            if (results[i] === "x") stopped.add(item.ev);
-            else applied.push({ channel, orderId: item.ev.orderId, version: item.version });
-          });
+        this.groups(byChannel).map(async (group) => {
+          const results = await this.append(group);
+          let i = 0;
+          for (const [channel, items] of group) {
+            for (const item of items) {
+              if (results[i++] === "x") stopped.add(item.ev);
+              else applied.push({ channel, orderId: item.ev.orderId, version: item.version });
+            }
+          }
         }),
       );
       for (const ev of round) if (!stopped.has(ev)) done.set(ev, r + 1);
@@ -115,24 +122,59 @@ export class EventWriter {
     void ack.finally(() => this.acking.delete(ack));
   }
 
-  private async append(channel: string, items: Append[]): Promise<string[]> {
+  /**
+   * Channels whose appends can share one script call: on a cluster those of one slot, on a single
+   * node all of them; at most {@link MAX_EVENTS_PER_SCRIPT} events per call.
+   */
+  private groups(byChannel: Map<string, Append[]>): [string, Append[]][][] {
+    const bySlot = new Map<number, [string, Append[]][]>();
+    for (const entry of byChannel) {
+      const slot = this.opts.sharded ? calculateSlot(historyKey(entry[0])) : 0;
+      const list = bySlot.get(slot);
+      if (list) list.push(entry);
+      else bySlot.set(slot, [entry]);
+    }
+    const out: [string, Append[]][][] = [];
+    for (const channels of bySlot.values()) {
+      let group: [string, Append[]][] = [];
+      let events = 0;
+      for (const entry of channels) {
+        if (events > 0 && events + entry[1].length > MAX_EVENTS_PER_SCRIPT) {
+          out.push(group);
+          group = [];
+          events = 0;
+        }
+        group.push(entry);
+        events += entry[1].length;
+      }
+      if (group.length > 0) out.push(group);
+    }
+    return out;
+  }
+
+  /** One script call appending to every channel of `group`; one result per event, in order. */
+  private async append(group: [string, Append[]][]): Promise<string[]> {
     const h = this.opts.history;
-    const keys = [historyKey(channel), metaKey(channel), pubsubChannel(channel)];
-    const args: (string | number)[] = [
-      channel,
+    const keys: string[] = [];
+    const head: (string | number)[] = [
       newEpoch(),
       h.size,
       h.ttlMs,
       h.metaTtlMs,
       this.opts.sharded ? "SPUBLISH" : "PUBLISH",
       this.appliedTtlMs,
-      items.length,
+      group.length,
     ];
-    for (const it of items) {
-      keys.push(appliedKey(channel, it.ev.orderId, it.version));
-      args.push(it.type, it.json, it.ev.deadline);
+    const args: (string | number)[] = [];
+    for (const [channel, items] of group) {
+      keys.push(historyKey(channel), metaKey(channel), pubsubChannel(channel));
+      args.push(channel, items.length);
+      for (const it of items) {
+        keys.push(appliedKey(channel, it.ev.orderId, it.version));
+        args.push(it.type, it.json, it.ev.deadline);
+      }
     }
-    return guardRedis(() => this.conn.osChannelAppend(keys.length, ...keys, ...args));
+    return guardRedis(() => this.conn.osChannelAppend(keys.length, ...keys, ...head, ...args));
   }
 
   /** Acks per partition, then schedules the deletion of the markers of what was acked. */

@@ -33,7 +33,7 @@ export function channelOfPubsub(redisChannel: string): string | undefined {
 /**
  * The hash holding one order, in its partition's slot: `p` JSON prefix, `s` status name, `u` user
  * id, `v` event version (one per emitted event), `a` last version appended to every channel,
- * `e<N>` the status of pending event N, `d` latest lease deadline handed out (epoch ms).
+ * `e` the statuses of the pending events a+1..v (comma-joined), `d` latest lease end handed out (epoch ms).
  */
 export function orderKey(partitionTag: string, orderId: string): string {
   return `${KEY_PREFIX}{${partitionTag}}:order:${orderId}`;

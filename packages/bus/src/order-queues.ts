@@ -5,6 +5,9 @@ import type { StoredBatch } from "./order-store.js";
 import type { Partitioning } from "./partitions.js";
 import type { RedisConnection } from "./redis-connection.js";
 
+/** Most orders one job drives (one transition script per round carries at most 100). */
+const MAX_ORDERS_PER_JOB = 100;
+
 /**
  * The BullMQ queue `orders` of every partition (index = partition), each under its partition's
  * hash-tagged prefix so that a queue lives in one Redis Cluster slot, next to its orders.
@@ -21,7 +24,12 @@ export function createOrderQueues(
   });
 }
 
-/** Adds one job per batch to its partition's queue (job id = batch id: adding twice is a no-op). */
+/**
+ * Adds the jobs of stored batches to their partitions' queues. Batches of one partition added
+ * together become one job (id = the first batch's id, data = all their orders), so a job carries
+ * what was created in one partition since the last add; adding a job id twice is a no-op, and a
+ * batch queued twice (once merged, once by the sweeper) only costs compare-and-set misses.
+ */
 export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batches: readonly StoredBatch[], attempts?: number): Promise<void> {
   const byPartition = new Map<number, StoredBatch[]>();
   for (const b of batches) {
@@ -33,7 +41,13 @@ export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batch
     [...byPartition].map(([p, list]) => {
       const q = queues[p];
       if (!q) throw new Error(`no queue for partition ${p}`);
-      return q.addBulk(list.map((b) => ({ name: ORDER_JOB_NAME, data: { orderIds: b.orderIds }, opts: orderJobOptions(b.batchId, attempts) })));
+      const jobs: { batchId: string; orderIds: string[] }[] = [];
+      for (const b of list) {
+        const last = jobs[jobs.length - 1];
+        if (last && last.orderIds.length + b.orderIds.length <= MAX_ORDERS_PER_JOB) last.orderIds.push(...b.orderIds);
+        else jobs.push({ batchId: b.batchId, orderIds: [...b.orderIds] });
+      }
+      return q.addBulk(jobs.map((j) => ({ name: ORDER_JOB_NAME, data: { orderIds: j.orderIds }, opts: orderJobOptions(j.batchId, attempts) })));
     }),
   );
 }

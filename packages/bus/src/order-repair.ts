@@ -47,7 +47,7 @@ export class OrderRepair {
         prefix: String(r[1]),
         userId: String(r[2]),
         firstVersion: Number(r[3]) + 1,
-        statuses: r.slice(4).map(String),
+        statuses: String(r[4] ?? "").split(",").filter((x) => x !== ""),
         deadline,
       });
     });

@@ -234,7 +234,7 @@ export class OrderStore {
         userId,
         prefix,
         firstVersion: Number(acked) + 1,
-        statuses: r.slice(6).map(String),
+        statuses: String(r[6]).split(","),
         deadline,
       });
       return { ok: true, order: orderFrom(prefix, to), from: orderFrom(prefix, from).status };
