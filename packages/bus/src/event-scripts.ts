@@ -27,15 +27,18 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * gone (flushed or expired) starts a new epoch with a fresh stream. The TTLs of history and meta
  * are renewed when a tenth of the history TTL has passed since the last renewal (meta field `x`),
  * not on every append: history lives HISTORY_TTL_MS after the last event, give or take a tenth.
+ * An event's payload (type, order JSON, lease deadline) is sent once however many channels it goes to.
  * KEYS: per channel historyKey, metaKey, pubsubChannel, then one appliedKey per event.
- * ARGV: newEpoch, histSize, histTtlMs, metaTtlMs, pubcmd, appliedTtlMs, number of channels, then
- * per channel its name and number of events, then per event type, orderJson, deadlineMs.
+ * ARGV: newEpoch, histSize, histTtlMs, metaTtlMs, pubcmd, appliedTtlMs, number of payloads, then
+ * per payload type, orderJson, deadlineMs; then the number of channels, then per channel its name,
+ * its number of events and each event's payload number (1-based).
  */
 export const CHANNEL_APPEND_LUA = `${NOW_MS}
 local histSize, histTtl, metaTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+local np = tonumber(ARGV[7])
 local out = {}
-local k, a = 1, 8
-for c = 1, tonumber(ARGV[7]) do
+local k, a = 1, 9 + np * 3
+for c = 1, tonumber(ARGV[8 + np * 3]) do
   local hist, meta, ch = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   k = k + 3
   local name, n = ARGV[a], tonumber(ARGV[a + 1])
@@ -49,20 +52,21 @@ for c = 1, tonumber(ARGV[7]) do
   end
   local first = seq
   for i = 1, n do
-    if now > tonumber(ARGV[a + 2]) then
+    local p = 5 + tonumber(ARGV[a]) * 3
+    if now > tonumber(ARGV[p + 2]) then
       out[#out + 1] = 'x'
     elseif not redis.call('SET', KEYS[k], '1', 'NX', 'PX', apTtl) then
       out[#out + 1] = 'd'
     else
       seq = seq + 1
       local offset = epoch .. ':' .. seq
-      local frame = '{"type":"' .. ARGV[a] .. '","channel":"' .. name .. '","offset":"' .. offset .. '","data":' .. ARGV[a + 1] .. '}'
+      local frame = '{"type":"' .. ARGV[p] .. '","channel":"' .. name .. '","offset":"' .. offset .. '","data":' .. ARGV[p + 1] .. '}'
       redis.call('XADD', hist, 'MAXLEN', '~', histSize, seq .. '-1', 'f', frame)
       redis.call(pubcmd, ch, frame)
       out[#out + 1] = offset
     end
     k = k + 1
-    a = a + 3
+    a = a + 1
   end
   if seq > first then
     if now - renewed >= histTtl / 10 then

@@ -156,25 +156,27 @@ export class EventWriter {
   private async append(group: [string, Append[]][]): Promise<string[]> {
     const h = this.opts.history;
     const keys: string[] = [];
-    const head: (string | number)[] = [
-      newEpoch(),
-      h.size,
-      h.ttlMs,
-      h.metaTtlMs,
-      this.opts.sharded ? "SPUBLISH" : "PUBLISH",
-      this.appliedTtlMs,
-      group.length,
-    ];
-    const args: (string | number)[] = [];
+    const payloads: (string | number)[] = [];
+    const index = new Map<string, number>();
+    const channels: (string | number)[] = [group.length];
     for (const [channel, items] of group) {
       keys.push(historyKey(channel), metaKey(channel), pubsubChannel(channel));
-      args.push(channel, items.length);
+      channels.push(channel, items.length);
       for (const it of items) {
         keys.push(appliedKey(channel, it.ev.orderId, it.version));
-        args.push(it.type, it.json, it.ev.deadline);
+        // One payload per event (the same order JSON goes to each of its channels).
+        const id = `${it.ev.orderId}:${it.version}`;
+        let n = index.get(id);
+        if (n === undefined) {
+          n = index.size + 1;
+          index.set(id, n);
+          payloads.push(it.type, it.json, it.ev.deadline);
+        }
+        channels.push(n);
       }
     }
-    return guardRedis(() => this.conn.osChannelAppend(keys.length, ...keys, ...head, ...args));
+    const head = [newEpoch(), h.size, h.ttlMs, h.metaTtlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH", this.appliedTtlMs, index.size];
+    return guardRedis(() => this.conn.osChannelAppend(keys.length, ...keys, ...head, ...payloads, ...channels));
   }
 
   /** Acks per partition, then schedules the deletion of the markers of what was acked. */
@@ -197,11 +199,14 @@ export class EventWriter {
       }),
     );
     const acked = new Map([...done].map(([ev, n]) => [ev.orderId, ev.firstVersion + n - 1]));
+    // Grouped so that one DEL may carry each group: a channel's markers share its slot, and on a
+    // single node any keys may go together.
     const keys = new Map<string, string[]>();
     for (const a of applied) {
       if (a.version > (acked.get(a.orderId) ?? 0)) continue;
-      let list = keys.get(a.channel);
-      if (!list) keys.set(a.channel, (list = []));
+      const group = this.opts.sharded ? a.channel : "";
+      let list = keys.get(group);
+      if (!list) keys.set(group, (list = []));
       list.push(appliedKey(a.channel, a.orderId, a.version));
     }
     if (keys.size > 0) this.scheduleCleanup(Date.now() + cleanAfterMs + LEASE_SKEW_MARGIN_MS, keys);
@@ -229,7 +234,7 @@ export class EventWriter {
         else due.set(ch, [...ks]);
       }
     }
-    // One DEL per channel: a channel's markers share its slot.
+    // One DEL per group (see ack).
     for (const ks of due.values()) {
       for (let i = 0; i < ks.length; i += 500) {
         this.conn.del(...ks.slice(i, i + 500)).catch((err: unknown) => this.opts.onError?.(err, "marker clean-up"));

@@ -45,8 +45,16 @@ export class Partitioning {
     return Array.from({ length: this.count }, (_, p) => p);
   }
 
-  /** The partition an order id belongs to (any string; ids we did not make still map). */
+  /**
+   * The partition an order id belongs to: for a UUID (the ids order-api makes), its last four hex
+   * digits modulo the count (random in a v4 UUID, and set by {@link newOrderId}); for any other
+   * string, its FNV-1a hash.
+   */
   of(orderId: string): number {
+    if (orderId.length === 36 && orderId.charCodeAt(23) === 45 /* - */) {
+      const tail = Number.parseInt(orderId.slice(32), 16);
+      if (!Number.isNaN(tail)) return tail % this.count;
+    }
     return fnv1a(orderId) % this.count;
   }
 
@@ -55,12 +63,13 @@ export class Partitioning {
     return fnv1a(`idem:${key}`) % this.count;
   }
 
-  /** A new order id (a UUID) that belongs to partition `p`, or to a random one. */
+  /** A new order id (a v4 UUID) that belongs to partition `p`, or to a random one. */
   newOrderId(p?: number): string {
-    for (;;) {
-      const id = randomUUID();
-      if (p === undefined || this.of(id) === p) return id;
-    }
+    const id = randomUUID();
+    if (p === undefined) return id;
+    // Keep the tail random, but congruent to p: a uniform pick among 0..65535 with tail % count = p.
+    const tail = p + this.count * Math.floor(Math.random() * Math.floor((0x10000 - p - 1) / this.count + 1));
+    return id.slice(0, 32) + tail.toString(16).padStart(4, "0");
   }
 }
 

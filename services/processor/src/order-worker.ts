@@ -101,17 +101,21 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
   throw new Error(`order job ${job.id} did not settle within ${MAX_ROUNDS_PER_RUN} rounds`);
 }
 
-/** Creates the BullMQ worker of one partition's `orders` queue (started at once). */
+/**
+ * Creates the BullMQ worker of one partition's `orders` queue (started at once), running at most
+ * `concurrency` of its jobs at a time.
+ */
 export function createOrderWorker(
   connection: RedisConnection,
   partitionTag: string,
+  concurrency: number,
   config: ProcessorConfig,
   ctx: OrderJobContext,
 ): Worker<OrderJobData, string> {
   const worker = new Worker<OrderJobData, string>(ORDERS_QUEUE, (job, token) => processOrderJob(ctx, job, token), {
     connection: connection as never,
     prefix: bullmqPrefix(partitionTag),
-    concurrency: config.concurrency,
+    concurrency,
     lockDuration: config.jobLockMs,
     stalledInterval: config.stalledIntervalMs,
     maxStalledCount: MAX_STALLED_COUNT,

@@ -19,6 +19,9 @@ import { type ProcessorMetrics, createMetrics } from "./metrics.js";
 import { createOrderWorker } from "./order-worker.js";
 import { OutboxSweeper } from "./outbox-sweeper.js";
 
+/** Command timeout of the processor's command connection (the api's fail-fast 800 ms is for callers). */
+const PROCESSOR_COMMAND_TIMEOUT_MS = 10_000;
+
 /** How long start-up waits for Redis before giving up. */
 const REDIS_READY_TIMEOUT_MS = 10_000;
 
@@ -52,6 +55,8 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
   const commandConn: RedisConnection = createRedis(config.redisUrl, {
     role: "command",
     name: "processor-cmd",
+    // Nobody waits on a processor's reply: under a backlog its scripts may queue behind others.
+    commandTimeoutMs: PROCESSOR_COMMAND_TIMEOUT_MS,
     onError: onError("command"),
   });
   const bullConn: RedisConnection = createRedis(config.redisUrl, {
@@ -107,8 +112,10 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     });
     store = st;
     const delays = { shipDelayMs: config.shipDelayMs, deliverDelayMs: config.deliverDelayMs };
+    // PROCESSOR_CONCURRENCY is the process's total, split over its partitions' workers.
+    const perWorker = Math.max(1, Math.ceil(config.concurrency / config.assignedPartitions.length));
     for (const p of config.assignedPartitions) {
-      workers.push(createOrderWorker(bullConn, partitions.tag(p), config, { store: st, delays, metrics, logger }));
+      workers.push(createOrderWorker(bullConn, partitions.tag(p), perWorker, config, { store: st, delays, metrics, logger }));
     }
     queues = createOrderQueues(bullConn, partitions, (err, partition) =>
       logger.warn({ err: err.message, partition }, "outbox queue connection error"),
