@@ -59,6 +59,9 @@ export interface OrderStoreOptions {
 /** Most orders one create or transition script carries. */
 export const MAX_ORDERS_PER_SCRIPT = 100;
 
+/** Most channel-append calls of creates running in the background at once (backpressure). */
+const MAX_BACKGROUND_APPENDS = 64;
+
 /** Default lease of a writer on the events it emitted (EVENT_LEASE_MS). */
 export const DEFAULT_LEASE_MS = 5000;
 
@@ -96,6 +99,7 @@ export class OrderStore {
   private readonly creates: TickBatcher<number, CreateItem, CreateResult>;
   private readonly transitions: TickBatcher<number, TransitionItem, TransitionResult>;
   private nextPartition: number;
+  private readonly background = new Set<Promise<void>>();
 
   constructor(
     conn: RedisConnection,
@@ -129,7 +133,8 @@ export class OrderStore {
   }
 
   /**
-   * Stores a validated order PENDING and emits `order.created` on its channels. With an
+   * Stores a validated order PENDING with its `order.created` event pending, and resolves; the
+   * event reaches its channels right after (see {@link settled}), exactly once. With an
    * idempotency key, a key seen before returns the order it created (as it is now).
    */
   create(req: ValidOrderRequest, idemKey?: string): Promise<CreateResult> {
@@ -189,7 +194,10 @@ export class OrderStore {
         results.push(String(reply[2 + i * 2]));
       }
     });
-    await this.writer.complete(pending);
+    // The orders, their pending events and the batch's job-outbox entry are stored: answer now and
+    // append the events in the background (a writer that dies meanwhile leaves them to the repair
+    // sweep). At most MAX_BACKGROUND_APPENDS calls run at once: beyond, creating waits.
+    await this.inBackground(this.writer.complete(pending));
     if (createdIds.length > 0) this.opts.onBatchStored?.({ partition: p, batchId, orderIds: createdIds });
     return Promise.all(
       results.map(async (r) => {
@@ -256,8 +264,22 @@ export class OrderStore {
     return readOrderOwner(this.conn, this.partitions, orderId);
   }
 
-  /** Waits for background acks of emitted events. */
+  /** Runs `work` in the background, once fewer than MAX_BACKGROUND_APPENDS are running. */
+  private async inBackground(work: Promise<void>): Promise<void> {
+    const tracked = work.catch((err: unknown) => this.opts.onError?.(err, "append"));
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+    while (this.background.size > MAX_BACKGROUND_APPENDS) await Promise.race(this.background);
+  }
+
+  /** Resolves once the events of every create so far are on their channels (or left to repair). */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Waits for background appends and acks of emitted events. */
   async close(): Promise<void> {
+    await this.settled();
     await this.writer.close();
   }
 }

@@ -56,7 +56,13 @@ describe("processor crash", () => {
     // Half the orders are queued now; the other half only sit in the outbox (order-api "died").
     await api.enqueue(ids.slice(0, ORDERS / 2));
     // Kill it mid-flight: some orders confirmed, others waiting, others delayed or active.
-    await waitUntil(async () => (await client.xlen("os:hist:{orders.status}")) >= ORDERS / 2, "some transitions", 15_000, 5);
+    // (Jobs carry batches of orders, and sit delayed between steps: wait for one being worked on.)
+    await waitUntil(
+      async () => (await client.xlen("os:hist:{orders.status}")) >= ORDERS / 4 && ((await api.jobCounts("active")).active ?? 0) > 0,
+      "some transitions, and a job active",
+      15_000,
+      2,
+    );
     first.proc.kill("SIGKILL");
     expect(await first.exited).toBe(null);
     // The killed process held jobs in the middle of being processed: they must be recovered as stalled.
