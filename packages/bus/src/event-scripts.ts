@@ -226,6 +226,15 @@ return out
 `;
 
 /**
+ * Removes batches from a partition's job outbox (their job is queued).
+ * KEYS: jobOutboxKey, jobDataKey. ARGV: the batch ids. Returns how many were there.
+ */
+export const MARK_QUEUED_LUA = `
+redis.call('HDEL', KEYS[2], unpack(ARGV))
+return redis.call('ZREM', KEYS[1], unpack(ARGV))
+`;
+
+/**
  * Reads a channel's history after a sequence number, consistently with its meta.
  * KEYS: historyKey, metaKey. ARGV: afterSeq, maxCount.
  * Returns {epoch or '', lastSeq, entries...} where entries are flattened {id, frame} pairs.

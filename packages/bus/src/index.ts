@@ -15,6 +15,7 @@ export {
   ORDER_TRANSITION_LUA,
   ORDER_CLAIM_LUA,
   ORDER_ACK_LUA,
+  MARK_QUEUED_LUA,
   READ_HISTORY_LUA,
 } from "./event-scripts.js";
 export * from "./frame-cache.js";

@@ -1,4 +1,4 @@
-import { ORDER_CLAIM_LUA } from "./event-scripts.js";
+import { MARK_QUEUED_LUA, ORDER_CLAIM_LUA } from "./event-scripts.js";
 import { LEASE_SKEW_MARGIN_MS, type PendingEvents } from "./event-writer.js";
 import { jobDataKey, jobOutboxKey, orderKey, pendingKey } from "./keys.js";
 import type { OrderStore, StoredBatch } from "./order-store.js";
@@ -77,11 +77,15 @@ export class OrderRepair {
   }
 }
 
+type MarkConn = RedisConnection & { osMarkQueued(numKeys: number, ...args: string[]): Promise<number> };
+
 /** Removes batches from a partition's job outbox once their job is known to be queued. */
 export async function markBatchesQueued(conn: RedisConnection, store: OrderStore, p: number, batchIds: readonly string[]): Promise<void> {
   if (batchIds.length === 0) return;
+  const c = conn as MarkConn;
+  if (typeof c.osMarkQueued !== "function") conn.defineCommand("osMarkQueued", { lua: MARK_QUEUED_LUA });
   const tag = store.partitions.tag(p);
-  await guardRedis(() => conn.multi().zrem(jobOutboxKey(tag), ...batchIds).hdel(jobDataKey(tag), ...batchIds).exec());
+  await guardRedis(() => c.osMarkQueued(2, jobOutboxKey(tag), jobDataKey(tag), ...batchIds));
 }
 
 /** How much half-done work the write path holds, summed over partitions (metrics and tests). */

@@ -8,7 +8,6 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadConfig());
   const log = createLogger(config.logLevel, config.nodeId);
   const edge = await startEdge(config, log);
-  log.info({ port: edge.port }, "ready");
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (signal: string): Promise<void> => {
@@ -40,6 +39,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Last: a supervisor may send SIGTERM the moment it reads this line, so the handlers come first.
+  log.info({ port: edge.port }, "ready");
 }
 
 main().catch((err: unknown) => {

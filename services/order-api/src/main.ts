@@ -8,7 +8,6 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadConfig());
   const log = createLogger(config.logLevel);
   const api = await startOrderApi(config, log);
-  log.info({ port: api.port, host: config.grpcHost }, "ready");
 
   let exiting = false;
   const shutdown = (signal: string): void => {
@@ -30,6 +29,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // Last: a supervisor may send SIGTERM the moment it reads this line, so the handlers come first.
+  log.info({ port: api.port, host: config.grpcHost }, "ready");
 }
 
 main().catch((err: unknown) => {

@@ -13,6 +13,9 @@ import type { Logger } from "pino";
 /** Most batches one background add carries. */
 const MAX_BACKGROUND_BATCHES = 200;
 
+/** How long stored batches are gathered before their jobs are added (they wait in the outbox). */
+const GATHER_MS = 10;
+
 /** How long an add may take before the caller stops waiting (the outbox sweeper covers it). */
 const ADD_TIMEOUT_MS = 1000;
 
@@ -45,7 +48,8 @@ export class OrderQueue {
   }
 
   private async flushLoop(): Promise<void> {
-    await new Promise<void>((r) => setImmediate(r));
+    // Gather a few milliseconds of batches: one addBulk (one job per partition) instead of many.
+    await new Promise<void>((r) => setTimeout(r, GATHER_MS));
     while (this.pending.length > 0) {
       const batches = this.pending.splice(0, MAX_BACKGROUND_BATCHES);
       await this.enqueue(batches);

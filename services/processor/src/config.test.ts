@@ -18,7 +18,19 @@ describe("processor config", () => {
       outboxSweepIntervalMs: 1000,
       outboxStaleMs: 5000,
       healthPort: 9100,
+      partitions: 12,
+      assignedPartitions: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      eventLeaseMs: 5000,
+      failedJobRetryMs: 60_000,
     });
+  });
+
+  it("reads an assigned subset of partitions, and names a bad one", () => {
+    expect(loadConfig({ ...base, PARTITIONS: "8", PROCESSOR_PARTITIONS: "0-2,6" }).assignedPartitions).toEqual([0, 1, 2, 6]);
+    expect(() => loadConfig({ ...base, PARTITIONS: "8", PROCESSOR_PARTITIONS: "7-9" })).toThrow(/PROCESSOR_PARTITIONS: "7-9" is outside 0-7/);
+    expect(() => loadConfig({ ...base, PROCESSOR_PARTITIONS: "x" })).toThrow(/PROCESSOR_PARTITIONS/);
+    expect(() => loadConfig({ ...base, PARTITIONS: "0" })).toThrow(/PARTITIONS/);
+    expect(() => loadConfig({ ...base, EVENT_LEASE_MS: "10" })).toThrow(/EVENT_LEASE_MS/);
   });
 
   it("parses set values, 0 delays included, and treats empty values as unset", () => {

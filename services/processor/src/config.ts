@@ -27,6 +27,8 @@ export interface ProcessorConfig {
   assignedPartitions: number[];
   /** EVENT_LEASE_MS: how long a writer holds its half-done events before the repair sweep may. */
   eventLeaseMs: number;
+  /** FAILED_JOB_RETRY_MS: a job out of attempts goes back to wait this long after it failed. */
+  failedJobRetryMs: number;
   concurrency: number;
   shipDelayMs: number;
   deliverDelayMs: number;
@@ -52,6 +54,7 @@ const schema = z
     PARTITIONS: partitionEnv.PARTITIONS,
     EVENT_LEASE_MS: partitionEnv.EVENT_LEASE_MS,
     PROCESSOR_PARTITIONS: z.string().default("all"),
+    FAILED_JOB_RETRY_MS: int(100, 7 * DAY_MS, 60_000),
     PROCESSOR_CONCURRENCY: int(1, 10_000, 50),
     SHIP_DELAY_MS: int(0, 30 * DAY_MS, 2000),
     DELIVER_DELAY_MS: int(0, 30 * DAY_MS, 3000),
@@ -85,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfi
     partitions: c.PARTITIONS,
     assignedPartitions: parsePartitionSet(c.PROCESSOR_PARTITIONS, c.PARTITIONS),
     eventLeaseMs: c.EVENT_LEASE_MS,
+    failedJobRetryMs: c.FAILED_JOB_RETRY_MS,
     concurrency: c.PROCESSOR_CONCURRENCY,
     shipDelayMs: c.SHIP_DELAY_MS,
     deliverDelayMs: c.DELIVER_DELAY_MS,

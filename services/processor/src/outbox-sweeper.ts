@@ -7,18 +7,19 @@ import type { ProcessorMetrics } from "./metrics.js";
 const SWEEP_BATCH = 500;
 /** Steps per partition per sweep at most, so one sweep stays bounded even with a large backlog. */
 const MAX_STEPS_PER_SWEEP = 20;
-/**
- * A job that used up its attempts (a Redis outage longer than its backoff) is put back to wait
- * this long after it failed: its orders must still reach the end of their lifecycle, and every
- * step is a compare-and-set, so a rerun never repeats one.
- */
-export const FAILED_JOB_RETRY_AFTER_MS = 60_000;
+
 
 /** Options of {@link OutboxSweeper}. */
 export interface OutboxSweeperOptions {
   intervalMs: number;
   staleMs: number;
   jobAttempts: number;
+  /**
+   * A job that used up its attempts (a Redis outage longer than its backoff) is put back to wait
+   * this long after it failed: its orders must still reach the end of their lifecycle, and every
+   * step is a compare-and-set, so a rerun never repeats one.
+   */
+  failedJobRetryMs: number;
   /** The partitions this processor sweeps. */
   partitions: number[];
 }
@@ -34,7 +35,7 @@ export interface SweepResult {
 /**
  * The repair sweep, per partition: completes events whose writer died between the order step and
  * the channel steps (once its lease ended), puts jobs that ran out of attempts back to wait (after
- * {@link FAILED_JOB_RETRY_AFTER_MS}), and queues the jobs of order batches stored but never
+ * `failedJobRetryMs`), and queues the jobs of order batches stored but never
  * confirmed queued (job id = batch id, so BullMQ ignores a job that already exists). Every step is
  * idempotent: any number of processors may sweep the same partitions at once.
  */
@@ -92,7 +93,7 @@ export class OutboxSweeper {
       }
       const queue = this.queues[p];
       if (queue && !this.stopped) {
-        await queue.retryJobs({ state: "failed", count: SWEEP_BATCH, timestamp: Date.now() - FAILED_JOB_RETRY_AFTER_MS });
+        await queue.retryJobs({ state: "failed", count: SWEEP_BATCH, timestamp: Date.now() - this.opts.failedJobRetryMs });
       }
       for (let i = 0; i < MAX_STEPS_PER_SWEEP && !this.stopped; i++) {
         const batches = await this.repair.unqueuedBatches(p, this.opts.staleMs, SWEEP_BATCH);

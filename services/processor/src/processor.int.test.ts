@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
+import { orderKey } from "@orderstream/bus";
 import { statusName } from "@orderstream/domain";
 import { type TestRedis, startRedis, waitUntil } from "@orderstream/testkit";
 import { type Processor, startProcessor } from "./processor.js";
@@ -136,6 +137,36 @@ describe("processor", () => {
     await api.enqueue(["no-such-order"]);
     expect(await jobEnded("no-such-order")).toBe("not_found");
     expect((await statusesByOrder(client)).size).toBe(0);
+  });
+
+  it("consumes only its assigned partitions (PROCESSOR_PARTITIONS); another processor takes the rest", async () => {
+    const ids = await api.create(24);
+    await api.enqueue(ids);
+    const parts = api.store.partitions;
+    const mine = ids.filter((id) => parts.of(id) <= 5);
+    const theirs = ids.filter((id) => parts.of(id) > 5);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(0);
+    await start({ PROCESSOR_PARTITIONS: "0-5" });
+    await waitUntil(async () => (await Promise.all(mine.map(statusOf))).every((s) => s === "DELIVERED"), "its partitions' orders delivered");
+    expect(new Set(await Promise.all(theirs.map(statusOf)))).toEqual(new Set(["PENDING"]));
+    await start({ PROCESSOR_PARTITIONS: "6-11" });
+    await waitUntil(async () => (await Promise.all(theirs.map(statusOf))).every((s) => s === "DELIVERED"), "the other partitions' orders delivered");
+  });
+
+  it("puts a job that ran out of attempts back to wait after FAILED_JOB_RETRY_MS, and its orders finish", async () => {
+    const [id] = await api.create(1);
+    const key = orderKey(api.store.partitions.tag(api.store.partitions.of(id!)), id!);
+    // Break the order's hash (a WRONGTYPE error on every read) while its only attempt runs.
+    await client.rename(key, `${key}:saved`);
+    await client.set(key, "not a hash");
+    await start({ JOB_ATTEMPTS: "1", FAILED_JOB_RETRY_MS: "300" });
+    await api.enqueue([id!]);
+    await waitUntil(async () => (await (await api.jobOf(id!))?.getState()) === "failed", "job failed");
+    await client.del(key);
+    await client.rename(`${key}:saved`, key);
+    expect(await jobEnded(id!)).toBe("DELIVERED");
+    expect((await statusesByOrder(client)).get(id!)).toEqual(FULL_LIFECYCLE);
   });
 
   it("stop is idempotent and closes the health server", async () => {

@@ -130,6 +130,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
         intervalMs: config.outboxSweepIntervalMs,
         staleMs: config.outboxStaleMs,
         jobAttempts: config.jobAttempts,
+        failedJobRetryMs: config.failedJobRetryMs,
         partitions: config.assignedPartitions,
       },
       metrics,
