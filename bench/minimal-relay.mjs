@@ -3,13 +3,14 @@
 // channel (taken on the first subscriber), app.publish of the frame bytes as they arrive. No
 // auth, no limits, no history, no metrics. Usage: REDIS_URL=… PORT=… node bench/minimal-relay.mjs
 import uWS from "uWebSockets.js";
+import { channelOfPubsub, pubsubChannel } from "@orderstream/bus";
 import { Redis } from "ioredis";
 
 const port = Number(process.env.PORT ?? 9101);
 const sub = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const subscribed = new Set();
 const app = uWS.App();
-sub.on("message", (redisChannel, frame) => app.publish(redisChannel.slice(7, -1), frame, false));
+sub.on("message", (redisChannel, frame) => app.publish(channelOfPubsub(redisChannel), frame, false));
 app.ws("/ws", {
   maxPayloadLength: 64 * 1024,
   maxBackpressure: 1024 * 1024,
@@ -21,7 +22,7 @@ app.ws("/ws", {
       ws.subscribe(ch);
       if (!subscribed.has(ch)) {
         subscribed.add(ch);
-        void sub.subscribe(`os:ch:{${ch}}`);
+        void sub.subscribe(pubsubChannel(ch));
       }
     }
     ws.send(JSON.stringify({ type: "subscribed", channels: req.channels }));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Peer "Socket.IO": Socket.IO 4.8 with @socket.io/redis-adapter, WebSocket transport only.
 // A client emits `subscribe` {channels:[…]}; the server joins the socket to one room per channel,
-// takes one Redis SUBSCRIBE on os:ch:{<channel>} (first subscriber), and answers `subscribed`.
+// takes one Redis SUBSCRIBE on the channel's pub/sub name (pubsubChannel) (first subscriber), and answers `subscribed`.
 // Each bus frame is parsed once and broadcast to the room as event "order.created".
 // SOCKETIO_BROADCAST picks the broadcast path:
 //   local   (default) io.local.to(room).emit — every node relays the bus to its own sockets, as a
@@ -12,6 +12,7 @@
 // Usage: REDIS_URL=… PORT=… node bench/peers/socketio-server.mjs
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
+import { channelOfPubsub, pubsubChannel } from "@orderstream/bus";
 import { Redis } from "ioredis";
 import { Server } from "socket.io";
 
@@ -28,7 +29,7 @@ io.adapter(createAdapter(pub, subAdapter));
 const listening = new Set();
 
 bus.on("message", (redisChannel, frame) => {
-  const room = redisChannel.slice(7, -1);
+  const room = channelOfPubsub(redisChannel);
   const data = JSON.parse(frame);
   (mode === "local" ? io.local : io).to(room).emit(data.type, data);
 });
@@ -40,7 +41,7 @@ io.on("connection", (socket) => {
       void socket.join(ch);
       if (!listening.has(ch)) {
         listening.add(ch);
-        void bus.subscribe(`os:ch:{${ch}}`);
+        void bus.subscribe(pubsubChannel(ch));
       }
     }
     socket.emit("subscribed", { channels });

@@ -4,6 +4,7 @@
 // sockets and calls ws.send(frame) on each. Same subscribe protocol as the edge:
 // {"type":"subscribe","channels":[…]} → {"type":"subscribed","channels":[…]}.
 // Usage: REDIS_URL=… PORT=… node bench/peers/ws-naive-server.mjs
+import { channelOfPubsub, pubsubChannel } from "@orderstream/bus";
 import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
 
@@ -14,7 +15,7 @@ const rooms = new Map();
 const wss = new WebSocketServer({ host: "127.0.0.1", port, path: "/ws", perMessageDeflate: false, maxPayload: 64 * 1024 });
 
 sub.on("message", (redisChannel, frame) => {
-  const sockets = rooms.get(redisChannel.slice(7, -1));
+  const sockets = rooms.get(channelOfPubsub(redisChannel));
   if (!sockets) return;
   for (const ws of sockets) if (ws.readyState === 1) ws.send(frame);
 });
@@ -33,7 +34,7 @@ wss.on("connection", (ws) => {
       let sockets = rooms.get(ch);
       if (!sockets) {
         rooms.set(ch, (sockets = new Set()));
-        void sub.subscribe(`os:ch:{${ch}}`);
+        void sub.subscribe(pubsubChannel(ch));
       }
       sockets.add(ws);
       mine.add(ch);

@@ -22,6 +22,8 @@ export interface BusFixture {
   store: OrderStore;
   history: HistoryReader;
   subscriber: ChannelSubscriber;
+  /** Waits until the background appends of every store of the fixture are done. */
+  settled(): Promise<void>;
   /** Another store on its own connection (other options), closed with the fixture. */
   newStore(opts?: OrderStoreOptions): Promise<{ store: OrderStore; conn: RedisConnection }>;
   close(): Promise<void>;
@@ -50,6 +52,9 @@ export async function busFixture(topology: Topology = "single"): Promise<BusFixt
     store,
     history: new HistoryReader(cmd),
     subscriber: new ChannelSubscriber(sub, { sharded }),
+    async settled() {
+      await Promise.all([store, ...extra.map((e) => e.store)].map((s) => s.settled()));
+    },
     async newStore(opts = {}) {
       const conn = createRedis(url, { role: "command", name: "test-cmd-2" });
       await waitReady(conn);

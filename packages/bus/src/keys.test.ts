@@ -16,9 +16,23 @@ import {
 import * as scripts from "./event-scripts.js";
 
 describe("key names", () => {
+  it("puts the two all-orders channels on different masters of 2, 3, 4 or 6 equal slot ranges", () => {
+    const created = calculateSlot(historyKey("orders.created"));
+    const status = calculateSlot(historyKey("orders.status"));
+    for (const masters of [2, 3, 4, 6]) {
+      const range = 16384 / masters;
+      expect(Math.floor(created / range), `${masters} masters`).not.toBe(Math.floor(status / range));
+    }
+  });
+
   it("tags each channel's keys with the channel name (one Cluster slot)", () => {
-    for (const k of [historyKey("orders.status"), metaKey("orders.status"), pubsubChannel("orders.status")]) {
-      expect(k).toContain("{orders.status}");
+    for (const k of [historyKey("orders.user.a"), metaKey("orders.user.a"), pubsubChannel("orders.user.a")]) {
+      expect(k).toContain("{orders.user.a}");
+    }
+    for (const ch of ["orders.created", "orders.status"]) {
+      const slot = calculateSlot(historyKey(ch));
+      for (const k of [metaKey(ch), pubsubChannel(ch), appliedKey(ch, "o", 1)]) expect(calculateSlot(k)).toBe(slot);
+      expect(channelOfPubsub(pubsubChannel(ch))).toBe(ch);
     }
   });
 

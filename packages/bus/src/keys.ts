@@ -1,25 +1,54 @@
 /**
  * Every Redis key and pub/sub channel name orderstream uses, in one place. Names that must share a
- * Redis Cluster slot carry the same `{hash tag}`: a channel's history stream, its meta hash and its
- * pub/sub channel are all tagged with the channel name; an order's keys, its partition's pending
+ * Redis Cluster slot carry the same `{hash tag}`: a channel's history stream, its meta hash, its
+ * pub/sub channel and its applied markers are all tagged with the channel's tag (its name, or a
+ * chosen tag for the all-orders channels); an order's keys, its partition's pending
  * set, job outbox and BullMQ queue are all tagged with the partition's tag (see partitions.ts).
  * The Lua scripts never build a key name: every key they touch is passed in KEYS.
  */
+import calculateSlot from "cluster-key-slot";
+import { CHANNEL_CREATED, CHANNEL_STATUS } from "@orderstream/domain";
+
 export const KEY_PREFIX = "os:";
+
+/** The first tag `<channel>.<n>` whose slot lies in [from, to]. */
+function tagInSlots(channel: string, from: number, to: number): string {
+  for (let n = 0; ; n++) {
+    const tag = `${channel}.${n}`;
+    const slot = calculateSlot(tag);
+    if (slot >= from && slot <= to) return tag;
+  }
+}
+
+/**
+ * The hash tag of a channel's keys: the channel name, except for the two all-orders channels,
+ * whose tags are chosen to land a quarter and three quarters into the slot space, so that on a
+ * cluster with masters on equal slot ranges (2, 3, 4 or 6 of them) they sit on different masters.
+ */
+const CHANNEL_TAGS = new Map<string, string>([
+  [CHANNEL_CREATED, tagInSlots(CHANNEL_CREATED, 3900, 4200)],
+  [CHANNEL_STATUS, tagInSlots(CHANNEL_STATUS, 12200, 12500)],
+]);
+const TAG_CHANNELS = new Map([...CHANNEL_TAGS].map(([ch, tag]) => [tag, ch]));
+
+/** The hash tag (without braces) a channel's keys and pub/sub channel carry. */
+export function channelTag(channel: string): string {
+  return CHANNEL_TAGS.get(channel) ?? channel;
+}
 
 /** The capped stream holding a channel's recent history (`f` = the event frame text). */
 export function historyKey(channel: string): string {
-  return `${KEY_PREFIX}hist:{${channel}}`;
+  return `${KEY_PREFIX}hist:{${channelTag(channel)}}`;
 }
 
-/** A channel's history meta: `e` epoch, `s` last sequence number. */
+/** A channel's history meta: `e` epoch, `s` last sequence number, `x` last TTL renewal (ms). */
 export function metaKey(channel: string): string {
-  return `${KEY_PREFIX}meta:{${channel}}`;
+  return `${KEY_PREFIX}meta:{${channelTag(channel)}}`;
 }
 
 /** The Redis pub/sub channel that carries a channel's live events. */
 export function pubsubChannel(channel: string): string {
-  return `${KEY_PREFIX}ch:{${channel}}`;
+  return `${KEY_PREFIX}ch:{${channelTag(channel)}}`;
 }
 
 const PUBSUB_PREFIX = `${KEY_PREFIX}ch:{`;
@@ -27,7 +56,8 @@ const PUBSUB_PREFIX = `${KEY_PREFIX}ch:{`;
 /** The orderstream channel name of a Redis pub/sub channel; undefined for foreign channels. */
 export function channelOfPubsub(redisChannel: string): string | undefined {
   if (!redisChannel.startsWith(PUBSUB_PREFIX) || !redisChannel.endsWith("}")) return undefined;
-  return redisChannel.slice(PUBSUB_PREFIX.length, -1);
+  const tag = redisChannel.slice(PUBSUB_PREFIX.length, -1);
+  return TAG_CHANNELS.get(tag) ?? tag;
 }
 
 /**
@@ -67,7 +97,7 @@ export function jobDataKey(partitionTag: string): string {
  * makes a retried channel append a no-op. Deleted once no writer can still hold the event.
  */
 export function appliedKey(channel: string, orderId: string, version: number): string {
-  return `${KEY_PREFIX}ap:{${channel}}:${orderId}:${version}`;
+  return `${KEY_PREFIX}ap:{${channelTag(channel)}}:${orderId}:${version}`;
 }
 
 /** The BullMQ queue name orders are processed on (DESIGN.md: `orders`), one per partition. */

@@ -22,6 +22,7 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
   });
 
   async function framesOf(channel: string) {
+    await f.settled();
     const entries = await f.cmd.xrange(historyKey(channel), "-", "+");
     return entries.map(([, fields]) => parseEventFrame(fields[1] as string));
   }

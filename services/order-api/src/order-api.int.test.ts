@@ -44,6 +44,8 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
       expect(order.total).toBe(0.5);
       expect(order.createdAt).toBeInstanceOf(Date);
 
+      // The reply comes once the order is stored; its event follows right after.
+      await waitUntil(async () => (await backlog()).pendingOrders === 0, "order.created appended and acked");
       const created = (await historyFrames(h.r, "orders.created")).filter((f) => f.data.id === order.id);
       expect(created).toHaveLength(1);
       expect(created[0]).toMatchObject({ type: "order.created", channel: "orders.created", data: { status: "PENDING", total: 0.5 } });

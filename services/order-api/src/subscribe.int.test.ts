@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pubsubChannel } from "@orderstream/bus";
 import { type ClientReadableStream, type ServiceError, status } from "@grpc/grpc-js";
 import { type Order, type OrderFilter, OrderStatus } from "@orderstream/proto";
 import { waitUntil } from "@orderstream/testkit";
@@ -78,11 +79,11 @@ describe("SubscribeOrders", () => {
       subscribe({ userId: "shared", statuses: ["confirmed"] }),
     ]);
     const numsub = async () =>
-      (await h.r.pubsub("NUMSUB", "os:ch:{orders.created}", "os:ch:{orders.status}", "os:ch:{orders.user.shared}")) as (
+      (await h.r.pubsub("NUMSUB", pubsubChannel("orders.created"), pubsubChannel("orders.status"), pubsubChannel("orders.user.shared"))) as (
         | string
         | number
       )[];
-    expect(await numsub()).toEqual(["os:ch:{orders.created}", 1, "os:ch:{orders.status}", 1, "os:ch:{orders.user.shared}", 1]);
+    expect(await numsub()).toEqual([pubsubChannel("orders.created"), 1, pubsubChannel("orders.status"), 1, pubsubChannel("orders.user.shared"), 1]);
     const id = await lifecycle("shared", ["confirm"]);
     await waitUntil(() => subs.every((s) => s.got.some((o) => o.id === id)), "the event at every stream");
     expect(subs.map((s) => statusesOf(s.got, id).length)).toEqual([2, 1, 2, 2, 1]);
