@@ -1,3 +1,5 @@
+import calculateSlot from "cluster-key-slot";
+import type { Redis } from "ioredis";
 import { type TestRedis, type TestRedisCluster, startRedis, startRedisCluster } from "@orderstream/testkit";
 import { ChannelSubscriber } from "./channel-subscriber.js";
 import { HistoryReader } from "./history-reader.js";
@@ -22,6 +24,12 @@ export interface BusFixture {
   store: OrderStore;
   history: HistoryReader;
   subscriber: ChannelSubscriber;
+  /** Subscribers of a Redis channel: NUMSUB on one node, SHARDNUMSUB on the owning master of a cluster. */
+  numsub(redisChannel: string): Promise<number>;
+  /** Drops every pub/sub connection (CLIENT KILL TYPE PUBSUB on every master). */
+  killSubscribers(): Promise<void>;
+  /** Loses every key (FLUSHALL on every master), as a Redis that lost its data. */
+  flushAll(): Promise<void>;
   /** Waits until the background appends of every store of the fixture are done. */
   settled(): Promise<void>;
   /** Another store on its own connection (other options), closed with the fixture. */
@@ -52,6 +60,25 @@ export async function busFixture(topology: Topology = "single"): Promise<BusFixt
     store,
     history: new HistoryReader(cmd),
     subscriber: new ChannelSubscriber(sub, { sharded }),
+    async numsub(redisChannel) {
+      if (!cluster) {
+        const [, n] = (await cmd.pubsub("NUMSUB", redisChannel)) as [string, number];
+        return n;
+      }
+      const slot = calculateSlot(redisChannel);
+      const owner = (await cluster.masters()).find((m) => m.slots.some(([a, b]) => slot >= a && slot <= b));
+      if (!owner) throw new Error(`no master owns slot ${slot}`);
+      const [, n] = (await cluster.nodeClient(owner.port).call("PUBSUB", "SHARDNUMSUB", redisChannel)) as [string, number];
+      return n;
+    },
+    async killSubscribers() {
+      if (!cluster) await (cmd as Redis).client("KILL", "TYPE", "PUBSUB");
+      else for (const m of await cluster.masters()) await cluster.nodeClient(m.port).client("KILL", "TYPE", "PUBSUB");
+    },
+    async flushAll() {
+      if (!cluster) await (cmd as Redis).flushall();
+      else for (const m of await cluster.masters()) await cluster.nodeClient(m.port).flushall();
+    },
     async settled() {
       await Promise.all([store, ...extra.map((e) => e.store)].map((s) => s.settled()));
     },

@@ -50,6 +50,14 @@ export class ChannelSubscriber {
       if (this.wasReady) for (const l of this.resubscribeListeners) l();
       this.wasReady = true;
     });
+    // A Redis Cluster's sharded subscribers have connections of their own: when one is lost, the
+    // cluster replaces it, resubscribes its channels and emits `subscribersReady` (only after such
+    // a reset, never on a quiet slots refresh). Messages of the meantime must be read from history.
+    if (opts.sharded) {
+      conn.on("subscribersReady", () => {
+        for (const l of this.resubscribeListeners) l();
+      });
+    }
     if (conn.status === "ready") this.wasReady = true;
   }
 
