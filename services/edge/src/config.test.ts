@@ -21,8 +21,17 @@ describe("loadConfig", () => {
       drainWindowMs: 10_000,
       shutdownTimeoutMs: 25_000,
       logLevel: "info",
+      partitions: 12,
+      workers: 1,
+      workerIndex: undefined,
     });
     expect(c.nodeId.length).toBeGreaterThan(0);
+  });
+
+  it("reads EDGE_WORKERS and refuses a count outside 1-64", () => {
+    expect(loadConfig({ ...base, EDGE_WORKERS: "4" }).workers).toBe(4);
+    expect(() => loadConfig({ ...base, EDGE_WORKERS: "0" })).toThrow(/EDGE_WORKERS/);
+    expect(() => loadConfig({ ...base, EDGE_WORKERS: "65" })).toThrow(/EDGE_WORKERS/);
   });
 
   it("reads every variable, including booleans and a cluster URL", () => {

@@ -32,6 +32,8 @@ const fields = {
   HISTORY_SIZE: historyEnv.HISTORY_SIZE,
   HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
   HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
+  EDGE_WORKERS: int(1, 1, 64),
+  EDGE_WORKER_INDEX: z.coerce.number().int().min(0).max(63).optional(),
 };
 const ENV_NAMES = Object.keys(fields);
 const schema = z.object(fields).refine((c) => c.DRAIN_WINDOW_MS + 1000 <= c.SHUTDOWN_TIMEOUT_MS, {
@@ -62,6 +64,10 @@ export interface EdgeConfig {
   historySize: number;
   /** PARTITIONS: the write path's partitions (to find an order's keys for `process_order`). */
   partitions: number;
+  /** EDGE_WORKERS: edge processes sharing the port (more than 1: this process supervises them). */
+  workers: number;
+  /** EDGE_WORKER_INDEX: set by the supervisor in each worker it starts (not for people to set). */
+  workerIndex: number | undefined;
 }
 
 /** Parses and validates the edge's environment variables (names as in HELPER_RULES / DESIGN). */
@@ -87,5 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     historySize: c.HISTORY_SIZE,
     partitions: c.PARTITIONS,
+    workers: c.EDGE_WORKERS,
+    workerIndex: c.EDGE_WORKER_INDEX,
   };
 }

@@ -50,9 +50,23 @@ export interface EdgeNode {
 const SWEEP_INTERVAL_MS = 250;
 /** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT listen option. */
 const EXCLUSIVE_PORT = 1;
+/** uSockets' LIBUS_LISTEN_DEFAULT: SO_REUSEPORT on Linux, so several processes share a port. */
+const SHARED_PORT = 0;
+
+/** Options of {@link startEdge} for a worker of an EDGE_WORKERS group. */
+export interface StartEdgeOptions {
+  /** Listen with SO_REUSEPORT, sharing the port with the group's other workers. */
+  sharedPort?: boolean;
+  /** Where `/metrics` comes from (a worker serves the whole group's, gathered by its supervisor). */
+  metricsText?: () => Promise<string>;
+}
 
 /** Starts an edge node: Redis, the channel feed, the uWS app with `/ws` and the HTTP endpoints. */
-export async function startEdge(config: EdgeConfig, log: Logger = createLogger(config.logLevel, config.nodeId)): Promise<EdgeNode> {
+export async function startEdge(
+  config: EdgeConfig,
+  log: Logger = createLogger(config.logLevel, config.nodeId),
+  opts: StartEdgeOptions = {},
+): Promise<EdgeNode> {
   const uWS = nativeUws();
   const metrics = new EdgeMetrics(config.nodeId);
   const onRedisError = (role: string) => (err: Error) => log.warn({ err: err.message, role }, "redis connection error");
@@ -148,14 +162,15 @@ export async function startEdge(config: EdgeConfig, log: Logger = createLogger(c
   };
   // `/ws` is the documented path; `/orders` is the one the origin article's browser client opens.
   for (const path of WS_PATHS) app.ws<SocketState>(path, behavior);
-  registerHttpRoutes(app, { metrics, log, isReady });
+  registerHttpRoutes(app, { metrics, log, isReady, ...(opts.metricsText ? { metricsText: opts.metricsText } : {}) });
 
   let listenSocket: us_listen_socket;
   try {
     // Exclusive: uWS's default SO_REUSEPORT would let a second node silently share a busy port.
+    // Only the workers of one EDGE_WORKERS group share theirs, on purpose.
     const listen = app.listen as unknown as (h: string, p: number, o: number, cb: (t: us_listen_socket | false) => void) => void;
     listenSocket = await new Promise<us_listen_socket>((resolve, reject) =>
-      listen.call(app, config.host, config.port, EXCLUSIVE_PORT, (token) =>
+      listen.call(app, config.host, config.port, opts.sharedPort ? SHARED_PORT : EXCLUSIVE_PORT, (token) =>
         token ? resolve(token) : reject(new Error(`cannot listen on ${config.host}:${config.port} (port in use?)`)),
       ),
     );

@@ -9,6 +9,8 @@ export interface HttpDeps {
   log: Logger;
   /** True when Redis is connected and the node is not draining. */
   isReady: () => boolean;
+  /** The `/metrics` text; default: this node's registry. */
+  metricsText?: () => Promise<string>;
 }
 
 function reply(res: HttpResponse, status: string, type: string, body: string): void {
@@ -33,7 +35,7 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
     res.onAborted(() => {
       aborted = true;
     });
-    deps.metrics.registry.metrics().then(
+    (deps.metricsText ?? (() => deps.metrics.registry.metrics()))().then(
       (text) => {
         if (!aborted) reply(res, "200 OK", deps.metrics.registry.contentType, text);
       },

@@ -1,13 +1,23 @@
+import { fileURLToPath } from "node:url";
 import { loadConfigOrExit } from "@orderstream/bus";
-import { loadConfig } from "./config.js";
-import { startEdge } from "./edge-server.js";
-import { createLogger } from "./logger.js";
+import { type EdgeConfig, loadConfig } from "./config.js";
+import { type EdgeNode, startEdge } from "./edge-server.js";
+import { WorkerLink, startSupervisor } from "./edge-supervisor.js";
+import { type Logger, createLogger } from "./logger.js";
 
-/** The edge process: config, start, `"msg":"ready"`, and one ordered, deadline-bound shutdown. */
+/**
+ * The edge process: config, start, `"msg":"ready"`, and one ordered, deadline-bound shutdown.
+ * With EDGE_WORKERS > 1 it supervises that many edge processes on its port instead.
+ */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadConfig());
   const log = createLogger(config.logLevel, config.nodeId);
-  const edge = await startEdge(config, log);
+  if (config.workers > 1 && config.workerIndex === undefined) return supervise(config, log);
+  const worker = config.workerIndex !== undefined;
+  let started: EdgeNode | undefined;
+  const link = worker ? new WorkerLink(async () => (started ? started.metrics.registry.getMetricsAsJSON() : [])) : undefined;
+  const edge = await startEdge(config, log, link ? { sharedPort: true, metricsText: () => link.groupMetrics() } : {});
+  started = edge;
 
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (signal: string): Promise<void> => {
@@ -39,8 +49,32 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // A worker whose supervisor is gone drains and exits rather than run unsupervised.
+  if (worker) process.on("disconnect", () => void shutdown("supervisor gone"));
   // Last: a supervisor may send SIGTERM the moment it reads this line, so the handlers come first.
-  log.info({ port: edge.port }, "ready");
+  if (link) {
+    link.ready(edge.port);
+    log.info({ port: edge.port, worker: config.workerIndex }, "worker ready");
+  } else {
+    log.info({ port: edge.port }, "ready");
+  }
+}
+
+/** EDGE_WORKERS > 1: start the workers, and stop them all (each draining) on SIGTERM / SIGINT. */
+async function supervise(config: EdgeConfig, log: Logger): Promise<void> {
+  const group = await startSupervisor(config, log, fileURLToPath(import.meta.url));
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, workers: config.workers }, "shutting down");
+    void group.stop(signal).then((code) => {
+      log.info({ code }, "exit");
+      process.exit(code);
+    });
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
 }
 
 main().catch((err: unknown) => {
