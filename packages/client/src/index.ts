@@ -6,3 +6,4 @@ export * from "./protocol.js";
 export * from "./close-codes.js";
 export * from "./backoff.js";
 export * from "./offset-tracker.js";
+export * from "./wire-contract.js";

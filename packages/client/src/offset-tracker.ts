@@ -1,3 +1,5 @@
+import { EMPTY_CHANNEL_OFFSET } from "./wire-contract.js";
+
 /** A parsed `<epoch>:<seq>` offset. */
 export interface Position {
   epoch: string;
@@ -12,8 +14,6 @@ export function parsePosition(offset: unknown): Position | undefined {
   return { epoch: m[1], seq: Number(m[2]) };
 }
 
-/** The offset the edge reports in `subscribed.offsets` for a channel that has no history yet. */
-const EMPTY_CHANNEL_OFFSET = ":0";
 
 /**
  * The last offset seen per channel: drops duplicates (an event whose seq is not above the last

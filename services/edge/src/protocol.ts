@@ -1,15 +1,8 @@
+import { EMPTY_CHANNEL_OFFSET, type ErrorCode } from "@orderstream/client";
 import { type StreamPosition, formatOffset, parseOffset } from "@orderstream/domain";
 
-/** Error codes of `error` frames (snake_case, DESIGN.md). */
-export type ErrorCode =
-  | "bad_request"
-  | "unknown_type"
-  | "bad_channel"
-  | "forbidden"
-  | "too_many_channels"
-  | "rate_limited"
-  | "unavailable"
-  | "internal";
+/** Error codes of `error` frames (snake_case, DESIGN.md), from the wire contract. */
+export type { ErrorCode };
 
 /** A client frame that passed the protocol checks. */
 export type ClientMessage =
@@ -59,7 +52,7 @@ export function parseClientMessage(text: string): Parsed {
         if (!isObject(sinceRaw)) return bad("bad_request", "field since must be an object of channel -> offset");
         for (const [ch, off] of Object.entries(sinceRaw)) {
           // ":0" is the position of a channel without history yet (as sent in `offsets`).
-          const pos = off === ":0" ? { epoch: "", seq: 0 } : parseOffset(off);
+          const pos = off === EMPTY_CHANNEL_OFFSET ? { epoch: "", seq: 0 } : parseOffset(off);
           if (!pos) return bad("bad_request", `since.${ch.slice(0, 64)}: offset must look like <epoch>:<seq>`);
           since.set(ch, pos);
         }

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLOSE_CODE_TABLE, ERROR_CODES, eventFrameText } from "@orderstream/client";
+import { OrderStore, closeRedis, createRedis, historyKey, waitReady, type RedisConnection } from "@orderstream/bus";
+import { type TestRedis, startRedis } from "@orderstream/testkit";
+
+// The wire contract lives in packages/client/src/wire-contract.ts; what is written elsewhere (the
+// README's tables, the edge's CLOSE_CODES.md, the frames the Redis scripts build) is held to it here.
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+const EDGE_CLOSE_CODES_MD = readFileSync(new URL("../../services/edge/CLOSE_CODES.md", import.meta.url), "utf8");
+const GROUP_LABEL = { reconnect: "reconnect", noReconnect: "don't reconnect" } as const;
+
+describe("the wire contract, as documented", () => {
+  it("the README's close-code table is the contract's table, row for row", () => {
+    const rows = [...README.matchAll(/^\| (\d{4}) \| ([^|]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$/gm)].map((m) =>
+      m.slice(1, 6).map((c) => (c ?? "").trim()),
+    );
+    const expected = Object.values(CLOSE_CODE_TABLE).map((c) => [String(c.code), c.reason, GROUP_LABEL[c.group], c.when, c.clientShould]);
+    expect(rows).toEqual(expected);
+  });
+
+  it("the edge's CLOSE_CODES.md has every code of the contract, in its group", () => {
+    const rows = [...EDGE_CLOSE_CODES_MD.matchAll(/^\| (\d{4}) \| [^|]+ \| (reconnect|don't reconnect) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(rows.sort()).toEqual(Object.values(CLOSE_CODE_TABLE).map((c) => `${c.code} ${GROUP_LABEL[c.group]}`).sort());
+  });
+
+  it("the README lists exactly the contract's error codes, in its order", () => {
+    const para = /Error frames that keep the socket open:\s*([^.]+)\./.exec(README)?.[1] ?? "";
+    const listed = [...para.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
+    expect(listed).toEqual(Object.keys(ERROR_CODES));
+  });
+});
+
+describe("the event frame the Redis scripts build", () => {
+  let redis: TestRedis;
+  let conn: RedisConnection;
+  beforeAll(async () => {
+    redis = await startRedis();
+    conn = createRedis(redis.url, { role: "command", name: "contract-test" });
+    await waitReady(conn);
+  });
+  afterAll(async () => {
+    await closeRedis(conn);
+    await redis.stop();
+  });
+
+  it("is the contract's template, byte for byte, on every channel of both event types", async () => {
+    const store = new OrderStore(conn);
+    const { order } = await store.create({ userId: "wire", items: [{ productId: "p", quantity: 2, price: 1.25 }] });
+    expect((await store.transition(order.id, "confirm")).ok).toBe(true);
+    await store.settled();
+    const frames: string[] = [];
+    for (const ch of ["orders.created", "orders.status", "orders.user.wire"]) {
+      for (const [, fields] of await conn.xrange(historyKey(ch), "-", "+")) frames.push(String(fields[1]));
+    }
+    expect(frames).toHaveLength(4);
+    for (const frame of frames) {
+      const parsed = JSON.parse(frame) as { type: "order.created" | "order.status"; channel: string; offset: string };
+      const data = frame.slice(frame.indexOf(',"data":') + ',"data":'.length, -1);
+      expect(frame).toBe(eventFrameText(parsed.type, parsed.channel, parsed.offset, data));
+      expect(JSON.parse(data)).toMatchObject({ id: order.id, userId: "wire" });
+    }
+    await store.close();
+  });
+});
