@@ -148,7 +148,8 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
       expect(result.error).toBeDefined();
       expect(stored).toBeGreaterThan(0);
       expect(stored).toBeLessThan(BULK_ORDERS);
-      expect(outboxAtKill).toBeGreaterThan(0); // some stored orders had no job yet
+      // The kill left work for the repair: batches without their job, or events not yet on every channel.
+      expect(outboxAtKill + halfDoneAtKill).toBeGreaterThan(0);
       expect(swept.queued).toBeGreaterThanOrEqual(outboxAtKill);
       expect(check.outboxLeft).toBe(0);
       expect(check.pendingLeft).toBe(0);
