@@ -135,7 +135,7 @@ export class ChannelSubscriber {
     this.pendingUnsub.clear();
     if (unsubs.length > 0) {
       try {
-        await Promise.all(this.bySlot(unsubs.map(pubsubChannel)).map((group) => guardRedis(() => this.conn[this.unsubCmd](...group))));
+        await Promise.all(this.bySlot(unsubs.map(pubsubChannel), (c) => c).map((group) => guardRedis(() => this.conn[this.unsubCmd](...group))));
       } catch {
         // The connection is down: its subscriptions are gone with it and are not restored for
         // channels no longer in `entries`, since ioredis restores only what it tracks as subscribed.
@@ -144,15 +144,8 @@ export class ChannelSubscriber {
     if (subs.length === 0) return;
     // One SSUBSCRIBE names channels of one slot only: a batch goes out as one call per slot, and
     // each group succeeds or is rolled back on its own.
-    const groups = new Map<string, PendingSubscribe[]>();
-    for (const s of subs) {
-      const key = this.sharded ? String(calculateSlot(pubsubChannel(s.channel))) : "all";
-      const list = groups.get(key);
-      if (list) list.push(s);
-      else groups.set(key, [s]);
-    }
     await Promise.all(
-      [...groups.values()].map(async (group) => {
+      this.bySlot(subs, (s) => pubsubChannel(s.channel)).map(async (group) => {
         try {
           await guardRedis(() => this.conn[this.subCmd](...group.map((s) => pubsubChannel(s.channel))));
           for (const s of group) s.resolve();
@@ -167,15 +160,15 @@ export class ChannelSubscriber {
     );
   }
 
-  /** Redis channel names grouped so that each group may go in one (S)UNSUBSCRIBE call. */
-  private bySlot(redisChannels: string[]): string[][] {
-    if (!this.sharded) return [redisChannels];
-    const groups = new Map<number, string[]>();
-    for (const c of redisChannels) {
-      const slot = calculateSlot(c);
+  /** Items grouped so that each group's Redis channels may go in one (S)SUBSCRIBE / (S)UNSUBSCRIBE call. */
+  private bySlot<T>(items: T[], redisChannelOf: (item: T) => string): T[][] {
+    if (!this.sharded) return [items];
+    const groups = new Map<number, T[]>();
+    for (const item of items) {
+      const slot = calculateSlot(redisChannelOf(item));
       const list = groups.get(slot);
-      if (list) list.push(c);
-      else groups.set(slot, [c]);
+      if (list) list.push(item);
+      else groups.set(slot, [item]);
     }
     return [...groups.values()];
   }

@@ -31,6 +31,25 @@ export interface PendingEvents {
   deadline: number;
 }
 
+/** The deadline a writer gets for a lease that ends at `leaseEndMs` (the skew margin before it). */
+export function writerDeadline(leaseEndMs: unknown): number {
+  return Number(leaseEndMs) - LEASE_SKEW_MARGIN_MS;
+}
+
+/**
+ * The pending events an order step or a claim hands out, from its reply fields: the acked version
+ * and the comma-joined statuses of the versions after it.
+ */
+export function pendingEventsOf(
+  order: { orderId: string; partition: number; userId: string; prefix: string },
+  acked: unknown,
+  pendingStatuses: unknown,
+  deadline: number,
+): PendingEvents {
+  const statuses = String(pendingStatuses ?? "").split(",").filter((s) => s !== "");
+  return { ...order, firstVersion: Number(acked) + 1, statuses, deadline };
+}
+
 type WriterConn = RedisConnection & {
   osChannelAppend(numKeys: number, ...args: (string | number)[]): Promise<string[]>;
   osOrderAck(numKeys: number, ...args: (string | number)[]): Promise<number[]>;

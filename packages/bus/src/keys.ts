@@ -6,19 +6,10 @@
  * set, job outbox and BullMQ queue are all tagged with the partition's tag (see partitions.ts).
  * The Lua scripts never build a key name: every key they touch is passed in KEYS.
  */
-import calculateSlot from "cluster-key-slot";
 import { CHANNEL_CREATED, CHANNEL_STATUS } from "@orderstream/domain";
+import { tagWithSlot } from "./partitions.js";
 
 export const KEY_PREFIX = "os:";
-
-/** The first tag `<channel>.<n>` whose slot lies in [from, to]. */
-function tagInSlots(channel: string, from: number, to: number): string {
-  for (let n = 0; ; n++) {
-    const tag = `${channel}.${n}`;
-    const slot = calculateSlot(tag);
-    if (slot >= from && slot <= to) return tag;
-  }
-}
 
 /**
  * The hash tag of a channel's keys: the channel name, except for the two all-orders channels,
@@ -26,8 +17,8 @@ function tagInSlots(channel: string, from: number, to: number): string {
  * cluster with masters on equal slot ranges (2, 3, 4 or 6 of them) they sit on different masters.
  */
 const CHANNEL_TAGS = new Map<string, string>([
-  [CHANNEL_CREATED, tagInSlots(CHANNEL_CREATED, 3900, 4200)],
-  [CHANNEL_STATUS, tagInSlots(CHANNEL_STATUS, 12200, 12500)],
+  [CHANNEL_CREATED, tagWithSlot(CHANNEL_CREATED, (slot) => slot >= 3900 && slot <= 4200)],
+  [CHANNEL_STATUS, tagWithSlot(CHANNEL_STATUS, (slot) => slot >= 12200 && slot <= 12500)],
 ]);
 const TAG_CHANNELS = new Map([...CHANNEL_TAGS].map(([ch, tag]) => [tag, ch]));
 

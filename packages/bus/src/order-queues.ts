@@ -1,9 +1,11 @@
 import { Queue } from "bullmq";
-import { bullmqPrefix, ORDERS_QUEUE } from "./keys.js";
+import { MARK_QUEUED_LUA } from "./event-scripts.js";
+import { ORDERS_QUEUE, bullmqPrefix, jobDataKey, jobOutboxKey } from "./keys.js";
 import { ORDER_JOB_NAME, type OrderJobData, orderJobOptions } from "./order-job.js";
 import type { StoredBatch } from "./order-store.js";
 import type { Partitioning } from "./partitions.js";
 import type { RedisConnection } from "./redis-connection.js";
+import { guardRedis } from "./redis-errors.js";
 
 /** Most orders one job drives (one transition script per round carries at most 100). */
 const MAX_ORDERS_PER_JOB = 100;
@@ -31,14 +33,8 @@ export function createOrderQueues(
  * batch queued twice (once merged, once by the sweeper) only costs compare-and-set misses.
  */
 export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batches: readonly StoredBatch[], attempts?: number): Promise<void> {
-  const byPartition = new Map<number, StoredBatch[]>();
-  for (const b of batches) {
-    const list = byPartition.get(b.partition);
-    if (list) list.push(b);
-    else byPartition.set(b.partition, [b]);
-  }
   await Promise.all(
-    [...byPartition].map(([p, list]) => {
+    [...byPartition(batches)].map(([p, list]) => {
       const q = queues[p];
       if (!q) throw new Error(`no queue for partition ${p}`);
       const jobs: { batchId: string; orderIds: string[] }[] = [];
@@ -50,4 +46,29 @@ export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batch
       return q.addBulk(jobs.map((j) => ({ name: ORDER_JOB_NAME, data: { orderIds: j.orderIds }, opts: orderJobOptions(j.batchId, attempts) })));
     }),
   );
+}
+
+type MarkConn = RedisConnection & { osMarkQueued(numKeys: number, ...args: string[]): Promise<number> };
+
+/** Removes batches from their partitions' job outboxes once their jobs are known to be queued. */
+export async function markBatchesQueued(conn: RedisConnection, partitions: Partitioning, batches: readonly StoredBatch[]): Promise<void> {
+  const c = conn as MarkConn;
+  if (typeof c.osMarkQueued !== "function") conn.defineCommand("osMarkQueued", { lua: MARK_QUEUED_LUA });
+  await Promise.all(
+    [...byPartition(batches)].map(([p, list]) => {
+      const tag = partitions.tag(p);
+      return guardRedis(() => c.osMarkQueued(2, jobOutboxKey(tag), jobDataKey(tag), ...list.map((b) => b.batchId)));
+    }),
+  );
+}
+
+/** Batches grouped by partition (each partition's outbox and queue live in its own slot). */
+function byPartition(batches: readonly StoredBatch[]): Map<number, StoredBatch[]> {
+  const out = new Map<number, StoredBatch[]>();
+  for (const b of batches) {
+    const list = out.get(b.partition);
+    if (list) list.push(b);
+    else out.set(b.partition, [b]);
+  }
+  return out;
 }

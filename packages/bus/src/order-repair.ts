@@ -1,5 +1,5 @@
-import { MARK_QUEUED_LUA, ORDER_CLAIM_LUA } from "./event-scripts.js";
-import { LEASE_SKEW_MARGIN_MS, type PendingEvents } from "./event-writer.js";
+import { ORDER_CLAIM_LUA } from "./event-scripts.js";
+import { type PendingEvents, pendingEventsOf, writerDeadline } from "./event-writer.js";
 import { jobDataKey, jobOutboxKey, orderKey, pendingKey } from "./keys.js";
 import type { OrderStore, StoredBatch } from "./order-store.js";
 import type { Partitioning } from "./partitions.js";
@@ -19,10 +19,10 @@ type RepairConn = RedisConnection & {
 export class OrderRepair {
   private readonly conn: RepairConn;
 
+  /** Works on `store`'s partitions and claims under `store`'s lease. */
   constructor(
     conn: RedisConnection,
     private readonly store: OrderStore,
-    private readonly leaseMs: number,
   ) {
     const c = conn as RepairConn;
     if (typeof c.osOrderClaim !== "function") conn.defineCommand("osOrderClaim", { lua: ORDER_CLAIM_LUA });
@@ -35,21 +35,13 @@ export class OrderRepair {
     const ids = await guardRedis(() => this.conn.zrangebyscore(pendingKey(tag), "-inf", Date.now(), "LIMIT", 0, limit));
     if (ids.length === 0) return 0;
     const keys = [pendingKey(tag), ...ids.map((id) => orderKey(tag, id))];
-    const reply = await guardRedis(() => this.conn.osOrderClaim(keys.length, ...keys, this.leaseMs, ...ids));
-    const deadline = Number(reply[1]) - LEASE_SKEW_MARGIN_MS;
+    const reply = await guardRedis(() => this.conn.osOrderClaim(keys.length, ...keys, this.store.leaseMs, ...ids));
+    const deadline = writerDeadline(reply[1]);
     const pending: PendingEvents[] = [];
     ids.forEach((orderId, i) => {
       const r = reply[2 + i] as unknown[];
       if (r[0] !== "ok") return;
-      pending.push({
-        orderId,
-        partition: p,
-        prefix: String(r[1]),
-        userId: String(r[2]),
-        firstVersion: Number(r[3]) + 1,
-        statuses: String(r[4] ?? "").split(",").filter((x) => x !== ""),
-        deadline,
-      });
+      pending.push(pendingEventsOf({ orderId, partition: p, prefix: String(r[1]), userId: String(r[2]) }, r[3], r[4], deadline));
     });
     await this.store.writer.complete(pending);
     return pending.length;
@@ -75,17 +67,6 @@ export class OrderRepair {
   async pendingSize(p: number): Promise<number> {
     return guardRedis(() => this.conn.zcard(pendingKey(this.store.partitions.tag(p))));
   }
-}
-
-type MarkConn = RedisConnection & { osMarkQueued(numKeys: number, ...args: string[]): Promise<number> };
-
-/** Removes batches from a partition's job outbox once their job is known to be queued. */
-export async function markBatchesQueued(conn: RedisConnection, store: OrderStore, p: number, batchIds: readonly string[]): Promise<void> {
-  if (batchIds.length === 0) return;
-  const c = conn as MarkConn;
-  if (typeof c.osMarkQueued !== "function") conn.defineCommand("osMarkQueued", { lua: MARK_QUEUED_LUA });
-  const tag = store.partitions.tag(p);
-  await guardRedis(() => c.osMarkQueued(2, jobOutboxKey(tag), jobDataKey(tag), ...batchIds));
 }
 
 /** How much half-done work the write path holds, summed over partitions (metrics and tests). */

@@ -5,7 +5,8 @@ import { waitUntil } from "@orderstream/testkit";
 import { type BusFixture, TOPOLOGIES, busFixture } from "./bus-fixture.js";
 import { ORDER_TRANSITION_LUA } from "./event-scripts.js";
 import { historyKey, orderKey, pendingKey } from "./keys.js";
-import { OrderRepair, markBatchesQueued } from "./order-repair.js";
+import { markBatchesQueued } from "./order-queues.js";
+import { OrderRepair } from "./order-repair.js";
 import type { StoredBatch } from "./order-store.js";
 import { RedisUnavailableError } from "./redis-errors.js";
 
@@ -98,10 +99,10 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
     expect(seen.flatMap((b) => b.orderIds).sort()).toEqual(orders.map((o) => o.id).sort());
     expect(new Set(seen.map((b) => b.partition)).size).toBe(5);
     for (const b of seen) for (const id of b.orderIds) expect(store.partitions.of(id)).toBe(b.partition);
-    const repair = new OrderRepair(conn, store, 5000);
+    const repair = new OrderRepair(conn, store);
     const first = seen[0] as StoredBatch;
     expect((await repair.unqueuedBatches(first.partition, 0, 100)).map((b) => b.batchId)).toContain(first.batchId);
-    await markBatchesQueued(conn, store, first.partition, [first.batchId]);
+    await markBatchesQueued(conn, store.partitions, [first]);
     expect((await repair.unqueuedBatches(first.partition, 0, 100)).map((b) => b.batchId)).not.toContain(first.batchId);
   });
 
@@ -115,7 +116,7 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
     await raw.testTransition(2, pendingKey(tag), orderKey(tag, order.id), 2000, 1, order.id, "PENDING", "CONFIRMED");
     await raw.testTransition(2, pendingKey(tag), orderKey(tag, order.id), 2000, 1, order.id, "CONFIRMED", "PROCESSING");
     await expectEvents(order.id, "u-crash", ["PENDING"]);
-    const repair = new OrderRepair(conn, store, 2000);
+    const repair = new OrderRepair(conn, store);
     const p = store.partitions.of(order.id);
     expect(await repair.completeStale(p, 100)).toBe(0); // lease still live
     await waitUntil(async () => (await repair.completeStale(p, 100)) > 0, "claimed after the lease", 10_000);

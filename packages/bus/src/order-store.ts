@@ -12,7 +12,7 @@ import {
 } from "@orderstream/domain";
 import { type Order, OrderStatus } from "@orderstream/proto";
 import { ORDER_CREATE_LUA, ORDER_TRANSITION_LUA } from "./event-scripts.js";
-import { EventWriter, LEASE_SKEW_MARGIN_MS, type PendingEvents } from "./event-writer.js";
+import { EventWriter, type PendingEvents, pendingEventsOf, writerDeadline } from "./event-writer.js";
 import { type HistoryOptions, DEFAULT_HISTORY } from "./history-options.js";
 import { idempotencyKey, jobDataKey, jobOutboxKey, orderKey, pendingKey } from "./keys.js";
 import { Partitioning } from "./partitions.js";
@@ -95,7 +95,8 @@ export class OrderStore {
   readonly writer: EventWriter;
   private readonly conn: StoreConn;
   private readonly idemTtlMs: number;
-  private readonly leaseMs: number;
+  /** How long a writer holds the events it emitted (EVENT_LEASE_MS). */
+  readonly leaseMs: number;
   private readonly creates: TickBatcher<number, CreateItem, CreateResult>;
   private readonly transitions: TickBatcher<number, TransitionItem, TransitionResult>;
   private nextPartition: number;
@@ -179,7 +180,7 @@ export class OrderStore {
       args.push(id, prefix, req.userId, idemKey === undefined ? "0" : "1");
     }
     const reply = await guardRedis(() => this.conn.osOrderCreate(keys.length, ...keys, ...args));
-    const deadline = Number(reply[1]) - LEASE_SKEW_MARGIN_MS;
+    const deadline = writerDeadline(reply[1]);
     const pending: PendingEvents[] = [];
     const results: (CreateResult | string)[] = [];
     const createdIds: string[] = [];
@@ -188,8 +189,8 @@ export class OrderStore {
       if (Number(reply[3 + i * 2]) === 1) {
         createdIds.push(order.id);
         results.push({ order, created: true });
-        const prefix = prefixes[i] as string;
-        pending.push({ orderId: order.id, partition: p, userId: item.req.userId, prefix, firstVersion: 1, statuses: ["PENDING"], deadline });
+        const ref = { orderId: order.id, partition: p, userId: item.req.userId, prefix: prefixes[i] as string };
+        pending.push(pendingEventsOf(ref, 0, "PENDING", deadline));
       } else {
         results.push(String(reply[2 + i * 2]));
       }
@@ -229,22 +230,14 @@ export class OrderStore {
       args.push(orderId, t.from.map(statusName).join(","), statusName(t.to));
     }
     const reply = await guardRedis(() => this.conn.osOrderTransition(keys.length, ...keys, ...args));
-    const deadline = Number(reply[1]) - LEASE_SKEW_MARGIN_MS;
+    const deadline = writerDeadline(reply[1]);
     const pending: PendingEvents[] = [];
     const results = items.map((item, i): TransitionResult => {
       const r = (reply[2 + i] as unknown[]).map((x) => (typeof x === "number" ? x : String(x)));
       if (r[0] === "not_found") return { ok: false, code: "not_found" };
       if (r[0] === "invalid_transition") return { ok: false, code: "invalid_transition", order: orderFrom(String(r[2]), String(r[1])) };
-      const [, from, to, prefix, userId, acked] = r as [string, string, string, string, string, number];
-      pending.push({
-        orderId: item.orderId,
-        partition: p,
-        userId,
-        prefix,
-        firstVersion: Number(acked) + 1,
-        statuses: String(r[6]).split(","),
-        deadline,
-      });
+      const [, from, to, prefix, userId, acked, statuses] = r as [string, string, string, string, string, number, string];
+      pending.push(pendingEventsOf({ orderId: item.orderId, partition: p, userId, prefix }, acked, statuses, deadline));
       return { ok: true, order: orderFrom(prefix, to), from: orderFrom(prefix, from).status };
     });
     await this.writer.complete(pending);
@@ -253,7 +246,7 @@ export class OrderStore {
 
   /** One order, or undefined when it does not exist. */
   async get(orderId: string): Promise<Order | undefined> {
-    const key = orderKey(this.partitions.tag(this.partitions.of(orderId)), orderId);
+    const key = orderKeyOf(this.partitions, orderId);
     const [prefix, status] = await guardRedis(() => this.conn.hmget(key, "p", "s"));
     if (!prefix || !status) return undefined;
     return orderFrom(prefix, status);
@@ -286,6 +279,10 @@ export class OrderStore {
 
 /** The user an order belongs to, or undefined when it does not exist (a read for the edge's checks). */
 export async function readOrderOwner(conn: RedisConnection, partitions: Partitioning, orderId: string): Promise<string | undefined> {
-  const key = orderKey(partitions.tag(partitions.of(orderId)), orderId);
-  return (await guardRedis(() => conn.hget(key, "u"))) ?? undefined;
+  return (await guardRedis(() => conn.hget(orderKeyOf(partitions, orderId), "u"))) ?? undefined;
+}
+
+/** The hash of an order, found through the partition of its id. */
+function orderKeyOf(partitions: Partitioning, orderId: string): string {
+  return orderKey(partitions.tag(partitions.of(orderId)), orderId);
 }

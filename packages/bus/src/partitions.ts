@@ -83,12 +83,17 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-/** The first tag `<p>.<n>` whose slot lies in partition p's share of the slot space. */
-function tagFor(p: number, count: number): string {
+/** The first hash tag `<prefix>.<n>` (n = 0, 1, …) whose Redis Cluster slot `accept` takes. */
+export function tagWithSlot(prefix: string, accept: (slot: number) => boolean): string {
   for (let n = 0; ; n++) {
-    const tag = `${p}.${n}`;
-    if (Math.floor((calculateSlot(tag) * count) / CLUSTER_SLOTS) === p) return tag;
+    const tag = `${prefix}.${n}`;
+    if (accept(calculateSlot(tag))) return tag;
   }
+}
+
+/** Partition p's tag: one whose slot lies in the p-th of `count` equal shares of the slot space. */
+function tagFor(p: number, count: number): string {
+  return tagWithSlot(String(p), (slot) => Math.floor((slot * count) / CLUSTER_SLOTS) === p);
 }
 
 /**

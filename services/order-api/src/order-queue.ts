@@ -78,14 +78,8 @@ export class OrderQueue {
 
   private async addAndMark(batches: StoredBatch[]): Promise<void> {
     await addBatchJobs(this.queues, batches);
-    const byPartition = new Map<number, string[]>();
-    for (const b of batches) {
-      const ids = byPartition.get(b.partition);
-      if (ids) ids.push(b.batchId);
-      else byPartition.set(b.partition, [b.batchId]);
-    }
     try {
-      await Promise.all([...byPartition].map(([p, ids]) => markBatchesQueued(this.cmd, this.store, p, ids)));
+      await markBatchesQueued(this.cmd, this.store.partitions, batches);
     } catch (err) {
       // Harmless: the sweeper re-adds them, which BullMQ ignores (same job ids).
       this.log.warn({ err, batches: batches.length }, "order jobs queued but still in the outbox");

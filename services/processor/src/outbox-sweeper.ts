@@ -99,7 +99,7 @@ export class OutboxSweeper {
         const batches = await this.repair.unqueuedBatches(p, this.opts.staleMs, SWEEP_BATCH);
         if (batches.length === 0) break;
         await addBatchJobs(this.queues, batches, this.opts.jobAttempts);
-        await markBatchesQueued(this.cmd, this.store, p, batches.map((b) => b.batchId));
+        await markBatchesQueued(this.cmd, this.store.partitions, batches);
         this.metrics.outboxSwept.inc(batches.length);
         result.queued += batches.length;
         if (batches.length < SWEEP_BATCH) break;

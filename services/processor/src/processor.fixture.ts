@@ -65,7 +65,7 @@ export async function orderApiLike(redisUrl: string): Promise<OrderApiLike> {
     },
   });
   const queues = createOrderQueues(qconn, store.partitions, () => undefined);
-  const repair = new OrderRepair(conn, store, 5000);
+  const repair = new OrderRepair(conn, store);
   // An id not created here (a missing order) gets a batch of its own, as a stray job would carry it.
   const batchOf = (id: string): StoredBatch => {
     let b = batches.get(id);
@@ -87,7 +87,7 @@ export async function orderApiLike(redisUrl: string): Promise<OrderApiLike> {
     async enqueue(ids) {
       const list = [...new Set(ids.map(batchOf))];
       await addBatchJobs(queues, list, 5);
-      for (const b of list) await markBatchesQueued(conn, store, b.partition, [b.batchId]);
+      await markBatchesQueued(conn, store.partitions, list);
     },
     async jobOf(orderId) {
       const b = batchOf(orderId);

@@ -124,7 +124,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     sweeper = new OutboxSweeper(
       commandConn,
       st,
-      new OrderRepair(commandConn, st, config.eventLeaseMs),
+      new OrderRepair(commandConn, st),
       queues,
       {
         intervalMs: config.outboxSweepIntervalMs,
