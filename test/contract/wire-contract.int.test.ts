@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_CODE_TABLE, ERROR_CODES, eventFrameText } from "@orderstream/client";
-import { OrderStore, closeRedis, createRedis, historyKey, waitReady, type RedisConnection } from "@orderstream/bus";
+import { OrderStore, closeRedis, createRedis, readChannelHistory, waitReady, type RedisConnection } from "@orderstream/bus";
 import { type TestRedis, startRedis } from "@orderstream/testkit";
 
 // The wire contract lives in packages/client/src/wire-contract.ts; what is written elsewhere (the
@@ -51,7 +51,7 @@ describe("the event frame the Redis scripts build", () => {
     await store.settled();
     const frames: string[] = [];
     for (const ch of ["orders.created", "orders.status", "orders.user.wire"]) {
-      for (const [, fields] of await conn.xrange(historyKey(ch), "-", "+")) frames.push(String(fields[1]));
+      frames.push(...(await readChannelHistory(conn, ch, store.partitions)));
     }
     expect(frames).toHaveLength(4);
     for (const frame of frames) {

@@ -1,32 +1,38 @@
 import type { Redis } from "ioredis";
-import { historyKey } from "@orderstream/bus";
+import { Partitioning, isFirehose, readChannelHistory } from "@orderstream/bus";
 import type { ClientFleet, SeenEvent } from "./client-fleet.js";
 
-/** The ground truth: every event of each channel, as stored in its Redis history stream. */
-export async function readHistory(redis: Redis, channels: string[]): Promise<Map<string, SeenEvent[]>> {
+/**
+ * The ground truth: every event of each channel, as stored in its Redis history (an all-orders
+ * channel's partition streams one after the other: only each order's own events are in order).
+ */
+export async function readHistory(redis: Redis, channels: string[], partitions = new Partitioning()): Promise<Map<string, SeenEvent[]>> {
   const out = new Map<string, SeenEvent[]>();
-  for (let i = 0; i < channels.length; i += 100) {
-    const group = channels.slice(i, i + 100);
-    const pipe = redis.pipeline();
-    for (const ch of group) pipe.xrange(historyKey(ch), "-", "+");
-    const replies = (await pipe.exec()) ?? [];
-    group.forEach((ch, k) => {
-      const [err, entries] = replies[k] as [Error | null, [string, string[]][]];
-      if (err) throw err;
+  await Promise.all(
+    channels.map(async (ch) => {
+      const frames = await readChannelHistory(redis, ch, partitions);
       out.set(
         ch,
-        entries.map(([, fields]) => {
-          const frame = JSON.parse(fields[fields.indexOf("f") + 1] ?? "{}") as {
-            type: string;
-            offset: string;
-            data: { id: string; status: string };
-          };
+        frames.map((f) => {
+          const frame = JSON.parse(f) as { type: string; offset: string; data: { id: string; status: string } };
           return { offset: frame.offset, type: frame.type, orderId: frame.data.id, status: frame.data.status };
         }),
       );
-    });
-  }
+    }),
+  );
   return out;
+}
+
+/**
+ * What a subscription must have received, in a form both sides share: a user channel's offsets in
+ * order; for an all-orders channel (its offsets are composite, one per node's interleaving of the
+ * partitions) each order's events in order, orders sorted by id.
+ */
+function comparable(channel: string, events: readonly SeenEvent[]): string[] {
+  if (!isFirehose(channel)) return events.map((e) => e.offset);
+  const byOrder = new Map<string, string[]>();
+  for (const e of events) byOrder.set(e.orderId, [...(byOrder.get(e.orderId) ?? []), `${e.type}:${e.status}`]);
+  return [...byOrder.keys()].sort().map((id) => `${id} ${(byOrder.get(id) ?? []).join(",")}`);
 }
 
 /** How a fleet's deliveries compare with the history streams. */
@@ -35,7 +41,7 @@ export interface SequenceCheck {
   channelSubscriptions: number;
   eventsExpected: number;
   eventsDelivered: number;
-  /** Subscriptions whose delivered offsets differ from the history (missing, extra, duplicate, out of order). */
+  /** Subscriptions whose deliveries differ from the history (missing, extra, duplicate, out of order). */
   mismatched: number;
   examples: string[];
 }
@@ -48,11 +54,13 @@ export function checkSequences(fleet: ClientFleet, truth: Map<string, SeenEvent[
   const r: SequenceCheck = { clients: fleet.clients.length, channelSubscriptions: 0, eventsExpected: 0, eventsDelivered: 0, mismatched: 0, examples: [] };
   for (const c of fleet.clients) {
     for (const ch of c.channels) {
-      const want = (truth.get(ch) ?? []).map((e) => e.offset);
-      const got = (c.events.get(ch) ?? []).map((e) => e.offset);
+      const wantEvents = truth.get(ch) ?? [];
+      const gotEvents = c.events.get(ch) ?? [];
+      const want = comparable(ch, wantEvents);
+      const got = comparable(ch, gotEvents);
       r.channelSubscriptions++;
-      r.eventsExpected += want.length;
-      r.eventsDelivered += got.length;
+      r.eventsExpected += wantEvents.length;
+      r.eventsDelivered += gotEvents.length;
       if (got.length === want.length && got.every((o, i) => o === want[i])) continue;
       r.mismatched++;
       if (r.examples.length < 5) {

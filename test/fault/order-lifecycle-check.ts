@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from "ioredis";
-import { Partitioning, historyKey, writePathBacklog } from "@orderstream/bus";
+import { Partitioning, readChannelHistory, writePathBacklog } from "@orderstream/bus";
 
 /** The statuses an order passes through after PENDING when the processors auto-advance it. */
 export const LIFECYCLE = ["CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED"];
@@ -43,11 +43,10 @@ export async function undelivered(redis: AnyRedis): Promise<number> {
 }
 
 /** Events per order id in a channel's history: the statuses, in stream order. */
-async function eventsByOrder(redis: AnyRedis, channel: string): Promise<Map<string, string[]>> {
+async function eventsByOrder(redis: AnyRedis, channel: string, partitions: Partitioning): Promise<Map<string, string[]>> {
   const map = new Map<string, string[]>();
-  const entries = await redis.xrange(historyKey(channel), "-", "+");
-  for (const [, fields] of entries) {
-    const frame = JSON.parse(fields[fields.indexOf("f") + 1] ?? "{}") as { data: { id: string; status: string } };
+  for (const f of await readChannelHistory(redis, channel, partitions)) {
+    const frame = JSON.parse(f) as { data: { id: string; status: string } };
     const list = map.get(frame.data.id) ?? [];
     list.push(frame.data.status);
     map.set(frame.data.id, list);
@@ -78,10 +77,10 @@ const same = (a: string[], b: string[]): boolean => a.length === b.length && a.e
  */
 export async function checkLifecycles(redis: AnyRedis, partitions = new Partitioning()): Promise<LifecycleCheck> {
   const orders = await storedOrders(redis);
-  const status = await eventsByOrder(redis, "orders.status");
-  const created = await eventsByOrder(redis, "orders.created");
+  const status = await eventsByOrder(redis, "orders.status", partitions);
+  const created = await eventsByOrder(redis, "orders.created", partitions);
   const users = new Map<string, Map<string, string[]>>();
-  for (const { user } of orders.values()) if (!users.has(user)) users.set(user, await eventsByOrder(redis, `orders.user.${user}`));
+  for (const { user } of orders.values()) if (!users.has(user)) users.set(user, await eventsByOrder(redis, `orders.user.${user}`, partitions));
   const backlog = await writePathBacklog(redis, partitions);
   const r: LifecycleCheck = {
     orders: orders.size,

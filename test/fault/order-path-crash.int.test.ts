@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Partitioning, bullmqPrefix, historyKey, writePathBacklog } from "@orderstream/bus";
+import { Partitioning, bullmqPrefix, channelHistoryLength, writePathBacklog } from "@orderstream/bus";
 import { type LocalCluster, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import type { OrderServiceClient } from "@orderstream/proto";
 import { report, scaled } from "./fault-scale.js";
@@ -55,8 +55,8 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
   }
 
   const partitions = new Partitioning();
-  const statusLen = (): Promise<number> => redis.xlen(historyKey("orders.status"));
-  const createdLen = (): Promise<number> => redis.xlen(historyKey("orders.created"));
+  const statusLen = (): Promise<number> => channelHistoryLength(redis, "orders.status", partitions);
+  const createdLen = (): Promise<number> => channelHistoryLength(redis, "orders.created", partitions);
   /** Jobs being worked on, over every partition's queue. */
   async function activeJobs(): Promise<number> {
     const lens = await Promise.all(partitions.all().map((p) => redis.llen(`${bullmqPrefix(partitions.tag(p))}:orders:active`)));

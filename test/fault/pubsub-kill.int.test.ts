@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { historyKey } from "@orderstream/bus";
+import { Partitioning, channelHistoryLength } from "@orderstream/bus";
 import type { Redis } from "ioredis";
 import { type LocalCluster, signToken, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import { ClientFleet, type FleetClientSpec } from "./client-fleet.js";
@@ -57,14 +57,14 @@ describe("an edge node's Redis subscriber connection killed while events flow", 
     for (let k = 0; k < KILLS; k++) {
       await sleep(700);
       const id = (await waitUntil(() => subscriberId(victimNode), "victim subscriber connection")) as string;
-      const before = await redis.xlen(historyKey("orders.created"));
+      const before = await channelHistoryLength(redis, "orders.created", new Partitioning());
       const t = Date.now();
       await redis.call("CLIENT", "KILL", "ID", id);
       const newId = (await waitUntil(async () => {
         const cur = await subscriberId(victimNode);
         return cur !== undefined && cur !== id ? cur : undefined;
       }, "subscriber reconnected", 10_000, 5)) as string;
-      const after = await redis.xlen(historyKey("orders.created"));
+      const after = await channelHistoryLength(redis, "orders.created", new Partitioning());
       kills.push({ killedId: id, newId, downMs: Date.now() - t, eventsWhileDown: after - before });
     }
     await sleep(700);

@@ -1,8 +1,7 @@
 import calculateSlot from "cluster-key-slot";
 import type { Redis } from "ioredis";
 import { type TestRedis, type TestRedisCluster, startRedis, startRedisCluster } from "@orderstream/testkit";
-import { ChannelSubscriber } from "./channel-subscriber.js";
-import { HistoryReader } from "./history-reader.js";
+import { RedisBroker } from "./redis-broker.js";
 import { OrderStore, type OrderStoreOptions } from "./order-store.js";
 import { type RedisConnection, closeRedis, createRedis, isClusterUrl, waitReady } from "./redis-connection.js";
 
@@ -22,8 +21,8 @@ export interface BusFixture {
   cmd: RedisConnection;
   sub: RedisConnection;
   store: OrderStore;
-  history: HistoryReader;
-  subscriber: ChannelSubscriber;
+  /** A new broker on a subscriber connection of its own (one per simulated node), closed with the fixture. */
+  broker(): RedisBroker;
   /** Subscribers of a Redis channel: NUMSUB on one node, SHARDNUMSUB on the owning master of a cluster. */
   numsub(redisChannel: string): Promise<number>;
   /** Drops every pub/sub connection (CLIENT KILL TYPE PUBSUB on every master). */
@@ -49,6 +48,7 @@ export async function busFixture(topology: Topology = "single"): Promise<BusFixt
   const sub = createRedis(url, { role: "subscriber", name: "test-sub" });
   await Promise.all([waitReady(cmd), waitReady(sub)]);
   const extra: { store: OrderStore; conn: RedisConnection }[] = [];
+  const subs: RedisConnection[] = [];
   const store = new OrderStore(cmd, { history: HISTORY, sharded });
   return {
     topology,
@@ -58,8 +58,11 @@ export async function busFixture(topology: Topology = "single"): Promise<BusFixt
     cmd,
     sub,
     store,
-    history: new HistoryReader(cmd),
-    subscriber: new ChannelSubscriber(sub, { sharded }),
+    broker() {
+      const conn = createRedis(url, { role: "subscriber", name: `test-sub-${subs.length + 1}` });
+      subs.push(conn);
+      return new RedisBroker(conn, cmd, { sharded });
+    },
     async numsub(redisChannel) {
       if (!cluster) {
         const [, n] = (await cmd.pubsub("NUMSUB", redisChannel)) as [string, number];
@@ -95,6 +98,7 @@ export async function busFixture(topology: Topology = "single"): Promise<BusFixt
         await closeRedis(e.conn);
       }
       await store.close();
+      for (const s of subs) await closeRedis(s);
       await closeRedis(cmd);
       await closeRedis(sub);
       await redis?.stop();

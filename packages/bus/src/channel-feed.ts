@@ -1,301 +1,279 @@
-import { type StreamPosition, parseOffset } from "@orderstream/domain";
-import type { ChannelSubscriber, Release } from "./channel-subscriber.js";
-import type { HistoryReader } from "./history-reader.js";
-import { FrameCache } from "./frame-cache.js";
+import { EMPTY_OFFSET, type StreamPosition, epochDigest, formatCompositeOffset, formatOffset, parseCompositeOffset, parseOffset } from "@orderstream/domain";
+import type { Broker } from "./broker.js";
+import { ChannelStream, type StreamTake, withOffset } from "./channel-stream.js";
+import { channelStreams } from "./channel-history.js";
+import { isFirehose } from "./keys.js";
+import { Partitioning } from "./partitions.js";
 
-/** Receives a channel's frames in offset order, each exactly once. */
-export type FeedListener = (frame: string, pos: StreamPosition) => void;
+/** Receives every frame of every held channel, in order, once per process (the node's fan-out). */
+export type FeedHandler = (channel: string, frame: string, offset: string) => void;
 
 /** Result of {@link ChannelFeed.catchUp}. */
 export interface CatchUp {
   /** False when the asked offset is no longer covered (other epoch, trimmed): refetch state. */
   recovered: boolean;
-  /** The frames after the asked offset up to the last one handed to listeners. */
+  /** The frames after the asked offset up to the last one handed to the handler. */
   frames: string[];
-  /** The position of the last frame handed to listeners. */
-  position: StreamPosition;
+  /** The channel's offset after `frames`: where the caller now stands. */
+  offset: string;
 }
 
 /** Options of {@link ChannelFeed}. */
 export interface ChannelFeedOptions {
-  /** Recent frames kept in memory per listened channel, to serve resumes without Redis. */
+  /** Recent frames kept in memory per channel (split over the partitions of an all-orders one), to serve resumes without the broker. */
   cacheSize?: number;
   /** Most events one resume or gap repair reads from history. */
   maxRecover?: number;
   /** How long catchUp waits for live delivery to reach an offset a client already has. */
   aheadWaitMs?: number;
+  /** How long an acquire may wait for the broker (it queues while Redis is away) before failing. */
+  subscribeTimeoutMs?: number;
+  /** The partitions the all-orders channels are carried on (PARTITIONS; the writers' count). */
+  partitions?: Partitioning;
   /** Reports background failures (gap repair retries). */
   onError?: (err: unknown, context: { channel: string; op: string }) => void;
 }
 
-interface ChannelState {
-  listeners: Set<FeedListener>;
-  /** Position of the last frame delivered to listeners; epoch "" until known. */
-  epoch: string;
-  last: number;
-  known: Promise<void>;
-  /** Frames that arrived ahead of `last + 1`, by sequence, waiting for the gap to be read. */
-  ahead: Map<number, string>;
-  repairing: boolean;
-  cache: FrameCache;
-  release: Release | undefined;
-  backfill: Promise<void> | undefined;
-  advanced: Set<() => void>;
+/** Fewest recent frames kept per partition stream. */
+const MIN_PARTITION_CACHE = 16;
+
+interface Entry {
+  refs: number;
+  /** Resolves once every stream is subscribed and positioned; rejects when that failed. */
+  ready: Promise<void>;
+  /** One stream, or one per partition for an all-orders channel. */
+  streams: ChannelStream[];
+  closed: boolean;
+}
+
+interface Waiter {
+  channels: string[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
 
 /**
- * The gap-free, duplicate-free view of channels that subscribers build on (edge sockets, gRPC
- * SubscribeOrders): one Redis subscription per channel per process, frames ordered by sequence,
- * holes (a dropped subscription, a lost message) repaired from the channel's history stream, and a
- * bounded in-memory cache of recent frames so reconnect storms resume from memory, with one
- * history read per channel in flight at a time (single flight).
+ * The one owner of a process's channel subscriptions: a channel is subscribed at the broker on its
+ * first reference and released on its last (refcount), subscriptions of one tick go out as one
+ * batch, a failed one is rolled back and reported to every waiter. Every frame reaches the one
+ * {@link FeedHandler} in order, exactly once, holes repaired from history ({@link ChannelStream}).
+ * An all-orders channel is carried on one stream per partition: the feed merges them into one
+ * channel whose offset is composite (every partition's position), so a subscriber resumes on any
+ * node with no gap and no duplicate.
  */
 export class ChannelFeed {
-  private readonly channels = new Map<string, ChannelState>();
-  private readonly cacheSize: number;
-  private readonly maxRecover: number;
-  private readonly aheadWaitMs: number;
+  private readonly entries = new Map<string, Entry>();
+  private readonly streams = new Map<string, ChannelStream>();
+  private readonly partitions: Partitioning;
+  private readonly timeoutMs: number;
+  private readonly tuning: ConstructorParameters<typeof ChannelStream>[2];
+  private batch: Waiter[] = [];
+  private unsubBatch = new Set<string>();
+  private flushScheduled = false;
   /** History reads issued (resume backfills and gap repairs); for metrics and benchmarks. */
   historyReads = 0;
 
   constructor(
-    private readonly subscriber: ChannelSubscriber,
-    private readonly history: HistoryReader,
-    private readonly opts: ChannelFeedOptions = {},
+    private readonly broker: Broker,
+    private readonly handler: FeedHandler,
+    opts: ChannelFeedOptions = {},
   ) {
-    this.cacheSize = opts.cacheSize ?? 1000;
-    this.maxRecover = opts.maxRecover ?? 10_000;
-    this.aheadWaitMs = opts.aheadWaitMs ?? 2000;
-    subscriber.onResubscribed(() => {
-      for (const [channel, st] of this.channels) void this.repair(channel, st);
+    this.partitions = opts.partitions ?? new Partitioning();
+    this.timeoutMs = opts.subscribeTimeoutMs ?? 3000;
+    this.tuning = {
+      cacheSize: opts.cacheSize ?? 1000,
+      maxRecover: opts.maxRecover ?? 10_000,
+      aheadWaitMs: opts.aheadWaitMs ?? 2000,
+      countRead: () => this.historyReads++,
+      onError: opts.onError,
+    };
+    broker.setHandler({
+      onFrame: (name, frame) => this.streams.get(name)?.onFrame(frame),
+      onResubscribed: () => {
+        for (const s of this.streams.values()) void s.repair();
+      },
     });
   }
 
-  /** Channels with at least one listener. */
+  /** Channels held (or being subscribed). */
   get channelCount(): number {
-    return this.channels.size;
+    return this.entries.size;
   }
 
-  /** The position of the last frame handed to a channel's listeners, when it is listened to. */
-  position(channel: string): StreamPosition | undefined {
-    const st = this.channels.get(channel);
-    return st ? { epoch: st.epoch, seq: st.last } : undefined;
-  }
-
-  /** Adds a listener; resolves once the Redis subscription is active and the position is known. */
-  async listen(channel: string, listener: FeedListener): Promise<Release> {
-    let st = this.channels.get(channel);
-    if (!st) {
-      st = this.open(channel);
-      this.channels.set(channel, st);
-    }
-    st.listeners.add(listener);
-    const state = st;
-    try {
-      await state.known;
-    } catch (err) {
-      state.listeners.delete(listener);
-      if (state.listeners.size === 0 && this.channels.get(channel) === state) this.channels.delete(channel);
-      throw err;
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      state.listeners.delete(listener);
-      if (state.listeners.size === 0 && this.channels.get(channel) === state) {
-        this.channels.delete(channel);
-        state.release?.();
-      }
-    };
-  }
-
-  private open(channel: string): ChannelState {
-    const st: ChannelState = {
-      listeners: new Set(),
-      epoch: "",
-      last: 0,
-      known: Promise.resolve(),
-      ahead: new Map(),
-      repairing: true,
-      cache: new FrameCache(this.cacheSize),
-      release: undefined,
-      backfill: undefined,
-      advanced: new Set(),
-    };
-    st.known = (async () => {
-      st.release = await this.subscriber.subscribe(channel, (frame) => this.onFrame(channel, st, frame));
-      try {
-        const top = await this.history.position(channel);
-        st.epoch = top.epoch;
-        st.last = top.seq;
-      } catch (err) {
-        st.release();
-        throw err;
-      }
-      st.repairing = false;
-      this.drainAhead(channel, st);
-    })();
-    return st;
-  }
-
-  private onFrame(channel: string, st: ChannelState, frame: string): void {
-    const pos = offsetOf(frame);
-    if (!pos) return;
-    if (pos.epoch !== st.epoch) {
-      if (st.repairing && st.epoch === "") {
-        st.ahead.set(pos.seq, frame);
-        return;
-      }
-      // A new epoch: Redis lost this channel's history, and the new epoch's history starts at
-      // seq 1. Start over from there: frames before this one (published before the subscription
-      // was back) are read from history, not skipped.
-      st.epoch = pos.epoch;
-      st.last = 0;
-      st.ahead.clear();
-      st.cache.clear();
-    }
-    if (pos.seq <= st.last) return;
-    if (pos.seq === st.last + 1 && !st.repairing) {
-      this.deliver(channel, st, frame, pos);
-      this.drainAhead(channel, st);
-      return;
-    }
-    st.ahead.set(pos.seq, frame);
-    if (!st.repairing) void this.repair(channel, st);
-  }
-
-  private deliver(channel: string, st: ChannelState, frame: string, pos: StreamPosition): void {
-    st.last = pos.seq;
-    st.cache.push(pos.seq, frame);
-    for (const l of st.listeners) l(frame, pos);
-    for (const w of st.advanced) w();
-    void channel;
-  }
-
-  private drainAhead(channel: string, st: ChannelState): void {
-    for (const seq of [...st.ahead.keys()].sort((a, b) => a - b)) {
-      const frame = st.ahead.get(seq) as string;
-      if (seq <= st.last) st.ahead.delete(seq);
-      else if (seq === st.last + 1) {
-        st.ahead.delete(seq);
-        this.deliver(channel, st, frame, { epoch: st.epoch, seq });
-      } else break;
-    }
-    if (st.ahead.size > 0 && !st.repairing) void this.repair(channel, st);
-  }
-
-  /** Reads what a channel missed from history and delivers it; retried until Redis answers. */
-  private async repair(channel: string, st: ChannelState): Promise<void> {
-    if (st.repairing && st.epoch !== "") return;
-    st.repairing = true;
-    try {
-      for (let attempt = 0; this.channels.get(channel) === st; attempt++) {
-        try {
-          this.historyReads++;
-          const asked = { epoch: st.epoch, seq: st.last };
-          const read = await this.history.readSince(channel, asked, this.maxRecover);
-          // A frame of a new epoch arrived during the read and moved the position: read again.
-          if (st.epoch !== asked.epoch) continue;
-          if (read.recovered) {
-            for (const frame of read.frames) {
-              const pos = offsetOf(frame);
-              if (pos && pos.seq === st.last + 1) this.deliver(channel, st, frame, pos);
-            }
-          } else if (read.top.epoch !== "" && read.top.epoch !== asked.epoch) {
-            // Redis lost the history (new epoch), or the channel had none: the new epoch's
-            // history starts at seq 1, so read it from there instead of skipping to its end.
-            st.cache.clear();
-            st.ahead.clear();
-            st.epoch = read.top.epoch;
-            st.last = 0;
-            continue;
-          } else if (read.top.epoch !== "") {
-            // History no longer covers the hole (trimmed): jump to the present.
-            this.opts.onError?.(new Error(`history gap on ${channel} not recoverable`), { channel, op: "repair" });
-            st.last = Math.min(...[read.top.seq, ...[...st.ahead.keys()].map((s) => s - 1)]);
-          }
-          st.repairing = false;
-          this.drainAhead(channel, st);
-          return;
-        } catch (err) {
-          this.opts.onError?.(err, { channel, op: "repair" });
-          await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
-        }
-      }
-    } finally {
-      st.repairing = false;
-    }
+  /** References held on `channel`. */
+  count(channel: string): number {
+    return this.entries.get(channel)?.refs ?? 0;
   }
 
   /**
-   * The frames a joining subscriber missed since `since` (none without it), up to the last frame
-   * handed to listeners. Call after {@link listen} resolved for the channel, and attach the
-   * subscriber to the live flow in the same synchronous continuation: no gap, no duplicate.
+   * Takes one reference on `channel`; resolves once its frames flow to the handler. Rejects (and
+   * holds nothing) when the broker refused or did not answer within the subscribe timeout.
    */
-  async catchUp(channel: string, since?: StreamPosition): Promise<CatchUp> {
-    const st = this.channels.get(channel);
-    if (!st) throw new Error(`catchUp on ${channel}, which is not listened to`);
-    await st.known;
-    if (!since) return this.result(st, true, []);
-    if (since.epoch !== st.epoch) return this.result(st, false, []);
-    if (since.seq > st.last) await this.waitAdvance(st, since.seq);
-    if (since.seq > st.last) return this.result(st, false, []);
-    if (since.seq === st.last) return this.result(st, true, []);
-    if (!st.cache.covers(since.seq + 1)) await this.backfill(channel, st, since);
-    if (since.epoch !== st.epoch || !st.cache.covers(since.seq + 1)) return this.result(st, false, []);
-    return this.result(st, true, st.cache.after(since.seq, st.last));
+  async acquire(channel: string): Promise<void> {
+    let entry = this.entries.get(channel);
+    if (!entry) {
+      entry = this.open(channel);
+      this.entries.set(channel, entry);
+    }
+    entry.refs++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`subscribing to ${channel} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      await Promise.race([entry.ready, timeout]);
+    } catch (err) {
+      this.release(channel, entry);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  private result(st: ChannelState, recovered: boolean, frames: string[]): CatchUp {
-    return { recovered, frames, position: { epoch: st.epoch, seq: st.last } };
+  /** Gives back one reference taken with {@link acquire}; the last one unsubscribes. */
+  release(channel: string, entry = this.entries.get(channel)): void {
+    if (!entry || entry.closed) return;
+    entry.refs--;
+    if (entry.refs > 0) return;
+    this.close(channel, entry);
   }
 
-  private waitAdvance(st: ChannelState, seq: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        st.advanced.delete(check);
-        resolve();
-      };
-      const check = (): void => {
-        if (st.last >= seq) done();
-      };
-      const timer = setTimeout(done, this.aheadWaitMs);
-      st.advanced.add(check);
+  /** Drops every channel (shutdown). */
+  releaseAll(): void {
+    for (const [channel, entry] of this.entries) this.close(channel, entry);
+  }
+
+  /** The offset a held channel stands at (what a subscriber joining now resumes from later). */
+  offset(channel: string): string | undefined {
+    const entry = this.entries.get(channel);
+    if (!entry) return undefined;
+    return isFirehose(channel) ? this.composite(entry.streams) : formatOffset((entry.streams[0] as ChannelStream).position());
+  }
+
+  private open(channel: string): Entry {
+    const names = channelStreams(channel, this.partitions);
+    const entry: Entry = { refs: 0, ready: Promise.resolve(), streams: [], closed: false };
+    const firehose = isFirehose(channel);
+    // A channel's memory stays its cache size however many partitions carry it.
+    const cacheSize = Math.max(MIN_PARTITION_CACHE, Math.ceil(this.tuning.cacheSize / names.length));
+    entry.streams = names.map((name) => {
+      const stream = new ChannelStream(name, this.broker, this.tuning, (frame, pos) => {
+        if (!firehose) return this.handler(channel, frame, formatOffset(pos));
+        // The partition's position moved: the frame leaves with the channel's composite offset.
+        const offset = this.composite(entry.streams);
+        this.handler(channel, withOffset(frame, offset), offset);
+      }, firehose ? cacheSize : this.tuning.cacheSize);
+      this.streams.set(name, stream);
+      return stream;
+    });
+    entry.ready = (async () => {
+      await new Promise<void>((resolve, reject) => {
+        this.batch.push({ channels: names, resolve, reject });
+        this.scheduleFlush();
+      });
+      await Promise.all(entry.streams.map((s) => s.start()));
+    })();
+    entry.ready.catch(() => {
+      if (this.entries.get(channel) === entry) this.close(channel, entry);
+    });
+    return entry;
+  }
+
+  private close(channel: string, entry: Entry): void {
+    if (entry.closed) return;
+    entry.closed = true;
+    if (this.entries.get(channel) === entry) this.entries.delete(channel);
+    for (const s of entry.streams) {
+      s.closed = true;
+      if (this.streams.get(s.name) === s) this.streams.delete(s.name);
+    }
+    // Unsubscribe once the subscription is in place (a failed one was rolled back already).
+    void entry.ready.then(
+      () => {
+        for (const s of entry.streams) if (!this.streams.has(s.name)) this.unsubBatch.add(s.name);
+        this.scheduleFlush();
+      },
+      () => undefined,
+    );
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
     });
   }
 
-  /** One history read per channel at a time; waiters re-check the cache after it lands. */
-  private async backfill(channel: string, st: ChannelState, since: StreamPosition): Promise<void> {
-    while (st.backfill) {
-      await st.backfill.catch(() => undefined);
-      if (st.cache.covers(since.seq + 1)) return;
-    }
-    const run = (async () => {
-      this.historyReads++;
-      const read = await this.history.readSince(channel, since, this.maxRecover);
-      if (!read.recovered || read.top.epoch !== st.epoch) return;
-      const older: [number, string][] = [];
-      for (const frame of read.frames) {
-        const pos = offsetOf(frame);
-        if (pos && pos.seq <= st.last) older.push([pos.seq, frame]);
-      }
-      st.cache.prepend(older);
-    })();
-    st.backfill = run;
-    try {
-      await run;
-    } finally {
-      st.backfill = undefined;
-    }
+  private flush(): void {
+    const unsubs = [...this.unsubBatch].filter((name) => !this.streams.has(name));
+    this.unsubBatch.clear();
+    if (unsubs.length > 0) void this.broker.unsubscribe(unsubs);
+    const waiters = this.batch;
+    this.batch = [];
+    if (waiters.length === 0) return;
+    const names = waiters.flatMap((w) => w.channels);
+    this.broker.subscribe(names).then(
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (err: unknown) => {
+        // Roll back: whatever part of the batch did go through is dropped again.
+        void this.broker.unsubscribe(names);
+        for (const w of waiters) w.reject(err);
+      },
+    );
   }
-}
 
-/** The position carried in a frame's `offset` field, read without parsing the whole frame. */
-export function offsetOf(frame: string): StreamPosition | undefined {
-  const i = frame.indexOf('"offset":"');
-  if (i < 0) return undefined;
-  const start = i + 10;
-  return parseOffset(frame.slice(start, frame.indexOf('"', start)));
+  /** The composite offset of an all-orders channel's partition streams. */
+  private composite(streams: readonly ChannelStream[]): string {
+    return formatCompositeOffset({ digest: epochDigest(streams.map((s) => s.epoch)), seqs: streams.map((s) => s.last) });
+  }
+
+  /**
+   * The frames a joining subscriber missed since `since` (an offset this feed handed out, or
+   * {@link EMPTY_OFFSET}: everything in history; none without it), up to the last frame handed to
+   * the handler. Call after {@link acquire} resolved, and attach the subscriber to the live flow in
+   * the same synchronous continuation: no gap, no duplicate.
+   */
+  async catchUp(channel: string, since?: string): Promise<CatchUp> {
+    const entry = this.entries.get(channel);
+    if (!entry) throw new Error(`catchUp on ${channel}, which is not held`);
+    await entry.ready;
+    const here = (recovered: boolean, frames: string[]): CatchUp => ({ recovered, frames, offset: this.offset(channel) ?? EMPTY_OFFSET });
+    if (since === undefined) return here(true, []);
+    const from = this.sincePositions(channel, entry.streams, since);
+    if (!from) return here(false, []);
+    await Promise.all(entry.streams.map((s, i) => s.prepare(from[i] as StreamPosition)));
+    // From here on synchronous: nothing can be delivered between the take and the caller's attach.
+    if (entry.closed) return here(false, []);
+    const takes: StreamTake[] = entry.streams.map((s, i) => s.take(from[i] as StreamPosition));
+    if (takes.some((t) => !t.recovered)) return here(false, []);
+    if (!isFirehose(channel)) return here(true, (takes[0] as StreamTake).frames);
+    // Merge the partitions' frames (each partition in order), each with the composite offset it
+    // brings the subscriber to; after the last one the subscriber stands where the feed does.
+    const digest = epochDigest(entry.streams.map((s) => s.epoch));
+    const seqs = from.map((p) => p.seq);
+    const frames: string[] = [];
+    takes.forEach((t, i) => {
+      for (const frame of t.frames) {
+        seqs[i] = (seqs[i] as number) + 1;
+        frames.push(withOffset(frame, formatCompositeOffset({ digest, seqs })));
+      }
+    });
+    return here(true, frames);
+  }
+
+  /** Where each stream of a channel resumes from for `since`; undefined when it cannot (another epoch, malformed). */
+  private sincePositions(channel: string, streams: readonly ChannelStream[], since: string): StreamPosition[] | undefined {
+    if (since === EMPTY_OFFSET) return streams.map(() => ({ epoch: "", seq: 0 }));
+    if (!isFirehose(channel)) {
+      const pos = parseOffset(since);
+      return pos ? [pos] : undefined;
+    }
+    const c = parseCompositeOffset(since);
+    if (!c || c.seqs.length !== streams.length || c.digest !== epochDigest(streams.map((s) => s.epoch))) return undefined;
+    return streams.map((s, i) => ({ epoch: s.epoch, seq: c.seqs[i] as number }));
+  }
 }

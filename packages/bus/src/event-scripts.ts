@@ -28,21 +28,24 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * are renewed when a tenth of the history TTL has passed since the last renewal (meta field `x`),
  * not on every append: history lives HISTORY_TTL_MS after the last event, give or take a tenth.
  * An event's payload (type, order JSON, lease deadline) is sent once however many channels it goes to.
+ * A partition stream of an all-orders channel keeps its meta (its epoch) without a TTL: composite
+ * offsets name every partition's epoch, and a quiet partition must not change it.
  * KEYS: per channel historyKey, metaKey, pubsubChannel, then one appliedKey per event.
- * ARGV: newEpoch, histSize, histTtlMs, metaTtlMs, pubcmd, appliedTtlMs, number of payloads, then
- * per payload type, orderJson, deadlineMs; then the number of channels, then per channel its name,
- * its number of events and each event's payload number (1-based).
+ * ARGV: newEpoch, histSize, histTtlMs, pubcmd, appliedTtlMs, number of payloads, then
+ * per payload type, orderJson, deadlineMs; then the number of channels, then per channel the name
+ * its frames carry, its meta TTL in ms (0 = none), its number of events and each event's payload
+ * number (1-based).
  */
 export const CHANNEL_APPEND_LUA = `${NOW_MS}
-local histSize, histTtl, metaTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
-local np = tonumber(ARGV[7])
+local histSize, histTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local np = tonumber(ARGV[6])
 local out = {}
-local k, a = 1, 9 + np * 3
-for c = 1, tonumber(ARGV[8 + np * 3]) do
+local k, a = 1, 8 + np * 3
+for c = 1, tonumber(ARGV[7 + np * 3]) do
   local hist, meta, ch = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   k = k + 3
-  local name, n = ARGV[a], tonumber(ARGV[a + 1])
-  a = a + 2
+  local name, metaTtl, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
   local m = redis.call('HMGET', meta, 'e', 's', 'x')
   local epoch, seq, renewed = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
   if not epoch then
@@ -52,7 +55,7 @@ for c = 1, tonumber(ARGV[8 + np * 3]) do
   end
   local first = seq
   for i = 1, n do
-    local p = 5 + tonumber(ARGV[a]) * 3
+    local p = 4 + tonumber(ARGV[a]) * 3
     if now > tonumber(ARGV[p + 2]) then
       out[#out + 1] = 'x'
     elseif not redis.call('SET', KEYS[k], '1', 'NX', 'PX', apTtl) then
@@ -71,7 +74,7 @@ for c = 1, tonumber(ARGV[8 + np * 3]) do
   if seq > first then
     if now - renewed >= histTtl / 10 then
       redis.call('HSET', meta, 's', seq, 'x', now)
-      redis.call('PEXPIRE', meta, metaTtl)
+      if metaTtl > 0 then redis.call('PEXPIRE', meta, metaTtl) end
       redis.call('PEXPIRE', hist, histTtl)
     else
       redis.call('HSET', meta, 's', seq)
@@ -232,6 +235,16 @@ return out
 export const MARK_QUEUED_LUA = `
 redis.call('HDEL', KEYS[2], unpack(ARGV))
 return redis.call('ZREM', KEYS[1], unpack(ARGV))
+`;
+
+/**
+ * A channel's position, fixing its epoch when it has none (used for partition streams only, whose
+ * meta keeps no TTL). KEYS: metaKey. ARGV: newEpoch. Returns {epoch, lastSeq}.
+ */
+export const STREAM_POSITION_LUA = `
+redis.call('HSETNX', KEYS[1], 'e', ARGV[1])
+local m = redis.call('HMGET', KEYS[1], 'e', 's')
+return {m[1], tonumber(m[2] or '0')}
 `;
 
 /**

@@ -2,7 +2,7 @@ import calculateSlot from "cluster-key-slot";
 import { type EventType, channelsFor, orderJsonWithStatus } from "@orderstream/domain";
 import { CHANNEL_APPEND_LUA, ORDER_ACK_LUA } from "./event-scripts.js";
 import { type HistoryOptions, newEpoch } from "./history-options.js";
-import { appliedKey, historyKey, metaKey, orderKey, pendingKey, pubsubChannel } from "./keys.js";
+import { appliedKey, firehoseChannel, historyKey, isFirehose, metaKey, orderKey, pendingKey, publicChannel, pubsubChannel } from "./keys.js";
 import type { Partitioning } from "./partitions.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
@@ -114,7 +114,7 @@ export class EventWriter {
         const status = ev.statuses[r] as string;
         const type: EventType = version === 1 ? "order.created" : "order.status";
         const json = orderJsonWithStatus(ev.prefix, status);
-        for (const ch of channelsFor(type, ev.userId)) {
+        for (const ch of this.streamsOf(type, ev)) {
           let items = byChannel.get(ch);
           if (!items) byChannel.set(ch, (items = []));
           items.push({ ev, version, type, json });
@@ -139,6 +139,14 @@ export class EventWriter {
     const ack = this.ack(done, applied).catch((err: unknown) => this.opts.onError?.(err, "ack"));
     this.acking.add(ack);
     void ack.finally(() => this.acking.delete(ack));
+  }
+
+  /**
+   * The streams an event is appended to: its user's channel, and the partition stream of its
+   * all-orders channel (the order's partition: one stream keeps an order's events in order).
+   */
+  private streamsOf(type: EventType, ev: PendingEvents): string[] {
+    return channelsFor(type, ev.userId).map((ch) => (isFirehose(ch) ? firehoseChannel(ch, this.opts.partitions.tag(ev.partition)) : ch));
   }
 
   /**
@@ -180,7 +188,9 @@ export class EventWriter {
     const channels: (string | number)[] = [group.length];
     for (const [channel, items] of group) {
       keys.push(historyKey(channel), metaKey(channel), pubsubChannel(channel));
-      channels.push(channel, items.length);
+      // A partition stream's frames carry the all-orders channel's name, and its meta no TTL.
+      const name = publicChannel(channel);
+      channels.push(name, name === channel ? h.metaTtlMs : 0, items.length);
       for (const it of items) {
         keys.push(appliedKey(channel, it.ev.orderId, it.version));
         // One payload per event (the same order JSON goes to each of its channels).
@@ -194,7 +204,7 @@ export class EventWriter {
         channels.push(n);
       }
     }
-    const head = [newEpoch(), h.size, h.ttlMs, h.metaTtlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH", this.appliedTtlMs, index.size];
+    const head = [newEpoch(), h.size, h.ttlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH", this.appliedTtlMs, index.size];
     return guardRedis(() => this.conn.osChannelAppend(keys.length, ...keys, ...head, ...payloads, ...channels));
   }
 

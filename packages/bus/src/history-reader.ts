@@ -1,18 +1,9 @@
 import { type StreamPosition } from "@orderstream/domain";
+import type { HistoryRead } from "./broker.js";
 import { READ_HISTORY_LUA } from "./event-scripts.js";
 import { historyKey, metaKey } from "./keys.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
-
-/** What a resume from an offset found. */
-export interface HistoryRead {
-  /** True when `frames` are exactly the events after the asked position (possibly none). */
-  recovered: boolean;
-  /** Event frame texts after the asked position, oldest first (empty when not recovered). */
-  frames: string[];
-  /** The channel's current position (epoch "" when the channel has no history yet). */
-  top: StreamPosition;
-}
 
 type ReadConn = RedisConnection & { osReadHistory(...args: (string | number)[]): Promise<unknown[]> };
 

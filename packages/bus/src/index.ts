@@ -8,7 +8,9 @@ export * from "./order-repair.js";
 export * from "./event-writer.js";
 export * from "./order-queues.js";
 export * from "./history-reader.js";
-export * from "./channel-subscriber.js";
+export * from "./broker.js";
+export * from "./redis-broker.js";
+export * from "./memory-broker.js";
 export {
   CHANNEL_APPEND_LUA,
   ORDER_CREATE_LUA,
@@ -17,8 +19,11 @@ export {
   ORDER_ACK_LUA,
   MARK_QUEUED_LUA,
   READ_HISTORY_LUA,
+  STREAM_POSITION_LUA,
 } from "./event-scripts.js";
 export * from "./frame-cache.js";
+export * from "./channel-stream.js";
 export * from "./channel-feed.js";
+export * from "./channel-history.js";
 export * from "./service-env.js";
 export * from "./order-job.js";

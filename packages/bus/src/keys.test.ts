@@ -11,34 +11,31 @@ import {
   metaKey,
   orderKey,
   pendingKey,
+  firehoseChannel,
   pubsubChannel,
 } from "./keys.js";
+import { Partitioning } from "./partitions.js";
 import * as scripts from "./event-scripts.js";
 
 describe("key names", () => {
-  it("puts the two all-orders channels on different masters of 2, 3, 4 or 6 equal slot ranges", () => {
-    const created = calculateSlot(historyKey("orders.created"));
-    const status = calculateSlot(historyKey("orders.status"));
-    for (const masters of [2, 3, 4, 6]) {
-      const range = 16384 / masters;
-      expect(Math.floor(created / range), `${masters} masters`).not.toBe(Math.floor(status / range));
+  it("tags each channel's keys with the channel name, and a partition stream's with its partition (one Cluster slot each)", () => {
+    for (const k of [historyKey("orders.user.a@b"), metaKey("orders.user.a@b"), pubsubChannel("orders.user.a@b")]) {
+      expect(k).toContain("{orders.user.a@b}");
     }
-  });
-
-  it("tags each channel's keys with the channel name (one Cluster slot)", () => {
-    for (const k of [historyKey("orders.user.a"), metaKey("orders.user.a"), pubsubChannel("orders.user.a")]) {
-      expect(k).toContain("{orders.user.a}");
-    }
+    const p = new Partitioning(12);
     for (const ch of ["orders.created", "orders.status"]) {
-      const slot = calculateSlot(historyKey(ch));
-      for (const k of [metaKey(ch), pubsubChannel(ch), appliedKey(ch, "o", 1)]) expect(calculateSlot(k)).toBe(slot);
-      expect(channelOfPubsub(pubsubChannel(ch))).toBe(ch);
+      const fh = firehoseChannel(ch, p.tag(5));
+      const slot = calculateSlot(orderKey(p.tag(5), "o"));
+      for (const k of [historyKey(fh), metaKey(fh), pubsubChannel(fh), appliedKey(fh, "o", 1)]) expect(calculateSlot(k)).toBe(slot);
+      expect(channelOfPubsub(pubsubChannel(fh))).toBe(fh);
     }
+    expect(historyKey(firehoseChannel("orders.created", "1.2"))).not.toBe(historyKey(firehoseChannel("orders.status", "1.2")));
   });
 
   it("maps pub/sub channel names back and refuses foreign ones", () => {
     expect(channelOfPubsub(pubsubChannel("orders.user.a"))).toBe("orders.user.a");
     expect(channelOfPubsub("other:ch:{x}")).toBeUndefined();
+    expect(channelOfPubsub("os:ch:{x}y")).toBeUndefined();
   });
 
   it("puts every key of a partition in one slot, and a channel's markers in the channel's slot", () => {

@@ -1,54 +1,83 @@
 /**
  * Every Redis key and pub/sub channel name orderstream uses, in one place. Names that must share a
  * Redis Cluster slot carry the same `{hash tag}`: a channel's history stream, its meta hash, its
- * pub/sub channel and its applied markers are all tagged with the channel's tag (its name, or a
- * chosen tag for the all-orders channels); an order's keys, its partition's pending
- * set, job outbox and BullMQ queue are all tagged with the partition's tag (see partitions.ts).
+ * pub/sub channel and its applied markers are all tagged with the channel's tag (a user channel's
+ * name; for the partition streams of the all-orders channels, the partition's tag); an order's
+ * keys, its partition's pending set, job outbox and BullMQ queue are all tagged with the
+ * partition's tag (see partitions.ts).
  * The Lua scripts never build a key name: every key they touch is passed in KEYS.
  */
 import { CHANNEL_CREATED, CHANNEL_STATUS } from "@orderstream/domain";
-import { tagWithSlot } from "./partitions.js";
 
 export const KEY_PREFIX = "os:";
 
+/** The all-orders channels: carried on one partition stream per partition (see {@link firehoseChannel}). */
+export const FIREHOSE_CHANNELS: readonly string[] = [CHANNEL_CREATED, CHANNEL_STATUS];
+
+/** Whether `channel` is an all-orders channel, carried on partition streams. */
+export function isFirehose(channel: string): boolean {
+  return channel === CHANNEL_CREATED || channel === CHANNEL_STATUS;
+}
+
 /**
- * The hash tag of a channel's keys: the channel name, except for the two all-orders channels,
- * whose tags are chosen to land a quarter and three quarters into the slot space, so that on a
- * cluster with masters on equal slot ranges (2, 3, 4 or 6 of them) they sit on different masters.
+ * The partition stream of an all-orders channel for the partition tagged `partitionTag`: its keys
+ * live in the partition's slot, beside the orders whose events it carries, so the all-orders
+ * traffic spreads over every master and an order's events stay in order on one stream. The name
+ * (`orders.created#<tag>`, `#` being outside every public channel name) never reaches a client: frames on it carry the public channel name.
  */
-const CHANNEL_TAGS = new Map<string, string>([
-  [CHANNEL_CREATED, tagWithSlot(CHANNEL_CREATED, (slot) => slot >= 3900 && slot <= 4200)],
-  [CHANNEL_STATUS, tagWithSlot(CHANNEL_STATUS, (slot) => slot >= 12200 && slot <= 12500)],
-]);
-const TAG_CHANNELS = new Map([...CHANNEL_TAGS].map(([ch, tag]) => [tag, ch]));
+export function firehoseChannel(channel: string, partitionTag: string): string {
+  return `${channel}#${partitionTag}`;
+}
+
+/** The channel name a stream's frames carry: the all-orders channel of a partition stream, else the name itself. */
+export function publicChannel(channel: string): string {
+  const at = channel.lastIndexOf("#");
+  return at < 0 ? channel : channel.slice(0, at);
+}
+
+/** Whether `channel` names a partition stream of an all-orders channel. */
+export function isPartitionStream(channel: string): boolean {
+  return channel.includes("#");
+}
 
 /** The hash tag (without braces) a channel's keys and pub/sub channel carry. */
 export function channelTag(channel: string): string {
-  return CHANNEL_TAGS.get(channel) ?? channel;
+  const at = channel.lastIndexOf("#");
+  return at < 0 ? channel : channel.slice(at + 1);
+}
+
+/** What follows a channel's tag in its key names: the public name for a partition stream, else nothing. */
+function keySuffix(channel: string): string {
+  const name = publicChannel(channel);
+  return name === channel ? "" : `:${name}`;
 }
 
 /** The capped stream holding a channel's recent history (`f` = the event frame text). */
 export function historyKey(channel: string): string {
-  return `${KEY_PREFIX}hist:{${channelTag(channel)}}`;
+  return `${KEY_PREFIX}hist:{${channelTag(channel)}}${keySuffix(channel)}`;
 }
 
 /** A channel's history meta: `e` epoch, `s` last sequence number, `x` last TTL renewal (ms). */
 export function metaKey(channel: string): string {
-  return `${KEY_PREFIX}meta:{${channelTag(channel)}}`;
+  return `${KEY_PREFIX}meta:{${channelTag(channel)}}${keySuffix(channel)}`;
 }
 
 /** The Redis pub/sub channel that carries a channel's live events. */
 export function pubsubChannel(channel: string): string {
-  return `${KEY_PREFIX}ch:{${channelTag(channel)}}`;
+  return `${KEY_PREFIX}ch:{${channelTag(channel)}}${keySuffix(channel)}`;
 }
 
 const PUBSUB_PREFIX = `${KEY_PREFIX}ch:{`;
 
 /** The orderstream channel name of a Redis pub/sub channel; undefined for foreign channels. */
 export function channelOfPubsub(redisChannel: string): string | undefined {
-  if (!redisChannel.startsWith(PUBSUB_PREFIX) || !redisChannel.endsWith("}")) return undefined;
-  const tag = redisChannel.slice(PUBSUB_PREFIX.length, -1);
-  return TAG_CHANNELS.get(tag) ?? tag;
+  if (!redisChannel.startsWith(PUBSUB_PREFIX)) return undefined;
+  const close = redisChannel.indexOf("}", PUBSUB_PREFIX.length);
+  if (close < 0) return undefined;
+  const tag = redisChannel.slice(PUBSUB_PREFIX.length, close);
+  if (close === redisChannel.length - 1) return tag;
+  if (redisChannel.charCodeAt(close + 1) !== 58 /* : */) return undefined;
+  return firehoseChannel(redisChannel.slice(close + 2), tag);
 }
 
 /**

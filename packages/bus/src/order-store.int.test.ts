@@ -4,7 +4,8 @@ import { orderJsonPrefix, parseEventFrame } from "@orderstream/domain";
 import { waitUntil } from "@orderstream/testkit";
 import { type BusFixture, TOPOLOGIES, busFixture } from "./bus-fixture.js";
 import { ORDER_TRANSITION_LUA } from "./event-scripts.js";
-import { historyKey, orderKey, pendingKey } from "./keys.js";
+import { readChannelHistory } from "./channel-history.js";
+import { orderKey, pendingKey } from "./keys.js";
 import { markBatchesQueued } from "./order-queues.js";
 import { OrderRepair } from "./order-repair.js";
 import type { StoredBatch } from "./order-store.js";
@@ -24,8 +25,7 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
 
   async function framesOf(channel: string) {
     await f.settled();
-    const entries = await f.cmd.xrange(historyKey(channel), "-", "+");
-    return entries.map(([, fields]) => parseEventFrame(fields[1] as string));
+    return (await readChannelHistory(f.cmd, channel, f.store.partitions)).map((frame) => parseEventFrame(frame));
   }
 
   /** Every channel an order's events belong to holds exactly `statuses`, in order, once each. */

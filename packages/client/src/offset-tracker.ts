@@ -1,4 +1,4 @@
-import { EMPTY_CHANNEL_OFFSET } from "./wire-contract.js";
+import { EMPTY_CHANNEL_OFFSET, OFFSET_PATTERN } from "./wire-contract.js";
 
 /** A parsed `<epoch>:<seq>` offset. */
 export interface Position {
@@ -6,10 +6,10 @@ export interface Position {
   seq: number;
 }
 
-/** Parses an `<epoch>:<seq>` offset; undefined when it has another shape. */
+/** Parses the `<epoch>:<seq>` head of an offset (see OFFSET_PATTERN); undefined when it has another shape. */
 export function parsePosition(offset: unknown): Position | undefined {
   if (typeof offset !== "string") return undefined;
-  const m = /^([A-Za-z0-9]{1,32}):(\d{1,15})$/.exec(offset);
+  const m = OFFSET_PATTERN.exec(offset);
   if (!m || m[1] === undefined || m[2] === undefined) return undefined;
   return { epoch: m[1], seq: Number(m[2]) };
 }

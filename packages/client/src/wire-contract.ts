@@ -125,6 +125,14 @@ export function shouldReconnectAfter(code: number): boolean {
 export const EMPTY_CHANNEL_OFFSET = ":0";
 
 /**
+ * The shape of an offset: `<epoch>:<seq>`, where seq grows by one per event a subscriber receives
+ * and a new epoch means the server lost history. The all-orders channels, carried on several
+ * partitions, add `~<seq>.<seq>…` (every partition's position) to resume from; a client keeps the
+ * whole string and needs only the `<epoch>:<seq>` head.
+ */
+export const OFFSET_PATTERN = /^([A-Za-z0-9]{1,32}):(\d{1,15})(?:~\d{1,15}(?:\.\d{1,15}){0,255})?$/;
+
+/**
  * An event frame as the edge sends it, byte for byte: the Redis scripts build this text once per
  * event (with the data JSON appended unchanged) and the edge forwards it as it is.
  */

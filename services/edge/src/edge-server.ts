@@ -1,8 +1,7 @@
 import {
   ChannelFeed,
-  ChannelSubscriber,
-  HistoryReader,
   Partitioning,
+  RedisBroker,
   type RedisConnection,
   closeRedis,
   createRedis,
@@ -16,7 +15,6 @@ import type { WebSocketBehavior, us_listen_socket } from "uWebSockets.js";
 const WS_PATHS = ["/ws", "/orders"] as const;
 import { TokenVerifier } from "./auth.js";
 import { BackpressureGuard } from "./backpressure-guard.js";
-import { ChannelRegistry } from "./channel-registry.js";
 import { CLOSE_CODES } from "./close-codes.js";
 import type { EdgeConfig } from "./config.js";
 import { closeSpread } from "./drain-schedule.js";
@@ -78,12 +76,6 @@ export async function startEdge(
     await Promise.all([closeRedis(cmd), closeRedis(sub)]);
     throw err;
   }
-  const subscriber = new ChannelSubscriber(sub, { sharded: isClusterUrl(config.redisUrl) });
-  const feed = new ChannelFeed(subscriber, new HistoryReader(cmd), {
-    cacheSize: config.historySize,
-    onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed error"),
-  });
-  metrics.trackHistoryReads(() => feed.historyReads);
   const api = new OrderActionClient(config.orderApiUrl, log);
   const partitions = new Partitioning(config.partitions);
   const app = uWS.App();
@@ -93,18 +85,24 @@ export async function startEdge(
     log.warn({ configured: config.maxConnections, effective: maxConnections }, "MAX_CONNECTIONS capped below the open-file limit (ulimit -n)");
 
   const guard = new BackpressureGuard(config.maxBackpressureBytes, metrics, log);
-
-  const registry = new ChannelRegistry(feed, (channel, frame) => {
-    const t0 = performance.now();
-    metrics.eventsIn.inc();
-    app.publish(channel, frame, false);
-    guard.afterPublish();
-    metrics.fanoutSeconds.observe((performance.now() - t0) / 1000);
-    metrics.messagesOut.inc(app.numSubscribers(channel));
-  });
+  // The node's one subscription per channel: every frame is published once to the channel's uWS
+  // topic, which fans it out in C++ to the node's sockets.
+  const broker = new RedisBroker(sub, cmd, { sharded: isClusterUrl(config.redisUrl) });
+  const feed = new ChannelFeed(
+    broker,
+    (channel, frame) => {
+      const t0 = performance.now();
+      metrics.eventsIn.inc();
+      app.publish(channel, frame, false);
+      guard.afterPublish();
+      metrics.fanoutSeconds.observe((performance.now() - t0) / 1000);
+      metrics.messagesOut.inc(app.numSubscribers(channel));
+    },
+    { cacheSize: config.historySize, partitions, onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed error") },
+  );
+  metrics.trackHistoryReads(() => feed.historyReads);
 
   const deps: MessageDeps = {
-    registry,
     feed,
     metrics,
     log,
@@ -182,7 +180,7 @@ export async function startEdge(
   const port = uWS.us_socket_local_port(listenSocket as never);
   const sweep = setInterval(() => {
     guard.sweep();
-    metrics.channels.set(registry.size);
+    metrics.channels.set(feed.channelCount);
   }, SWEEP_INTERVAL_MS);
 
   let drainPromise: Promise<void> | undefined;
@@ -215,7 +213,7 @@ export async function startEdge(
         }
       }
       uWS.us_listen_socket_close(listenSocket);
-      registry.releaseAll();
+      feed.releaseAll();
       api.close();
       await Promise.all([closeRedis(sub), closeRedis(cmd)]);
       log.info("stopped");

@@ -1,4 +1,4 @@
-import { type RedisConnection, OrderStore, closeRedis, createRedis, pubsubChannel, waitReady } from "@orderstream/bus";
+import { OrderStore, Partitioning, type RedisConnection, channelStreams, closeRedis, createRedis, pubsubChannel, waitReady } from "@orderstream/bus";
 import { type TestRedis, startRedis, waitUntil } from "@orderstream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeNode, startEdge } from "./edge-server.js";
@@ -10,9 +10,12 @@ let redis: TestRedis;
 let cmd: RedisConnection;
 let node: EdgeNode;
 
+/** Subscribers of every stream that carries `channel` (its partitions for an all-orders one); -1 when they differ. */
 const numsub = async (channel: string): Promise<number> => {
-  const reply = (await redis.client().pubsub("NUMSUB", pubsubChannel(channel))) as [string, number];
-  return Number(reply[1]);
+  const counts = await Promise.all(
+    channelStreams(channel, new Partitioning()).map(async (s) => Number(((await redis.client().pubsub("NUMSUB", pubsubChannel(s))) as [string, number])[1])),
+  );
+  return new Set(counts).size === 1 ? (counts[0] as number) : -1;
 };
 
 beforeAll(async () => {

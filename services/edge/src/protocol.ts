@@ -1,12 +1,11 @@
-import { EMPTY_CHANNEL_OFFSET, type ErrorCode } from "@orderstream/client";
-import { type StreamPosition, formatOffset, parseOffset } from "@orderstream/domain";
+import { EMPTY_CHANNEL_OFFSET, type ErrorCode, OFFSET_PATTERN } from "@orderstream/client";
 
 /** Error codes of `error` frames (snake_case, DESIGN.md), from the wire contract. */
 export type { ErrorCode };
 
 /** A client frame that passed the protocol checks. */
 export type ClientMessage =
-  | { type: "subscribe"; channels: string[]; since: Map<string, StreamPosition> }
+  | { type: "subscribe"; channels: string[]; since: Map<string, string> }
   | { type: "unsubscribe"; channels: string[] }
   | { type: "process_order"; orderId: string; action: string };
 
@@ -47,14 +46,14 @@ export function parseClientMessage(text: string): Parsed {
       if (channels.some((c) => typeof c !== "string")) return bad("bad_channel", "channel names must be strings");
       if (type === "unsubscribe") return { ok: true, msg: { type, channels: channels as string[] } };
       const sinceRaw = raw["since"];
-      const since = new Map<string, StreamPosition>();
+      const since = new Map<string, string>();
       if (sinceRaw !== undefined && sinceRaw !== null) {
         if (!isObject(sinceRaw)) return bad("bad_request", "field since must be an object of channel -> offset");
         for (const [ch, off] of Object.entries(sinceRaw)) {
           // ":0" is the position of a channel without history yet (as sent in `offsets`).
-          const pos = off === EMPTY_CHANNEL_OFFSET ? { epoch: "", seq: 0 } : parseOffset(off);
-          if (!pos) return bad("bad_request", `since.${ch.slice(0, 64)}: offset must look like <epoch>:<seq>`);
-          since.set(ch, pos);
+          const ok = typeof off === "string" && off.length <= 4200 && (off === EMPTY_CHANNEL_OFFSET || OFFSET_PATTERN.test(off));
+          if (!ok) return bad("bad_request", `since.${ch.slice(0, 64)}: offset must be one the server sent (<epoch>:<seq>…)`);
+          since.set(ch, off);
         }
       }
       return { ok: true, msg: { type, channels: channels as string[], since } };
@@ -78,10 +77,8 @@ export function errorFrame(code: ErrorCode, message: string): string {
 }
 
 /** The `subscribed` reply: `recovered` when every `since` was honoured; `offsets` to resume from later. */
-export function subscribedFrame(channels: string[], recovered: boolean, offsets: Map<string, StreamPosition>): string {
-  const o: Record<string, string> = {};
-  for (const [ch, pos] of offsets) o[ch] = formatOffset(pos);
-  return JSON.stringify({ type: "subscribed", channels, recovered, offsets: o });
+export function subscribedFrame(channels: string[], recovered: boolean, offsets: Map<string, string>): string {
+  return JSON.stringify({ type: "subscribed", channels, recovered, offsets: Object.fromEntries(offsets) });
 }
 
 /** The `unsubscribed` reply. */

@@ -1,4 +1,4 @@
-import { type RedisConnection, OrderStore, closeRedis, createRedis, pubsubChannel, waitReady } from "@orderstream/bus";
+import { OrderStore, Partitioning, type RedisConnection, channelStreams, closeRedis, createRedis, pubsubChannel, waitReady } from "@orderstream/bus";
 import { type TestRedis, startRedis, waitUntil } from "@orderstream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeNode, startEdge } from "./edge-server.js";
@@ -38,8 +38,10 @@ describe("Redis outage", () => {
     await redis.start();
     await waitUntil(async () => (await readyz()) === 200, "readyz 200 after Redis is back");
     expect(await subscribeAndWait(late, ["orders.created"])).toMatchObject({ type: "subscribed" });
-    const numsub = (await redis.client().pubsub("NUMSUB", pubsubChannel("orders.created"))) as [string, number];
-    expect(Number(numsub[1])).toBe(1);
+    for (const stream of channelStreams("orders.created", new Partitioning())) {
+      const numsub = (await redis.client().pubsub("NUMSUB", pubsubChannel(stream))) as [string, number];
+      expect(Number(numsub[1]), stream).toBe(1);
+    }
 
     const cmd: RedisConnection = createRedis(redis.url, { role: "command", name: "test" });
     await waitReady(cmd);

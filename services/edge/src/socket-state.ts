@@ -1,4 +1,3 @@
-import type { Release } from "@orderstream/bus";
 import type { WebSocket } from "uWebSockets.js";
 import type { Principal } from "./auth.js";
 import { TokenBucket } from "./rate-limiter.js";
@@ -8,8 +7,8 @@ export interface SocketState {
   id: number;
   who: Principal;
   closed: boolean;
-  /** Channel -> its registry release; `null` while the subscribe is still in flight. */
-  subs: Map<string, Release | null>;
+  /** Channel -> joined (true) or still being subscribed (false); each holds one feed reference once joined. */
+  subs: Map<string, boolean>;
   bucket: TokenBucket;
 }
 

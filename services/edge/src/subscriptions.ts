@@ -1,7 +1,6 @@
 import type { ChannelFeed } from "@orderstream/bus";
-import { type StreamPosition, parseChannel } from "@orderstream/domain";
+import { parseChannel } from "@orderstream/domain";
 import { maySubscribe } from "./auth.js";
-import type { ChannelRegistry } from "./channel-registry.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
 import { type ErrorCode, errorFrame, subscribedFrame, unsubscribedFrame } from "./protocol.js";
@@ -9,8 +8,8 @@ import type { EdgeSocket } from "./socket-state.js";
 
 /** What subscribe handling needs from the node. */
 export interface SubscriptionDeps {
-  registry: ChannelRegistry;
-  feed: Pick<ChannelFeed, "catchUp" | "position">;
+  /** The node's channel subscriptions: one reference per socket subscription. */
+  feed: Pick<ChannelFeed, "acquire" | "release" | "catchUp">;
   metrics: EdgeMetrics;
   log: Logger;
   maxChannelsPerConn: number;
@@ -27,16 +26,11 @@ export function sendError(ws: EdgeSocket, metrics: EdgeMetrics, code: ErrorCode,
 
 /**
  * A socket's `subscribe`: validates every channel (name, permission, per-socket limit) and
- * rejects the whole frame on the first problem; then takes the channels in the registry, and per
+ * rejects the whole frame on the first problem; then takes a feed reference per channel, and per
  * channel sends the catch-up frames and joins the live topic in one corked synchronous step, so
  * the socket sees no gap and no duplicate. Replies `subscribed` (or `error`, rolled back).
  */
-export async function subscribe(
-  ws: EdgeSocket,
-  deps: SubscriptionDeps,
-  requested: string[],
-  since: Map<string, StreamPosition>,
-): Promise<void> {
+export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requested: string[], since: Map<string, string>): Promise<void> {
   const st = ws.getUserData();
   const unique = [...new Set(requested)];
   for (const name of unique) {
@@ -48,14 +42,15 @@ export async function subscribe(
   const fresh = unique.filter((ch) => !st.subs.has(ch));
   if (st.subs.size + fresh.length > deps.maxChannelsPerConn)
     return sendError(ws, deps.metrics, "too_many_channels", `at most ${deps.maxChannelsPerConn} channels per connection`);
-  for (const ch of fresh) st.subs.set(ch, null);
+  for (const ch of fresh) st.subs.set(ch, false);
 
-  const acquired = await Promise.allSettled(fresh.map((ch) => deps.registry.acquire(ch)));
+  const acquired = await Promise.allSettled(fresh.map((ch) => deps.feed.acquire(ch)));
   const failed = acquired.find((r) => r.status === "rejected");
   if (st.closed || failed) {
     acquired.forEach((r, i) => {
-      if (r.status === "fulfilled") r.value();
-      if (st.subs.get(fresh[i] as string) === null) st.subs.delete(fresh[i] as string);
+      const ch = fresh[i] as string;
+      if (r.status === "fulfilled") deps.feed.release(ch);
+      if (st.subs.get(ch) === false) st.subs.delete(ch);
     });
     if (failed && !st.closed) {
       deps.log.warn({ err: failed.reason, socket: st.id, channels: fresh }, "subscribe failed, rolled back");
@@ -67,28 +62,27 @@ export async function subscribe(
   let recovered = true;
   let broken = false;
   const joined: string[] = [];
-  const offsets = new Map<string, StreamPosition>();
+  const offsets = new Map<string, string>();
   await Promise.all(
-    fresh.map(async (ch, i) => {
-      const release = (acquired[i] as PromiseFulfilledResult<() => void>).value;
+    fresh.map(async (ch) => {
       let r;
       try {
-        r = await deps.feed.catchUp(ch, resumePoint(deps, ch, since.get(ch)));
+        r = await deps.feed.catchUp(ch, since.get(ch));
       } catch (err) {
         deps.log.error({ err, socket: st.id, channel: ch }, "catch-up failed");
         r = undefined;
       }
       // Same synchronous continuation as the catch-up: no frame can slip in between.
-      if (st.closed || st.subs.get(ch) !== null || !r) {
-        release();
-        if (st.subs.get(ch) === null) st.subs.delete(ch);
+      if (st.closed || st.subs.get(ch) !== false || !r) {
+        deps.feed.release(ch);
+        if (st.subs.get(ch) === false) st.subs.delete(ch);
         if (!r) broken = true;
         return;
       }
-      st.subs.set(ch, release);
+      st.subs.set(ch, true);
       joined.push(ch);
       if (since.has(ch) && !r.recovered) recovered = false;
-      offsets.set(ch, r.position);
+      offsets.set(ch, r.offset);
       const frames = r.frames;
       ws.cork(() => {
         for (const f of frames) ws.send(f, false);
@@ -101,14 +95,7 @@ export async function subscribe(
   if (st.closed) return;
   if (broken) {
     // All or nothing: leave what this frame joined, so the client can simply retry it.
-    for (const ch of joined) {
-      const release = st.subs.get(ch);
-      if (!release) continue;
-      st.subs.delete(ch);
-      ws.unsubscribe(ch);
-      release();
-      deps.metrics.subscriptions.dec();
-    }
+    for (const ch of joined) leave(ws, deps, ch);
     sendError(ws, deps.metrics, "unavailable", "subscription backend unavailable, try again");
     return;
   }
@@ -116,14 +103,14 @@ export async function subscribe(
   deps.afterSend(ws);
 }
 
-/**
- * `since` as the feed understands it. ":0" (a channel that had no history when the client last
- * looked) means "everything of the channel's current epoch", i.e. from sequence 0 of it.
- */
-function resumePoint(deps: SubscriptionDeps, channel: string, since: StreamPosition | undefined): StreamPosition | undefined {
-  if (!since || since.epoch !== "") return since;
-  const epoch = deps.feed.position(channel)?.epoch ?? "";
-  return epoch === "" ? since : { epoch, seq: 0 };
+/** Leaves a joined channel: its topic and its feed reference (once: the entry goes first). */
+function leave(ws: EdgeSocket, deps: SubscriptionDeps, ch: string): void {
+  const st = ws.getUserData();
+  if (st.subs.get(ch) !== true) return;
+  st.subs.delete(ch);
+  if (!st.closed) ws.unsubscribe(ch);
+  deps.feed.release(ch);
+  deps.metrics.subscriptions.dec();
 }
 
 /** A socket's `unsubscribe`: leaves the topics, releases the channels, replies `unsubscribed`. */
@@ -133,24 +120,19 @@ export function unsubscribe(ws: EdgeSocket, deps: SubscriptionDeps, channels: st
     if (!parseChannel(name))
       return sendError(ws, deps.metrics, "bad_channel", `invalid channel name ${JSON.stringify(name.slice(0, 64))}`);
   for (const ch of new Set(channels)) {
-    const release = st.subs.get(ch);
-    if (release === undefined) continue;
-    st.subs.delete(ch); // a subscribe still in flight sees this and rolls itself back
-    if (release) {
-      ws.unsubscribe(ch);
-      release();
-      deps.metrics.subscriptions.dec();
-    }
+    // A subscribe still in flight sees its entry gone and rolls itself back.
+    if (st.subs.get(ch) === false) st.subs.delete(ch);
+    else leave(ws, deps, ch);
   }
   ws.send(unsubscribedFrame(channels), false);
 }
 
 /** Releases every channel of a socket that closed (uWS already dropped its topics). */
-export function releaseAll(ws: EdgeSocket, deps: Pick<SubscriptionDeps, "metrics">): void {
+export function releaseAll(ws: EdgeSocket, deps: Pick<SubscriptionDeps, "feed" | "metrics">): void {
   const st = ws.getUserData();
-  for (const release of st.subs.values()) {
-    if (!release) continue; // in flight: the subscribe continuation sees `closed` and releases
-    release();
+  for (const [ch, joined] of st.subs) {
+    if (!joined) continue; // in flight: the subscribe continuation sees `closed` and releases
+    deps.feed.release(ch);
     deps.metrics.subscriptions.dec();
   }
   st.subs.clear();

@@ -1,12 +1,13 @@
-import { type ChannelFeed, type Release, offsetOf } from "@orderstream/bus";
-import { type StreamPosition, orderFromJson, parseEventFrame } from "@orderstream/domain";
+import { type Broker, ChannelFeed, type ChannelFeedOptions, frameOffset } from "@orderstream/bus";
+import { orderFromJson, parseEventFrame } from "@orderstream/domain";
 import { Order } from "@orderstream/proto";
 import type { Logger } from "pino";
 
 /** One bus event as SubscribeOrders streams consume it: parsed once, encoded once per resume token. */
 export interface FeedEvent {
   channel: string;
-  pos: StreamPosition;
+  /** The channel's offset after this event (opaque; composite on the all-orders channels). */
+  offset: string;
   order: Order;
   /** The Order message bytes with `event_offset` = `token` (memoized for the last token asked). */
   encode(token: string): Buffer;
@@ -17,39 +18,33 @@ export type FeedSink = (event: FeedEvent, replay: boolean) => void;
 
 /** Result of {@link HubLease.attach}. */
 export interface AttachResult {
-  /** False when history no longer covers the asked position (nothing delivered, not attached). */
+  /** False when history no longer covers the asked offset (nothing delivered, not attached). */
   recovered: boolean;
-  /** The position of the last event delivered to the sink. */
-  position: StreamPosition;
+  /** The channel's offset after the events delivered so far. */
+  offset: string;
 }
 
-/** One stream's hold on a channel's shared listen. */
+/** One stream's hold on a channel (one feed reference). */
 export interface HubLease {
-  /** The position of the last event handed to the channel's sinks. */
-  position(): StreamPosition;
+  /** The channel's offset now: what a stream joining now resumes from later. */
+  offset(): string;
   /**
-   * Delivers to `sink` the events after `since` (epoch "" = from the start of the current
-   * history), then attaches it to the live flow in the same synchronous step: no gap, no duplicate.
+   * Delivers to `sink` the events after `since` (none without it), then attaches it to the live
+   * flow in the same synchronous step: no gap, no duplicate.
    */
-  attach(since: StreamPosition, sink: FeedSink): Promise<AttachResult>;
-  /** Detaches the sink; the channel's shared listen ends with its last lease. */
+  attach(since: string | undefined, sink: FeedSink): Promise<AttachResult>;
+  /** Detaches the sink and gives the feed reference back. */
   leave(): void;
 }
 
-interface HubEntry {
-  sinks: Set<FeedSink>;
-  refs: number;
-  listening: Promise<Release>;
-}
-
 /** Parses an event frame into a {@link FeedEvent}; throws on a malformed frame. */
-export function feedEvent(channel: string, frame: string, pos: StreamPosition): FeedEvent {
+export function feedEvent(channel: string, frame: string, offset: string): FeedEvent {
   const order = orderFromJson(parseEventFrame(frame).data);
   let lastToken: string | undefined;
   let lastBytes: Buffer = Buffer.alloc(0);
   return {
     channel,
-    pos,
+    offset,
     order,
     encode(token) {
       if (token !== lastToken) {
@@ -62,99 +57,78 @@ export function feedEvent(channel: string, frame: string, pos: StreamPosition): 
 }
 
 /**
- * Shares one {@link ChannelFeed.listen} per channel among every SubscribeOrders stream of the
- * process; each frame is parsed once and handed to all attached sinks.
+ * The SubscribeOrders side of the process's {@link ChannelFeed}: every frame is parsed once and
+ * handed to the sinks attached to its channel (the in-process analogue of the edge's uWS topics).
+ * Subscription state (refcount, rollback, release) stays with the feed.
  */
 export class FeedHub {
-  private readonly entries = new Map<string, HubEntry>();
+  private readonly sinks = new Map<string, Set<FeedSink>>();
+  private readonly feed: ChannelFeed;
 
   constructor(
-    private readonly feed: ChannelFeed,
+    broker: Broker,
     private readonly log: Logger,
-  ) {}
-
-  /** Channels with a shared listen. */
-  get channelCount(): number {
-    return this.entries.size;
+    opts: ChannelFeedOptions = {},
+  ) {
+    this.feed = new ChannelFeed(broker, (channel, frame, offset) => this.dispatch(channel, frame, offset), opts);
   }
 
-  /** Takes a lease on `channel`: resolves once its shared listen is active; rejects when Redis is unreachable. */
+  /** Channels held. */
+  get channelCount(): number {
+    return this.feed.channelCount;
+  }
+
+  /** Takes a lease on `channel`: resolves once its events flow; rejects when Redis is unreachable. */
   async open(channel: string): Promise<HubLease> {
-    const entry = this.entryFor(channel);
-    entry.refs++;
+    await this.feed.acquire(channel);
     let sink: FeedSink | undefined;
     let left = false;
-    const leave = (): void => {
-      if (left) return;
-      left = true;
-      if (sink) entry.sinks.delete(sink);
-      this.unref(channel, entry);
-    };
-    try {
-      await entry.listening;
-    } catch (err) {
-      leave();
-      throw err;
-    }
-    const position = (): StreamPosition => this.feed.position(channel) ?? { epoch: "", seq: 0 };
     return {
-      position,
-      leave,
+      offset: () => this.feed.offset(channel) ?? "",
+      leave: () => {
+        if (left) return;
+        left = true;
+        if (sink) this.sinks.get(channel)?.delete(sink);
+        if (this.sinks.get(channel)?.size === 0) this.sinks.delete(channel);
+        this.feed.release(channel);
+      },
       attach: async (since, s) => {
-        // Epoch "": the channel had no history when the position was taken, so everything in its
-        // current epoch is new to this subscriber.
-        const from = since.epoch === "" ? { epoch: position().epoch, seq: 0 } : since;
-        const r = await this.feed.catchUp(channel, from);
-        if (!r.recovered || left) return { recovered: r.recovered, position: r.position };
+        const r = await this.feed.catchUp(channel, since);
+        if (!r.recovered || left) return { recovered: r.recovered, offset: r.offset };
+        // Synchronous from the catch-up on: no live event can slip in between.
         for (const frame of r.frames) {
-          const ev = this.parse(channel, frame);
+          const ev = this.parse(channel, frame, frameOffset(frame) ?? r.offset);
           if (ev) s(ev, true);
         }
         sink = s;
-        entry.sinks.add(s);
-        return { recovered: true, position: r.position };
+        let set = this.sinks.get(channel);
+        if (!set) this.sinks.set(channel, (set = new Set()));
+        set.add(s);
+        return { recovered: true, offset: r.offset };
       },
     };
   }
 
-  private entryFor(channel: string): HubEntry {
-    const existing = this.entries.get(channel);
-    if (existing) return existing;
-    const entry: HubEntry = { sinks: new Set(), refs: 0, listening: Promise.resolve(() => undefined) };
-    entry.listening = this.feed.listen(channel, (frame, pos) => this.dispatch(channel, entry, frame, pos));
-    entry.listening.catch(() => {
-      if (this.entries.get(channel) === entry) this.entries.delete(channel);
-    });
-    this.entries.set(channel, entry);
-    return entry;
+  /** Drops every channel (shutdown). */
+  close(): void {
+    this.sinks.clear();
+    this.feed.releaseAll();
   }
 
-  private unref(channel: string, entry: HubEntry): void {
-    entry.refs--;
-    if (entry.refs > 0) return;
-    if (this.entries.get(channel) === entry) this.entries.delete(channel);
-    entry.listening.then(
-      (release) => release(),
-      () => undefined,
-    );
-  }
-
-  private dispatch(channel: string, entry: HubEntry, frame: string, pos: StreamPosition): void {
-    if (entry.sinks.size === 0) return;
-    const ev = this.parse(channel, frame, pos);
+  private dispatch(channel: string, frame: string, offset: string): void {
+    const set = this.sinks.get(channel);
+    if (!set || set.size === 0) return;
+    const ev = this.parse(channel, frame, offset);
     if (!ev) return;
-    for (const sink of [...entry.sinks]) sink(ev, false);
+    for (const sink of [...set]) sink(ev, false);
   }
 
-  private parse(channel: string, frame: string, pos?: StreamPosition): FeedEvent | undefined {
+  private parse(channel: string, frame: string, offset: string): FeedEvent | undefined {
     try {
-      const p = pos ?? offsetOf(frame);
-      if (!p) throw new Error("frame has no offset");
-      return feedEvent(channel, frame, p);
+      return feedEvent(channel, frame, offset);
     } catch (err) {
       this.log.error({ err, channel, frame: frame.slice(0, 200) }, "skipping malformed event frame");
       return undefined;
     }
   }
 }
-

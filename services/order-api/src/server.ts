@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { ChannelFeed, ChannelSubscriber, HistoryReader, OrderStore, Partitioning, closeRedis, isClusterUrl } from "@orderstream/bus";
+import { OrderStore, Partitioning, RedisBroker, closeRedis, isClusterUrl } from "@orderstream/bus";
 import { health } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { type ApiStats, newApiStats } from "./api-stats.js";
@@ -93,14 +93,14 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
   };
   const store = new OrderStore(cmd, storeOptions);
   const bulkStore = new OrderStore(bulk, storeOptions);
-  const feed = new ChannelFeed(new ChannelSubscriber(sub, { sharded }), new HistoryReader(bulk), {
-    onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed problem"),
-  });
   queue = new OrderQueue(bull, cmd, store, log);
   const orderQueue = queue;
   const stats = newApiStats();
   const streams = new StreamRegistry();
-  const hub = new FeedHub(feed, log);
+  const hub = new FeedHub(new RedisBroker(sub, bulk, { sharded }), log, {
+    partitions,
+    onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed problem"),
+  });
 
   const server = new Server({
     "grpc.max_receive_message_length": config.maxMessageBytes,

@@ -41,17 +41,13 @@ describe("parseSubscribeFilter", () => {
   });
 
   it("round-trips resume tokens of both stream kinds", () => {
-    const all = resumeToken([
-      { epoch: "abc", seq: 5 },
-      { epoch: "", seq: 0 },
-    ]);
-    expect(all).toBe("abc:5|");
-    expect(parseSubscribeFilter(req({ sinceOffset: all })).since).toEqual([
-      { epoch: "abc", seq: 5 },
-      { epoch: "", seq: 0 },
-    ]);
-    const user = resumeToken([{ epoch: "e1", seq: 9 }]);
-    expect(parseSubscribeFilter(req({ userId: "u", sinceOffset: user })).since).toEqual([{ epoch: "e1", seq: 9 }]);
+    const all = resumeToken(["k1:5~2.3", ":0"]);
+    expect(all).toBe("k1:5~2.3|:0");
+    expect(parseSubscribeFilter(req({ sinceOffset: all })).since).toEqual(["k1:5~2.3", ":0"]);
+    // A token of an earlier version names a channel without history by an empty piece.
+    expect(parseSubscribeFilter(req({ sinceOffset: "abc:5|" })).since).toEqual(["abc:5", ":0"]);
+    const user = resumeToken(["e1:9"]);
+    expect(parseSubscribeFilter(req({ userId: "u", sinceOffset: user })).since).toEqual(["e1:9"]);
   });
 
   it("rejects a token of the other stream kind or garbage, naming since_offset", () => {

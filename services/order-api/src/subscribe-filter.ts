@@ -2,9 +2,9 @@ import { status } from "@grpc/grpc-js";
 import {
   CHANNEL_CREATED,
   CHANNEL_STATUS,
+  EMPTY_OFFSET,
   ORDER_LIMITS,
-  type StreamPosition,
-  formatOffset,
+  parseCompositeOffset,
   parseOffset,
   parseStatus,
   userChannel,
@@ -19,11 +19,11 @@ export interface SubscribeFilter {
   /** The bus channels the stream reads: the user's channel, or `orders.created` + `orders.status`. */
   channels: string[];
   /**
-   * Where to resume each channel (same order as `channels`); undefined = live only. A position
-   * with epoch "" means the channel had no history when the token was issued: resume from the
-   * start of its current history.
+   * The offset to resume each channel from (same order as `channels`); undefined = live only.
+   * ":0" means the channel had no history when the token was issued: resume from the start of
+   * its current history.
    */
-  since: (StreamPosition | undefined)[] | undefined;
+  since: string[] | undefined;
 }
 
 const USER_ID_RE = /^[A-Za-z0-9_\-:@.]+$/;
@@ -33,26 +33,23 @@ function invalid(message: string): ApiError {
 }
 
 /**
- * The resume token of a stream reading `positions` (one per channel, in `channels` order): the
- * channel offset for a user stream, `<createdOffset>|<statusOffset>` for the all-orders stream
- * (a part is empty while its channel has no history).
+ * The resume token of a stream reading channels at `offsets` (one per channel, in `channels`
+ * order): the channel offset for a user stream, `<createdOffset>|<statusOffset>` for the
+ * all-orders stream (their offsets are composite: every partition's position).
  */
-export function resumeToken(positions: readonly StreamPosition[]): string {
-  return positions.map((p) => (p.epoch === "" ? "" : formatOffset(p))).join("|");
+export function resumeToken(offsets: readonly string[]): string {
+  return offsets.join("|");
 }
 
-function parseToken(token: string, parts: number): StreamPosition[] | undefined {
+function parseToken(token: string, parts: number): string[] | undefined {
   const pieces = token.split("|");
   if (pieces.length !== parts) return undefined;
-  const out: StreamPosition[] = [];
+  const out: string[] = [];
   for (const piece of pieces) {
-    if (piece === "" && parts > 1) {
-      out.push({ epoch: "", seq: 0 });
-      continue;
-    }
-    const pos = parseOffset(piece);
-    if (!pos) return undefined;
-    out.push(pos);
+    // An empty piece: a token of an earlier version for a channel without history.
+    const offset = piece === "" ? EMPTY_OFFSET : piece;
+    if (offset !== EMPTY_OFFSET && !parseOffset(offset) && !parseCompositeOffset(offset)) return undefined;
+    out.push(offset);
   }
   return out;
 }
@@ -73,7 +70,7 @@ export function parseSubscribeFilter(req: OrderFilter): SubscribeFilter {
     throw invalid(`user_id: must be at most ${ORDER_LIMITS.maxUserIdLength} characters`);
   if (userId !== "" && !USER_ID_RE.test(userId)) throw invalid("user_id: may contain only letters, digits and _ - : @ .");
   const channels = userId !== "" ? [userChannel(userId)] : [CHANNEL_CREATED, CHANNEL_STATUS];
-  let since: StreamPosition[] | undefined;
+  let since: string[] | undefined;
   if (req.sinceOffset !== "") {
     since = parseToken(req.sinceOffset, channels.length);
     if (!since) {

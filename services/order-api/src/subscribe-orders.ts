@@ -1,5 +1,4 @@
 import { Metadata, type ServerWritableStream, type ServiceError, status } from "@grpc/grpc-js";
-import type { StreamPosition } from "@orderstream/domain";
 import type { Order, OrderFilter } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { ApiError, serviceError, toServiceError } from "./api-error.js";
@@ -127,7 +126,7 @@ async function runSubscription(deps: SubscribeDeps, call: Call): Promise<void> {
     const failed = opened.find((o) => o.status === "rejected");
     if (failed) throw failed.reason;
     // One snapshot of every channel's position, so each token names a position on all of them.
-    const positions: StreamPosition[] = leases.map((l, i) => filter.since?.[i] ?? l.position());
+    const offsets: string[] = leases.map((l, i) => filter.since?.[i] ?? l.offset());
     // Every event after this snapshot reaches the stream (replayed or live): tell the client it is
     // subscribed (the gRPC analogue of the WebSocket `subscribed` frame).
     const md = new Metadata();
@@ -135,11 +134,11 @@ async function runSubscription(deps: SubscribeDeps, call: Call): Promise<void> {
     call.sendMetadata(md);
     for (const [i, lease] of leases.entries()) {
       const sink = (ev: FeedEvent, replay: boolean): void => {
-        positions[i] = ev.pos;
+        offsets[i] = ev.offset;
         if (filter.statuses && !filter.statuses.has(ev.order.status)) return;
-        send(ev.encode(resumeToken(positions)), replay);
+        send(ev.encode(resumeToken(offsets)), replay);
       };
-      const r = await lease.attach(positions[i] as StreamPosition, sink);
+      const r = await lease.attach(offsets[i], sink);
       if (ended) return;
       if (!r.recovered) {
         log.info({ ...ctx, channel: filter.channels[i] }, "since_offset no longer covered by history");

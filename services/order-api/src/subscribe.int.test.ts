@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pubsubChannel } from "@orderstream/bus";
+import { Partitioning, channelStreams, pubsubChannel } from "@orderstream/bus";
 import { type ClientReadableStream, type ServiceError, status } from "@grpc/grpc-js";
 import { type Order, type OrderFilter, OrderStatus } from "@orderstream/proto";
 import { waitUntil } from "@orderstream/testkit";
@@ -78,17 +78,18 @@ describe("SubscribeOrders", () => {
       subscribe({ userId: "shared" }),
       subscribe({ userId: "shared", statuses: ["confirmed"] }),
     ]);
-    const numsub = async () =>
-      (await h.r.pubsub("NUMSUB", pubsubChannel("orders.created"), pubsubChannel("orders.status"), pubsubChannel("orders.user.shared"))) as (
-        | string
-        | number
-      )[];
-    expect(await numsub()).toEqual([pubsubChannel("orders.created"), 1, pubsubChannel("orders.status"), 1, pubsubChannel("orders.user.shared"), 1]);
+    // Subscribers per Redis channel: the user's, and every partition stream of the all-orders channels.
+    const streams = [...channelStreams("orders.created", new Partitioning()), ...channelStreams("orders.status", new Partitioning()), "orders.user.shared"];
+    const numsub = async () => {
+      const reply = (await h.r.pubsub("NUMSUB", ...streams.map(pubsubChannel))) as (string | number)[];
+      return reply.filter((_, i) => i % 2 === 1).map(Number);
+    };
+    expect(await numsub()).toEqual(streams.map(() => 1));
     const id = await lifecycle("shared", ["confirm"]);
     await waitUntil(() => subs.every((s) => s.got.some((o) => o.id === id)), "the event at every stream");
     expect(subs.map((s) => statusesOf(s.got, id).length)).toEqual([2, 1, 2, 2, 1]);
     for (const s of subs) s.stream.cancel();
-    await waitUntil(async () => (await numsub()).filter((v) => v === 0).length === 3, "subscriptions released");
+    await waitUntil(async () => (await numsub()).every((v) => v === 0), "subscriptions released");
   });
 
   it("rejects an unknown status naming statuses[i]", async () => {
@@ -215,7 +216,8 @@ describe("SubscribeOrders on a fresh Redis", () => {
       const a = await createOrder(fresh.client, orderReq("fresh"));
       await waitUntil(() => first.got.length === 1, "created event");
       const token = first.got[0]?.eventOffset ?? "";
-      expect(token).toMatch(/^[A-Za-z0-9]+:1\|$/);
+      // `<orders.created offset>|<orders.status offset>`, each composite (every partition's position).
+      expect(token).toMatch(/^[a-z0-9]+:1~[0-9.]+\|[a-z0-9]+:0~[0-9.]+$/);
       first.stream.cancel();
       await processActions(fresh.client, [{ orderId: a.id, action: "confirm" }]);
       const b = await createOrder(fresh.client, orderReq("fresh"));
@@ -226,7 +228,7 @@ describe("SubscribeOrders on a fresh Redis", () => {
         [b.id, OrderStatus.PENDING],
         [a.id, OrderStatus.CONFIRMED],
       ]);
-      expect(resumed.got[1]?.eventOffset).toMatch(/^[A-Za-z0-9]+:2\|[A-Za-z0-9]+:1$/);
+      expect(resumed.got[1]?.eventOffset).toMatch(/^[a-z0-9]+:2~[0-9.]+\|[a-z0-9]+:1~[0-9.]+$/);
       resumed.stream.cancel();
     } finally {
       await fresh.close();

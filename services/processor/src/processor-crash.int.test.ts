@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { historyKey } from "@orderstream/bus";
+import { Partitioning, channelHistoryLength } from "@orderstream/bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { type ServiceProcess, type TestRedis, startRedis, startService, waitUntil } from "@orderstream/testkit";
@@ -59,7 +59,7 @@ describe("processor crash", () => {
     // Kill it mid-flight: some orders confirmed, others waiting, others delayed or active.
     // (Jobs carry batches of orders, and sit delayed between steps: wait for one being worked on.)
     await waitUntil(
-      async () => (await client.xlen(historyKey("orders.status"))) >= ORDERS / 4 && ((await api.jobCounts("active")).active ?? 0) > 0,
+      async () => (await channelHistoryLength(client, "orders.status", new Partitioning())) >= ORDERS / 4 && ((await api.jobCounts("active")).active ?? 0) > 0,
       "some transitions, and a job active",
       15_000,
       2,

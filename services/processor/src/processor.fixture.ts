@@ -8,7 +8,8 @@ import {
   addBatchJobs,
   createOrderQueues,
   createRedis,
-  historyKey,
+  Partitioning,
+  readChannelHistory,
   isClusterUrl,
   markBatchesQueued,
   waitReady,
@@ -112,11 +113,10 @@ export async function orderApiLike(redisUrl: string): Promise<OrderApiLike> {
   };
 }
 
-/** Every `order.status` event in the history stream, oldest first, as order id + status. */
+/** Every `order.status` event in the history (each order's in order), as order id + status. */
 export async function statusEvents(redis: Redis): Promise<{ orderId: string; status: string }[]> {
-  const entries = await redis.xrange(historyKey(CHANNEL_STATUS), "-", "+");
-  return entries.map(([, fields]) => {
-    const f = fields[fields.indexOf("f") + 1] ?? "{}";
+  const frames = await readChannelHistory(redis, CHANNEL_STATUS, new Partitioning());
+  return frames.map((f) => {
     const frame = JSON.parse(f) as { data: { id: string; status: string } };
     return { orderId: frame.data.id, status: frame.data.status };
   });

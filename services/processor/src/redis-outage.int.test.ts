@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { historyKey } from "@orderstream/bus";
+import { Partitioning, channelHistoryLength } from "@orderstream/bus";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,7 +36,7 @@ describe("processor across a Redis outage", () => {
     await api.close();
 
     const client = redis.client();
-    await waitUntil(async () => (await client.xlen(historyKey("orders.status"))) >= ORDERS, "orders under way", 10_000, 5);
+    await waitUntil(async () => (await channelHistoryLength(client, "orders.status", new Partitioning())) >= ORDERS, "orders under way", 10_000, 5);
     await redis.stop();
     await new Promise((r) => setTimeout(r, 1500));
     await redis.start();

@@ -3,7 +3,7 @@ import { type TestRedis, type TestRedisCluster, startRedis, startRedisCluster } 
 import type { EventFrame } from "@orderstream/domain";
 import { type CreateOrderRequest, type Order, OrderServiceClient, type OrderAction, type OrderResult } from "@orderstream/proto";
 import type { Job } from "bullmq";
-import { type OrderJobData, OrderStore, Partitioning, type RedisConnection, createOrderQueues, createRedis, historyKey, waitReady } from "@orderstream/bus";
+import { type OrderJobData, OrderStore, Partitioning, type RedisConnection, createOrderQueues, createRedis, readChannelHistory, waitReady } from "@orderstream/bus";
 import { pino } from "pino";
 import { type OrderApiConfig, loadConfig } from "../config.js";
 import { type OrderApi, startOrderApi } from "../server.js";
@@ -107,10 +107,9 @@ export function processActions(client: OrderServiceClient, actions: Partial<Orde
   });
 }
 
-/** The event frames stored in a channel's history stream, oldest first. */
+/** The event frames stored in a channel's history (an all-orders channel's: each order's in order). */
 export async function historyFrames(r: RedisConnection, channel: string): Promise<EventFrame[]> {
-  const entries = await r.xrange(historyKey(channel), "-", "+");
-  return entries.map(([, fields]) => JSON.parse(fields[1] as string) as EventFrame);
+  return (await readChannelHistory(r, channel, new Partitioning())).map((f) => JSON.parse(f) as EventFrame);
 }
 
 /**

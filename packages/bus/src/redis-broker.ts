@@ -1,0 +1,93 @@
+import calculateSlot from "cluster-key-slot";
+import type { StreamPosition } from "@orderstream/domain";
+import type { Broker, BrokerHandler, HistoryRead } from "./broker.js";
+import { STREAM_POSITION_LUA } from "./event-scripts.js";
+import { newEpoch } from "./history-options.js";
+import { HistoryReader } from "./history-reader.js";
+import { channelOfPubsub, isPartitionStream, metaKey, pubsubChannel } from "./keys.js";
+import { guardRedis } from "./redis-errors.js";
+import type { RedisConnection } from "./redis-connection.js";
+
+type PositionConn = RedisConnection & { osStreamPosition(key: string, epoch: string): Promise<[string, number]> };
+
+/**
+ * The Redis backend of {@link Broker}: SUBSCRIBE on one node, SSUBSCRIBE (one call per slot) on a
+ * Redis Cluster, never a pattern subscription; history from the channels' capped streams. `sub`
+ * is a connection in subscriber mode, `cmd` a command connection for history reads.
+ */
+export class RedisBroker implements Broker {
+  private readonly sharded: boolean;
+  private readonly history: HistoryReader;
+  private readonly cmd: PositionConn;
+  private handler: BrokerHandler | undefined;
+  private wasReady = false;
+
+  constructor(
+    private readonly sub: RedisConnection,
+    cmd: RedisConnection,
+    opts: { sharded?: boolean } = {},
+  ) {
+    this.sharded = opts.sharded ?? false;
+    this.history = new HistoryReader(cmd);
+    if (typeof (cmd as PositionConn).osStreamPosition !== "function") {
+      cmd.defineCommand("osStreamPosition", { numberOfKeys: 1, lua: STREAM_POSITION_LUA });
+    }
+    this.cmd = cmd as PositionConn;
+    sub.on(this.sharded ? "smessage" : "message", (redisChannel: string, message: string) => {
+      const channel = channelOfPubsub(redisChannel);
+      if (channel !== undefined) this.handler?.onFrame(channel, message);
+    });
+    sub.on("ready", () => {
+      if (this.wasReady) this.handler?.onResubscribed();
+      this.wasReady = true;
+    });
+    // A Redis Cluster's sharded subscribers have connections of their own: when one is lost, the
+    // cluster replaces it, resubscribes its channels and emits `subscribersReady` (only after such
+    // a reset, never on a quiet slots refresh). Messages of the meantime must be read from history.
+    if (this.sharded) sub.on("subscribersReady", () => this.handler?.onResubscribed());
+    if (sub.status === "ready") this.wasReady = true;
+  }
+
+  setHandler(handler: BrokerHandler): void {
+    this.handler = handler;
+  }
+
+  async subscribe(channels: readonly string[]): Promise<void> {
+    // One SSUBSCRIBE names channels of one slot only: one call per slot.
+    const groups = this.bySlot(channels.map(pubsubChannel));
+    await Promise.all(groups.map((g) => guardRedis(() => (this.sharded ? this.sub.ssubscribe(...g) : this.sub.subscribe(...g)))));
+  }
+
+  async unsubscribe(channels: readonly string[]): Promise<void> {
+    const groups = this.bySlot(channels.map(pubsubChannel));
+    try {
+      await Promise.all(groups.map((g) => guardRedis(() => (this.sharded ? this.sub.sunsubscribe(...g) : this.sub.unsubscribe(...g)))));
+    } catch {
+      // The connection is down: its subscriptions are gone with it and are not restored for
+      // channels unsubscribed meanwhile, since ioredis restores only what it tracks as subscribed.
+    }
+  }
+
+  readSince(channel: string, since: StreamPosition, maxCount: number): Promise<HistoryRead> {
+    return this.history.readSince(channel, since, maxCount);
+  }
+
+  async position(channel: string): Promise<StreamPosition> {
+    if (!isPartitionStream(channel)) return this.history.position(channel);
+    const [e, s] = await guardRedis(() => this.cmd.osStreamPosition(metaKey(channel), newEpoch()));
+    return { epoch: String(e), seq: Number(s) };
+  }
+
+  /** Redis channels grouped so that each group may go in one (S)SUBSCRIBE / (S)UNSUBSCRIBE call. */
+  private bySlot(redisChannels: string[]): string[][] {
+    if (!this.sharded) return redisChannels.length > 0 ? [redisChannels] : [];
+    const groups = new Map<number, string[]>();
+    for (const c of redisChannels) {
+      const slot = calculateSlot(c);
+      const list = groups.get(slot);
+      if (list) list.push(c);
+      else groups.set(slot, [c]);
+    }
+    return [...groups.values()];
+  }
+}
