@@ -3,14 +3,18 @@
 // channel (taken on the first subscriber), app.publish of the frame bytes as they arrive. No
 // auth, no limits, no history, no metrics. Usage: REDIS_URL=… PORT=… node bench/minimal-relay.mjs
 import uWS from "uWebSockets.js";
-import { channelOfPubsub, pubsubChannel } from "@orderstream/bus";
+import { Partitioning, channelOfPubsub, channelStreams, publicChannel, pubsubChannel } from "@orderstream/bus";
 import { Redis } from "ioredis";
+
+// The all-orders channels are carried on one Redis channel per partition: subscribe to them all.
+const partitions = new Partitioning(Number(process.env.PARTITIONS ?? 12));
+const redisChannels = (ch) => channelStreams(ch, partitions).map(pubsubChannel);
 
 const port = Number(process.env.PORT ?? 9101);
 const sub = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const subscribed = new Set();
 const app = uWS.App();
-sub.on("message", (redisChannel, frame) => app.publish(channelOfPubsub(redisChannel), frame, false));
+sub.on("message", (redisChannel, frame) => app.publish(publicChannel(channelOfPubsub(redisChannel)), frame, false));
 app.ws("/ws", {
   maxPayloadLength: 64 * 1024,
   maxBackpressure: 1024 * 1024,
@@ -22,7 +26,7 @@ app.ws("/ws", {
       ws.subscribe(ch);
       if (!subscribed.has(ch)) {
         subscribed.add(ch);
-        void sub.subscribe(pubsubChannel(ch));
+        void sub.subscribe(...redisChannels(ch));
       }
     }
     ws.send(JSON.stringify({ type: "subscribed", channels: req.channels }));

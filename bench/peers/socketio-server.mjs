@@ -12,9 +12,13 @@
 // Usage: REDIS_URL=… PORT=… node bench/peers/socketio-server.mjs
 import { createServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { channelOfPubsub, pubsubChannel } from "@orderstream/bus";
+import { Partitioning, channelOfPubsub, channelStreams, publicChannel, pubsubChannel } from "@orderstream/bus";
 import { Redis } from "ioredis";
 import { Server } from "socket.io";
+
+// The all-orders channels are carried on one Redis channel per partition: subscribe to them all.
+const partitions = new Partitioning(Number(process.env.PARTITIONS ?? 12));
+const redisChannels = (ch) => channelStreams(ch, partitions).map(pubsubChannel);
 
 const port = Number(process.env.PORT ?? 9103);
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -29,7 +33,7 @@ io.adapter(createAdapter(pub, subAdapter));
 const listening = new Set();
 
 bus.on("message", (redisChannel, frame) => {
-  const room = channelOfPubsub(redisChannel);
+  const room = publicChannel(channelOfPubsub(redisChannel));
   const data = JSON.parse(frame);
   (mode === "local" ? io.local : io).to(room).emit(data.type, data);
 });
@@ -41,7 +45,7 @@ io.on("connection", (socket) => {
       void socket.join(ch);
       if (!listening.has(ch)) {
         listening.add(ch);
-        void bus.subscribe(pubsubChannel(ch));
+        void bus.subscribe(...redisChannels(ch));
       }
     }
     socket.emit("subscribed", { channels });

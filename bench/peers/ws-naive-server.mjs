@@ -4,9 +4,13 @@
 // sockets and calls ws.send(frame) on each. Same subscribe protocol as the edge:
 // {"type":"subscribe","channels":[…]} → {"type":"subscribed","channels":[…]}.
 // Usage: REDIS_URL=… PORT=… node bench/peers/ws-naive-server.mjs
-import { channelOfPubsub, pubsubChannel } from "@orderstream/bus";
+import { Partitioning, channelOfPubsub, channelStreams, publicChannel, pubsubChannel } from "@orderstream/bus";
 import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
+
+// The all-orders channels are carried on one Redis channel per partition: subscribe to them all.
+const partitions = new Partitioning(Number(process.env.PARTITIONS ?? 12));
+const redisChannels = (ch) => channelStreams(ch, partitions).map(pubsubChannel);
 
 const port = Number(process.env.PORT ?? 9102);
 const sub = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
@@ -15,7 +19,7 @@ const rooms = new Map();
 const wss = new WebSocketServer({ host: "127.0.0.1", port, path: "/ws", perMessageDeflate: false, maxPayload: 64 * 1024 });
 
 sub.on("message", (redisChannel, frame) => {
-  const sockets = rooms.get(channelOfPubsub(redisChannel));
+  const sockets = rooms.get(publicChannel(channelOfPubsub(redisChannel)));
   if (!sockets) return;
   for (const ws of sockets) if (ws.readyState === 1) ws.send(frame);
 });
@@ -34,7 +38,7 @@ wss.on("connection", (ws) => {
       let sockets = rooms.get(ch);
       if (!sockets) {
         rooms.set(ch, (sockets = new Set()));
-        void sub.subscribe(pubsubChannel(ch));
+        void sub.subscribe(...redisChannels(ch));
       }
       sockets.add(ws);
       mine.add(ch);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLOSE_CODE_TABLE, ERROR_CODES, eventFrameText } from "@orderstream/client";
+import { CLOSE_CODE_TABLE, EMPTY_CHANNEL_OFFSET, ERROR_CODES, OFFSET_PATTERN, eventFrameText, parsePosition } from "@orderstream/client";
+import { EMPTY_OFFSET, epochDigest, formatCompositeOffset, formatOffset } from "@orderstream/domain";
 import { OrderStore, closeRedis, createRedis, readChannelHistory, waitReady, type RedisConnection } from "@orderstream/bus";
 import { type TestRedis, startRedis } from "@orderstream/testkit";
 
@@ -28,6 +29,24 @@ describe("the wire contract, as documented", () => {
     const para = /Error frames that keep the socket open:\s*([^.]+)\./.exec(README)?.[1] ?? "";
     const listed = [...para.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
     expect(listed).toEqual(Object.keys(ERROR_CODES));
+  });
+});
+
+describe("offsets, as the server makes them and the SDK reads them", () => {
+  it("the empty-channel offset is one value on both sides", () => {
+    expect(EMPTY_OFFSET).toBe(EMPTY_CHANNEL_OFFSET);
+  });
+
+  it("a plain and a composite offset match the contract's shape, and the SDK reads their <epoch>:<seq> head", () => {
+    const plain = formatOffset({ epoch: "k3x9a1b2", seq: 42 });
+    const digest = epochDigest(Array.from({ length: 12 }, (_, i) => `epoch${i}`));
+    const composite = formatCompositeOffset({ digest, seqs: [3, 0, 7, 1, 0, 0, 0, 2, 0, 0, 0, 9] });
+    for (const o of [plain, composite]) expect(o).toMatch(OFFSET_PATTERN);
+    expect(parsePosition(plain)).toEqual({ epoch: "k3x9a1b2", seq: 42 });
+    // The head counts the events the position covers: what the SDK de-duplicates by.
+    expect(parsePosition(composite)).toEqual({ epoch: digest, seq: 22 });
+    const max = formatCompositeOffset({ digest, seqs: Array.from({ length: 256 }, () => 999_999_999_999) });
+    expect(max).toMatch(OFFSET_PATTERN);
   });
 });
 
