@@ -1,3 +1,4 @@
+/** The broker contract: live frames and history of channels, one backend chosen at start. */
 import type { StreamPosition } from "@orderstream/domain";
 
 /** What a resume from an offset found in a channel's history. */

@@ -1,3 +1,7 @@
+/**
+ * The one owner of a process's channel subscriptions (refcount, batching, rollback, release) and
+ * the merge of the all-orders channels' partition streams into one channel with composite offsets.
+ */
 import { EMPTY_OFFSET, type StreamPosition, epochDigest, formatCompositeOffset, formatOffset, parseCompositeOffset, parseOffset } from "@orderstream/domain";
 import type { Broker } from "./broker.js";
 import { ChannelStream, type StreamTake, withOffset } from "./channel-stream.js";

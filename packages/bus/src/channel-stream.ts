@@ -1,3 +1,4 @@
+/** One broker channel as a gap-free, duplicate-free sequence with a cache of recent frames. */
 import { type StreamPosition, parseOffset } from "@orderstream/domain";
 import type { Broker } from "./broker.js";
 import { FrameCache } from "./frame-cache.js";

@@ -1,3 +1,4 @@
+/** The in-memory backend of the broker contract: deterministic tests of ordering and recovery. */
 import type { StreamPosition } from "@orderstream/domain";
 import type { Broker, BrokerHandler, HistoryRead } from "./broker.js";
 import { newEpoch } from "./history-options.js";
