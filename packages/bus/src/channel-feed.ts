@@ -127,7 +127,7 @@ export class ChannelFeed {
     try {
       await Promise.race([entry.ready, timeout]);
     } catch (err) {
-      this.release(channel, entry);
+      this.unref(channel, entry);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -135,8 +135,13 @@ export class ChannelFeed {
   }
 
   /** Gives back one reference taken with {@link acquire}; the last one unsubscribes. */
-  release(channel: string, entry = this.entries.get(channel)): void {
-    if (!entry || entry.closed) return;
+  release(channel: string): void {
+    const entry = this.entries.get(channel);
+    if (entry) this.unref(channel, entry);
+  }
+
+  private unref(channel: string, entry: Entry): void {
+    if (entry.closed) return;
     entry.refs--;
     if (entry.refs > 0) return;
     this.close(channel, entry);
