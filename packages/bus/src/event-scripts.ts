@@ -3,13 +3,14 @@
  * passed in KEYS (none is built inside Lua), so all of them run on a Redis Cluster:
  *
  * - in a partition's slot: create orders ({@link ORDER_CREATE_LUA}), transition them
- *   ({@link ORDER_TRANSITION_LUA}), take over half-done events ({@link ORDER_CLAIM_LUA}) and
- *   record that events reached every channel ({@link ORDER_ACK_LUA});
- * - in a channel's slot: append events to the channel's history and publish them, once per event
- *   however often it is retried ({@link CHANNEL_APPEND_LUA}).
+ *   ({@link ORDER_TRANSITION_LUA}), both appending the event to the partition's stream of its
+ *   all-orders channel in the same script; take over half-done events ({@link ORDER_CLAIM_LUA})
+ *   and record that events reached the user's channel ({@link ORDER_ACK_LUA});
+ * - in a user channel's slot: append events to the channel's history and publish them, once per
+ *   event however often it is retried ({@link CHANNEL_APPEND_LUA}).
  *
  * An order step records the new event in the order hash as pending (`e<version>`) and leases it
- * to its caller until a deadline; the caller then appends it to each channel and acks it. A
+ * to its caller until a deadline; the caller then appends it to the user's channel and acks it. A
  * caller that dies between the steps leaves the order in the partition's pending set, where the
  * repair sweep claims it once the lease has ended.
  */
@@ -20,7 +21,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
- * Appends events to channels whose keys share one slot (on a single node: any channels), each to
+ * Appends events to user channels whose keys share one slot (on a single node: any channels), each to
  * the channel's capped history stream, published with its offset. Per event it returns the offset
  * `<epoch>:<seq>`, `d` when it was appended before (its applied marker exists), or `x` when its
  * lease deadline has passed (only the repair sweep may append it now). A channel whose meta is
@@ -28,24 +29,21 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * are renewed when a tenth of the history TTL has passed since the last renewal (meta field `x`),
  * not on every append: history lives HISTORY_TTL_MS after the last event, give or take a tenth.
  * An event's payload (type, order JSON, lease deadline) is sent once however many channels it goes to.
- * A partition stream of an all-orders channel keeps its meta (its epoch) without a TTL: composite
- * offsets name every partition's epoch, and a quiet partition must not change it.
  * KEYS: per channel historyKey, metaKey, pubsubChannel, then one appliedKey per event.
- * ARGV: newEpoch, histSize, histTtlMs, pubcmd, appliedTtlMs, number of payloads, then
- * per payload type, orderJson, deadlineMs; then the number of channels, then per channel the name
- * its frames carry, its meta TTL in ms (0 = none), its number of events and each event's payload
- * number (1-based).
+ * ARGV: newEpoch, histSize, histTtlMs, metaTtlMs, pubcmd, appliedTtlMs, number of payloads, then
+ * per payload type, orderJson, deadlineMs; then the number of channels, then per channel its name,
+ * its number of events and each event's payload number (1-based).
  */
 export const CHANNEL_APPEND_LUA = `${NOW_MS}
-local histSize, histTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
-local np = tonumber(ARGV[6])
+local histSize, histTtl, metaTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+local np = tonumber(ARGV[7])
 local out = {}
-local k, a = 1, 8 + np * 3
-for c = 1, tonumber(ARGV[7 + np * 3]) do
+local k, a = 1, 9 + np * 3
+for c = 1, tonumber(ARGV[8 + np * 3]) do
   local hist, meta, ch = KEYS[k], KEYS[k + 1], KEYS[k + 2]
   k = k + 3
-  local name, metaTtl, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  a = a + 3
+  local name, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
   local m = redis.call('HMGET', meta, 'e', 's', 'x')
   local epoch, seq, renewed = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
   if not epoch then
@@ -55,7 +53,7 @@ for c = 1, tonumber(ARGV[7 + np * 3]) do
   end
   local first = seq
   for i = 1, n do
-    local p = 4 + tonumber(ARGV[a]) * 3
+    local p = 5 + tonumber(ARGV[a]) * 3
     if now > tonumber(ARGV[p + 2]) then
       out[#out + 1] = 'x'
     elseif not redis.call('SET', KEYS[k], '1', 'NX', 'PX', apTtl) then
@@ -74,7 +72,7 @@ for c = 1, tonumber(ARGV[7 + np * 3]) do
   if seq > first then
     if now - renewed >= histTtl / 10 then
       redis.call('HSET', meta, 's', seq, 'x', now)
-      if metaTtl > 0 then redis.call('PEXPIRE', meta, metaTtl) end
+      redis.call('PEXPIRE', meta, metaTtl)
       redis.call('PEXPIRE', hist, histTtl)
     else
       redis.call('HSET', meta, 's', seq)
@@ -85,14 +83,51 @@ return out
 `;
 
 /**
+ * Appends events to the partition's stream of an all-orders channel within an order step (the
+ * stream lives in the partition's slot): atomic with the order's change, so that stream never has
+ * a pending event and needs no applied markers. Its meta keeps no TTL (see CHANNEL_APPEND_LUA).
+ * KEYS (last three): historyKey, metaKey, pubsubChannel of the partition stream.
+ * ARGV (last five): the channel name frames carry, newEpoch, histSize, histTtlMs, pubcmd.
+ */
+const PARTITION_STREAM_LUA = `
+local fhk, fha = #KEYS - 2, #ARGV - 4
+local fhHist, fhMeta, fhCh = KEYS[fhk], KEYS[fhk + 1], KEYS[fhk + 2]
+local fhName, fhSize, fhTtl, fhPub = ARGV[fha], ARGV[fha + 2], ARGV[fha + 3], ARGV[fha + 4]
+local fhEpoch, fhSeq
+local function fh_append(typ, json)
+  if not fhSeq then
+    local m = redis.call('HMGET', fhMeta, 'e', 's')
+    fhEpoch, fhSeq = m[1], tonumber(m[2] or '0')
+    if not fhEpoch then
+      fhEpoch, fhSeq = ARGV[fha + 1], 0
+      redis.call('DEL', fhHist)
+      redis.call('HSET', fhMeta, 'e', fhEpoch)
+    end
+  end
+  fhSeq = fhSeq + 1
+  local frame = '{"type":"' .. typ .. '","channel":"' .. fhName .. '","offset":"' .. fhEpoch .. ':' .. fhSeq .. '","data":' .. json .. '}'
+  redis.call('XADD', fhHist, 'MAXLEN', '~', fhSize, fhSeq .. '-1', 'f', frame)
+  redis.call(fhPub, fhCh, frame)
+end
+local function fh_done()
+  if fhSeq then
+    redis.call('HSET', fhMeta, 's', fhSeq)
+    redis.call('PEXPIRE', fhHist, fhTtl)
+  end
+end
+`;
+
+/**
  * Creates orders in one partition: idempotency check, order hash with its `order.created` event
- * pending, pending-set entry, and one job-outbox entry for the batch (the job to queue).
+ * appended to the partition's `orders.created` stream and pending for the user's channel,
+ * pending-set entry, and one job-outbox entry for the batch (the job to queue).
  * KEYS: pendingKey, jobOutboxKey, jobDataKey, then per order its orderKey and, when it has one,
- * its idempotencyKey. ARGV: batchId, leaseMs, idemTtlMs, n, then per order id, jsonPrefix,
- * userId, hasIdem ("1"/"0").
+ * its idempotencyKey, then the partition stream's keys (PARTITION_STREAM_LUA). ARGV: batchId,
+ * leaseMs, idemTtlMs, n, then per order id, jsonPrefix, userId, hasIdem ("1"/"0"), then the
+ * partition stream's arguments.
  * Returns {nowMs, leaseEndMs, then per order: id, 1 (created) or existingId, 0 (key seen before)}.
  */
-export const ORDER_CREATE_LUA = `${NOW_MS}
+export const ORDER_CREATE_LUA = `${NOW_MS}${PARTITION_STREAM_LUA}
 local leaseEnd = now + tonumber(ARGV[2])
 local out = {now, leaseEnd}
 local created = {}
@@ -114,6 +149,7 @@ for i = 0, tonumber(ARGV[4]) - 1 do
   else
     redis.call('HSET', okey, 'p', ARGV[a + 1], 's', 'PENDING', 'u', ARGV[a + 2], 'v', 1, 'a', 0, 'e', 'PENDING', 'd', leaseEnd)
     redis.call('ZADD', KEYS[1], leaseEnd, id)
+    fh_append('order.created', ARGV[a + 1] .. ',"status":"PENDING"}')
     created[#created + 1] = id
     out[#out + 1] = id
     out[#out + 1] = 1
@@ -123,19 +159,22 @@ if #created > 0 then
   redis.call('ZADD', KEYS[2], now, ARGV[1])
   redis.call('HSET', KEYS[3], ARGV[1], table.concat(created, ','))
 end
+fh_done()
 return out
 `;
 
 /**
- * Compare-and-set status transitions of orders in one partition, each recording its
- * `order.status` event as pending and leasing every still-pending event of the order to the caller.
- * KEYS: pendingKey, then one orderKey per order. ARGV: leaseMs, n, then per order id,
- * allowedFrom (comma-separated status names), toStatus.
+ * Compare-and-set status transitions of orders in one partition, each appending its
+ * `order.status` event to the partition's `orders.status` stream, recording it as pending for the
+ * user's channel and leasing every still-pending event of the order to the caller.
+ * KEYS: pendingKey, then one orderKey per order, then the partition stream's keys
+ * (PARTITION_STREAM_LUA). ARGV: leaseMs, n, then per order id, allowedFrom (comma-separated
+ * status names), toStatus, then the partition stream's arguments.
  * Returns {nowMs, leaseEndMs, then per order one of {'ok', from, to, prefix, userId, acked,
  * statuses of the pending versions acked+1.. comma-joined}, {'not_found'},
  * {'invalid_transition', current, prefix, userId}}.
  */
-export const ORDER_TRANSITION_LUA = `${NOW_MS}
+export const ORDER_TRANSITION_LUA = `${NOW_MS}${PARTITION_STREAM_LUA}
 local leaseEnd = now + tonumber(ARGV[1])
 local out = {now, leaseEnd}
 for i = 1, tonumber(ARGV[2]) do
@@ -157,10 +196,12 @@ for i = 1, tonumber(ARGV[2]) do
       if h[6] and h[6] ~= '' then pending = h[6] .. ',' .. pending end
       redis.call('HSET', okey, 's', ARGV[a + 2], 'v', v, 'e', pending, 'd', leaseEnd)
       redis.call('ZADD', KEYS[1], leaseEnd, ARGV[a])
+      fh_append('order.status', h[1] .. ',"status":"' .. ARGV[a + 2] .. '"}')
       out[#out + 1] = {'ok', cur, ARGV[a + 2], h[1], h[3], acked, pending}
     end
   end
 end
+fh_done()
 return out
 `;
 

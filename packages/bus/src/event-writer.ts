@@ -1,8 +1,8 @@
 import calculateSlot from "cluster-key-slot";
-import { type EventType, channelsFor, orderJsonWithStatus } from "@orderstream/domain";
+import { type EventType, orderJsonWithStatus, userChannel } from "@orderstream/domain";
 import { CHANNEL_APPEND_LUA, ORDER_ACK_LUA } from "./event-scripts.js";
 import { type HistoryOptions, newEpoch } from "./history-options.js";
-import { appliedKey, firehoseChannel, historyKey, isFirehose, metaKey, orderKey, pendingKey, publicChannel, pubsubChannel } from "./keys.js";
+import { appliedKey, historyKey, metaKey, orderKey, pendingKey, pubsubChannel } from "./keys.js";
 import type { Partitioning } from "./partitions.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
@@ -72,11 +72,12 @@ export interface EventWriterOptions {
 }
 
 /**
- * The channel half of the write path: appends pending order events to every channel they belong
- * to, in version order per order, one script call per channel per round; then acks them in the
- * partition and, once no lease on them can still be live, deletes their applied markers. A retried
- * append is a no-op (the marker), so the order step and the channel steps may be repeated by
- * anyone, in any interleaving, and every channel still holds each event exactly once.
+ * The channel half of the write path: appends pending order events to the user's channel (the
+ * order step already put them on the partition's all-orders stream), in version order per order,
+ * one script call per slot per round; then acks them in the partition and, once no lease on them
+ * can still be live, deletes their applied markers. A retried append is a no-op (the marker), so
+ * the order step and the channel step may be repeated by anyone, in any interleaving, and every
+ * channel still holds each event exactly once.
  */
 export class EventWriter {
   private readonly conn: WriterConn;
@@ -114,11 +115,11 @@ export class EventWriter {
         const status = ev.statuses[r] as string;
         const type: EventType = version === 1 ? "order.created" : "order.status";
         const json = orderJsonWithStatus(ev.prefix, status);
-        for (const ch of this.streamsOf(type, ev)) {
-          let items = byChannel.get(ch);
-          if (!items) byChannel.set(ch, (items = []));
-          items.push({ ev, version, type, json });
-        }
+        // The order step already put the event on its partition's all-orders stream.
+        const ch = userChannel(ev.userId);
+        let items = byChannel.get(ch);
+        if (!items) byChannel.set(ch, (items = []));
+        items.push({ ev, version, type, json });
       }
       const stopped = new Set<PendingEvents>();
       await Promise.all(
@@ -139,14 +140,6 @@ export class EventWriter {
     const ack = this.ack(done, applied).catch((err: unknown) => this.opts.onError?.(err, "ack"));
     this.acking.add(ack);
     void ack.finally(() => this.acking.delete(ack));
-  }
-
-  /**
-   * The streams an event is appended to: its user's channel, and the partition stream of its
-   * all-orders channel (the order's partition: one stream keeps an order's events in order).
-   */
-  private streamsOf(type: EventType, ev: PendingEvents): string[] {
-    return channelsFor(type, ev.userId).map((ch) => (isFirehose(ch) ? firehoseChannel(ch, this.opts.partitions.tag(ev.partition)) : ch));
   }
 
   /**
@@ -188,9 +181,7 @@ export class EventWriter {
     const channels: (string | number)[] = [group.length];
     for (const [channel, items] of group) {
       keys.push(historyKey(channel), metaKey(channel), pubsubChannel(channel));
-      // A partition stream's frames carry the all-orders channel's name, and its meta no TTL.
-      const name = publicChannel(channel);
-      channels.push(name, name === channel ? h.metaTtlMs : 0, items.length);
+      channels.push(channel, items.length);
       for (const it of items) {
         keys.push(appliedKey(channel, it.ev.orderId, it.version));
         // One payload per event (the same order JSON goes to each of its channels).
@@ -204,7 +195,7 @@ export class EventWriter {
         channels.push(n);
       }
     }
-    const head = [newEpoch(), h.size, h.ttlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH", this.appliedTtlMs, index.size];
+    const head = [newEpoch(), h.size, h.ttlMs, h.metaTtlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH", this.appliedTtlMs, index.size];
     return guardRedis(() => this.conn.osChannelAppend(keys.length, ...keys, ...head, ...payloads, ...channels));
   }
 

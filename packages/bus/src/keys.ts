@@ -82,7 +82,7 @@ export function channelOfPubsub(redisChannel: string): string | undefined {
 
 /**
  * The hash holding one order, in its partition's slot: `p` JSON prefix, `s` status name, `u` user
- * id, `v` event version (one per emitted event), `a` last version appended to every channel,
+ * id, `v` event version (one per emitted event), `a` last version appended to the user's channel,
  * `e` the statuses of the pending events a+1..v (comma-joined), `d` latest lease end handed out (epoch ms).
  */
 export function orderKey(partitionTag: string, orderId: string): string {
@@ -95,7 +95,7 @@ export function idempotencyKey(partitionTag: string, key: string): string {
 }
 
 /**
- * A partition's orders whose events are not yet on every channel (member = order id, score =
+ * A partition's orders whose events are not yet on the user's channel (member = order id, score =
  * epoch ms when their writer's lease ends and the repair sweep may take them over).
  */
 export function pendingKey(partitionTag: string): string {

@@ -63,7 +63,7 @@ export class OrderRepair {
     return guardRedis(() => this.conn.zcard(jobOutboxKey(this.store.partitions.tag(p))));
   }
 
-  /** Number of orders in partition `p` with events not yet on every channel. */
+  /** Number of orders in partition `p` with events not yet on the user's channel. */
   async pendingSize(p: number): Promise<number> {
     return guardRedis(() => this.conn.zcard(pendingKey(this.store.partitions.tag(p))));
   }
@@ -73,7 +73,7 @@ export class OrderRepair {
 export interface WritePathBacklog {
   /** Order batches stored whose job is not confirmed queued. */
   unqueuedBatches: number;
-  /** Orders with events not yet on every channel. */
+  /** Orders with events not yet on the user's channel. */
   pendingOrders: number;
 }
 

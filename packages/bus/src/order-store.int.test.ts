@@ -5,7 +5,7 @@ import { waitUntil } from "@orderstream/testkit";
 import { type BusFixture, TOPOLOGIES, busFixture } from "./bus-fixture.js";
 import { ORDER_TRANSITION_LUA } from "./event-scripts.js";
 import { readChannelHistory } from "./channel-history.js";
-import { orderKey, pendingKey } from "./keys.js";
+import { firehoseChannel, historyKey, metaKey, orderKey, pendingKey, pubsubChannel } from "./keys.js";
 import { markBatchesQueued } from "./order-queues.js";
 import { OrderRepair } from "./order-repair.js";
 import type { StoredBatch } from "./order-store.js";
@@ -113,9 +113,16 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
     conn.defineCommand("testTransition", { lua: ORDER_TRANSITION_LUA });
     const tag = store.partitions.tag(store.partitions.of(order.id));
     const raw = conn as typeof conn & { testTransition(n: number, ...a: (string | number)[]): Promise<unknown[]> };
-    await raw.testTransition(2, pendingKey(tag), orderKey(tag, order.id), 2000, 1, order.id, "PENDING", "CONFIRMED");
-    await raw.testTransition(2, pendingKey(tag), orderKey(tag, order.id), 2000, 1, order.id, "CONFIRMED", "PROCESSING");
-    await expectEvents(order.id, "u-crash", ["PENDING"]);
+    const stream = firehoseChannel("orders.status", tag);
+    const streamKeys = [historyKey(stream), metaKey(stream), pubsubChannel(stream)];
+    const streamArgs = ["orders.status", "newepoch", 1000, 60_000, topology === "cluster" ? "SPUBLISH" : "PUBLISH"];
+    for (const [from, to] of [["PENDING", "CONFIRMED"], ["CONFIRMED", "PROCESSING"]]) {
+      await raw.testTransition(5, pendingKey(tag), orderKey(tag, order.id), ...streamKeys, 2000, 1, order.id, from as string, to as string, ...streamArgs);
+    }
+    // The all-orders stream got each event with its order step; the user's channel waits for the repair.
+    const userStatuses = async () => (await framesOf("orders.user.u-crash")).filter((e) => e.data.id === order.id).map((e) => e.data.status);
+    expect(await userStatuses()).toEqual(["PENDING"]);
+    expect((await framesOf("orders.status")).filter((e) => e.data.id === order.id).map((e) => e.data.status)).toEqual(["CONFIRMED", "PROCESSING"]);
     const repair = new OrderRepair(conn, store);
     const p = store.partitions.of(order.id);
     expect(await repair.completeStale(p, 100)).toBe(0); // lease still live

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
+  CHANNEL_CREATED,
+  CHANNEL_STATUS,
   type OrderActionName,
   type OrderJson,
   type ValidOrderRequest,
@@ -13,8 +15,8 @@ import {
 import { type Order, OrderStatus } from "@orderstream/proto";
 import { ORDER_CREATE_LUA, ORDER_TRANSITION_LUA } from "./event-scripts.js";
 import { EventWriter, type PendingEvents, pendingEventsOf, writerDeadline } from "./event-writer.js";
-import { type HistoryOptions, DEFAULT_HISTORY } from "./history-options.js";
-import { idempotencyKey, jobDataKey, jobOutboxKey, orderKey, pendingKey } from "./keys.js";
+import { type HistoryOptions, DEFAULT_HISTORY, newEpoch } from "./history-options.js";
+import { firehoseChannel, historyKey, idempotencyKey, jobDataKey, jobOutboxKey, metaKey, orderKey, pendingKey, pubsubChannel } from "./keys.js";
 import { Partitioning } from "./partitions.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
@@ -87,8 +89,9 @@ function orderFrom(prefix: string, status: string): Order {
 /**
  * The order store: orders as hashes in their partition's slot, idempotent creation, and status
  * transitions as compare-and-set scripts. Each step is two-phase: one script in the partition
- * (the order's change plus its event, pending) and then the {@link EventWriter}'s idempotent
- * appends to each channel. Concurrent calls are coalesced into one script per partition per turn.
+ * (the order's change, its event appended to the partition's stream of the all-orders channel and
+ * recorded as pending for the user's channel), then the {@link EventWriter}'s idempotent append to
+ * the user's channel. Concurrent calls are coalesced into one script per partition per turn.
  */
 export class OrderStore {
   readonly partitions: Partitioning;
@@ -179,6 +182,9 @@ export class OrderStore {
       if (idemKey !== undefined) keys.push(idempotencyKey(tag, idemKey));
       args.push(id, prefix, req.userId, idemKey === undefined ? "0" : "1");
     }
+    const stream = this.partitionStream(CHANNEL_CREATED, tag);
+    keys.push(...stream.keys);
+    args.push(...stream.args);
     const reply = await guardRedis(() => this.conn.osOrderCreate(keys.length, ...keys, ...args));
     const deadline = writerDeadline(reply[1]);
     const pending: PendingEvents[] = [];
@@ -229,6 +235,9 @@ export class OrderStore {
       keys.push(orderKey(tag, orderId));
       args.push(orderId, t.from.map(statusName).join(","), statusName(t.to));
     }
+    const stream = this.partitionStream(CHANNEL_STATUS, tag);
+    keys.push(...stream.keys);
+    args.push(...stream.args);
     const reply = await guardRedis(() => this.conn.osOrderTransition(keys.length, ...keys, ...args));
     const deadline = writerDeadline(reply[1]);
     const pending: PendingEvents[] = [];
@@ -242,6 +251,16 @@ export class OrderStore {
     });
     await this.writer.complete(pending);
     return results;
+  }
+
+  /** The keys and arguments an order step needs to append to a partition's stream of an all-orders channel. */
+  private partitionStream(channel: string, tag: string): { keys: string[]; args: (string | number)[] } {
+    const stream = firehoseChannel(channel, tag);
+    const h = this.opts.history ?? DEFAULT_HISTORY;
+    return {
+      keys: [historyKey(stream), metaKey(stream), pubsubChannel(stream)],
+      args: [channel, newEpoch(), h.size, h.ttlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH"],
+    };
   }
 
   /** One order, or undefined when it does not exist. */
