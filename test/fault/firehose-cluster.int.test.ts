@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import type { Cluster, Redis } from "ioredis";
+import type { Cluster } from "ioredis";
 import { OrderStreamClient } from "@orderstream/client";
 import { FIREHOSE_CHANNELS, Partitioning, channelHistoryLength, channelStreams, pubsubChannel } from "@orderstream/bus";
 import { type LocalCluster, type TestRedisCluster, signToken, startLocalCluster, waitUntil } from "@orderstream/testkit";
@@ -146,7 +146,7 @@ describe("the all-orders channels on a 3-master Redis Cluster, 4 edge nodes", ()
     );
     const settledMs = Date.now() - t0;
     // readHistory is typed for one node; its reads (readChannelHistory) take a Cluster as well.
-    const truth = await readHistory(redis as unknown as Redis, CHANNELS);
+    const truth = await readHistory(redis, CHANNELS);
     await waitUntil(() => caughtUp(fleet, truth), "every subscriber caught up", 30_000, 100);
     await sleep(300); // a duplicate or a stray event would arrive now
     const check = checkSequences(fleet, truth);

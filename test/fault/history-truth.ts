@@ -1,12 +1,11 @@
-import type { Redis } from "ioredis";
-import { Partitioning, isFirehose, readChannelHistory } from "@orderstream/bus";
+import { Partitioning, type RedisConnection, isFirehose, readChannelHistory } from "@orderstream/bus";
 import type { ClientFleet, SeenEvent } from "./client-fleet.js";
 
 /**
  * The ground truth: every event of each channel, as stored in its Redis history (an all-orders
  * channel's partition streams one after the other: only each order's own events are in order).
  */
-export async function readHistory(redis: Redis, channels: string[], partitions = new Partitioning()): Promise<Map<string, SeenEvent[]>> {
+export async function readHistory(redis: RedisConnection, channels: string[], partitions = new Partitioning()): Promise<Map<string, SeenEvent[]>> {
   const out = new Map<string, SeenEvent[]>();
   await Promise.all(
     channels.map(async (ch) => {

@@ -1,4 +1,4 @@
-import { OrderStore, type RedisConnection, closeRedis, createRedis, waitReady } from "@orderstream/bus";
+import { OrderStore, type RedisConnection, closeRedis, createRedis, waitReady, isClusterUrl } from "@orderstream/bus";
 
 /** An order the flow created (its `order.created` event was acknowledged by Redis). */
 export interface FlowOrder {
@@ -45,7 +45,10 @@ export class OrderFlow {
   constructor(private readonly opts: OrderFlowOptions) {
     this.conn = createRedis(opts.redisUrl, { role: "command", name: "fault-test-flow", commandTimeoutMs: 2000 });
     const size = opts.historySize ?? 1_000_000;
-    this.store = new OrderStore(this.conn, { history: { size, ttlMs: 3_600_000, metaTtlMs: 86_400_000 } });
+    this.store = new OrderStore(this.conn, {
+      history: { size, ttlMs: 3_600_000, metaTtlMs: 86_400_000 },
+      sharded: isClusterUrl(opts.redisUrl),
+    });
   }
 
   /** Waits for the Redis connection, then starts the flow. */
