@@ -30,6 +30,7 @@ import { OrderActionClient } from "./order-action-client.js";
 import { OrderActions } from "./order-actions.js";
 import { type EdgeSocket, type SocketState, newSocketState } from "./socket-state.js";
 import { releaseAll } from "./subscriptions.js";
+import { RateLimit } from "./rate-limiter.js";
 import { handleUpgrade } from "./upgrade-handler.js";
 
 /** A running edge node. */
@@ -111,6 +112,7 @@ export async function startEdge(
     maxChannelsPerConn: config.maxChannelsPerConn,
     anonymousAllOrders: config.anonymousAllOrders,
     afterSend: guard.check,
+    rate: new RateLimit(config.rateLimitPerS, config.rateLimitBurst),
     actions: new OrderActions((id) => readOrderOwner(cmd, partitions, id), api, log),
   };
   const verifier = new TokenVerifier(config.jwtSecret);
@@ -137,7 +139,7 @@ export async function startEdge(
               ? "full"
               : undefined,
         pending: state.pendingUpgrades,
-        newState: (who) => newSocketStateFor(who, config),
+        newState: (who) => newSocketState(who, deps.rate),
       }),
     open: (ws) => {
       guard.add(ws);
@@ -225,8 +227,4 @@ export async function startEdge(
 
   log.info({ port, nodeId: config.nodeId }, "listening");
   return { port, metrics, connections: () => guard.size, isReady, drain, stop };
-}
-
-function newSocketStateFor(who: SocketState["who"], config: EdgeConfig): SocketState {
-  return newSocketState(who, config.rateLimitPerS, config.rateLimitBurst);
 }
