@@ -31,7 +31,7 @@ import { OrderActions } from "./order-actions.js";
 import { type EdgeSocket, type SocketState, newSocketState } from "./socket-state.js";
 import { releaseAll } from "./subscriptions.js";
 import { RateLimit } from "./rate-limiter.js";
-import { handleUpgrade } from "./upgrade-handler.js";
+import { upgradeHandler } from "./upgrade-handler.js";
 
 /** A running edge node. */
 export interface EdgeNode {
@@ -127,20 +127,19 @@ export async function startEdge(
     // uWS keeps time in 4-second steps: round up so the configured value is a minimum.
     idleTimeout: Math.ceil(config.idleTimeoutS / 4) * 4,
     sendPingsAutomatically: true,
-    upgrade: (res, req, context) =>
-      handleUpgrade(res, req, context, {
-        verifier,
-        metrics,
-        log,
-        refuse: () =>
-          state.draining || state.stopped
-            ? "draining"
-            : guard.size + state.pendingUpgrades.n >= maxConnections
-              ? "full"
-              : undefined,
-        pending: state.pendingUpgrades,
-        newState: (who) => newSocketState(who, deps.rate),
-      }),
+    upgrade: upgradeHandler({
+      verifier,
+      metrics,
+      log,
+      refuse: () =>
+        state.draining || state.stopped
+          ? "draining"
+          : guard.size + state.pendingUpgrades.n >= maxConnections
+            ? "full"
+            : undefined,
+      pending: state.pendingUpgrades,
+      newState: (who) => newSocketState(who, deps.rate),
+    }),
     open: (ws) => {
       guard.add(ws);
       metrics.connections.set(guard.size);
