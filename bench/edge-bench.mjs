@@ -10,6 +10,7 @@
 //     (BENCH_IDLE_WARMUP, a quarter, then the rest), each wave's figures kept in the JSON.
 // BENCH_SERVER_PROCS (1) server processes on one port: EDGE_WORKERS for the edge, that many relay
 // processes sharing the port (SO_REUSEPORT) for the relay; RSS and CPU are summed over them.
+// BENCH_EDGE_NODE_OPTIONS: NODE_OPTIONS for the edge only (e.g. --max-semi-space-size=2).
 // BENCH_PHASES (fanout,idle) picks the phases, e.g. BENCH_PHASES=idle BENCH_IDLE_SOCKETS=60000
 // BENCH_SERVER_PROCS=4 for the issue's "bytes per idle subscribed socket at 60,000 sockets over 4
 // processes".
@@ -38,6 +39,7 @@ const TARGETS = {
     REDIS_URL: redisUrl, EDGE_HOST: "127.0.0.1", EDGE_PORT: String(port), AUTH_JWT_SECRET: "bench",
     ANONYMOUS_ALL_ORDERS: "true", MAX_CONNECTIONS: "200000", LOG_LEVEL: "info", ORDER_API_URL: "127.0.0.1:1",
     RATE_LIMIT_PER_S: "1000", RATE_LIMIT_BURST: "1000", EDGE_WORKERS: String(SERVER_PROCS),
+    ...(process.env.BENCH_EDGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_EDGE_NODE_OPTIONS } : {}),
   }],
   relay: (port, redisUrl) => [join(ROOT, "bench/minimal-relay.mjs"), { REDIS_URL: redisUrl, PORT: String(port) }],
 };
