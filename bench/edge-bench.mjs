@@ -10,6 +10,8 @@
 //     (BENCH_IDLE_WARMUP, a quarter, then the rest), each wave's figures kept in the JSON.
 // BENCH_SERVER_PROCS (1) server processes on one port: EDGE_WORKERS for the edge, that many relay
 // processes sharing the port (SO_REUSEPORT) for the relay; RSS and CPU are summed over them.
+// BENCH_TOKENS=n: the idle sockets authenticate with one of n tokens per client process (the
+// relay ignores them), 0 (default) anonymous.
 // BENCH_EDGE_NODE_OPTIONS: NODE_OPTIONS for the edge only (e.g. --max-semi-space-size=2).
 // BENCH_PHASES (fanout,idle) picks the phases, e.g. BENCH_PHASES=idle BENCH_IDLE_SOCKETS=60000
 // BENCH_SERVER_PROCS=4 for the issue's "bytes per idle subscribed socket at 60,000 sockets over 4
@@ -31,12 +33,15 @@ const CLIENT = join(ROOT, "bench/fanout-client.mjs");
 const SERVER_PROCS = Number(process.env.BENCH_SERVER_PROCS ?? 1);
 const PHASES = (process.env.BENCH_PHASES ?? "fanout,idle").split(",");
 const IDLE_WARMUP = Number(process.env.BENCH_IDLE_WARMUP ?? Math.floor(IDLE_SOCKETS / 4));
+/** Idle sockets bring `?token=` one of this many HS256 tokens per client process (0: anonymous). */
+const IDLE_TOKENS = Number(process.env.BENCH_TOKENS ?? 0);
+const JWT_SECRET = "bench";
 /** Sockets per idle client process (each is under the 20,000 descriptor limit). */
 const IDLE_PER_CLIENT = 15_000;
 
 const TARGETS = {
   edge: (port, redisUrl) => [serviceEntry("edge"), {
-    REDIS_URL: redisUrl, EDGE_HOST: "127.0.0.1", EDGE_PORT: String(port), AUTH_JWT_SECRET: "bench",
+    REDIS_URL: redisUrl, EDGE_HOST: "127.0.0.1", EDGE_PORT: String(port), AUTH_JWT_SECRET: JWT_SECRET,
     ANONYMOUS_ALL_ORDERS: "true", MAX_CONNECTIONS: "200000", LOG_LEVEL: "info", ORDER_API_URL: "127.0.0.1:1",
     RATE_LIMIT_PER_S: "1000", RATE_LIMIT_BURST: "1000", EDGE_WORKERS: String(SERVER_PROCS),
     ...(process.env.BENCH_EDGE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_EDGE_NODE_OPTIONS } : {}),
@@ -65,7 +70,8 @@ async function idleWave(url, pids, count, firstAddr) {
   const before = groupRssBytes(pids);
   const cpu0 = groupCpuMs(pids);
   const t0 = performance.now();
-  const clients = startClients(CLIENT, url, count, "orders.status", { perClient: IDLE_PER_CLIENT, firstAddr, addrsPerClient: 8 });
+  const extraArgs = IDLE_TOKENS > 0 ? [`tokens=${JWT_SECRET}:${IDLE_TOKENS}`] : [];
+  const clients = startClients(CLIENT, url, count, "orders.status", { perClient: IDLE_PER_CLIENT, firstAddr, addrsPerClient: 8, extraArgs });
   const ready = await Promise.all(clients.map((c) => c.ready));
   const connectS = (performance.now() - t0) / 1000;
   const cpuMs = groupCpuMs(pids) - cpu0;
