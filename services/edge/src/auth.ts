@@ -1,6 +1,7 @@
 import { webcrypto } from "node:crypto";
 import type { Channel } from "@orderstream/domain";
 import { jwtVerify } from "jose";
+import { Hs256FastPath } from "./hs256-fast-path.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
 
 /** Who a socket belongs to: a verified token's subject, or nobody. Shared between sockets: frozen. */
@@ -30,34 +31,44 @@ export interface TokenVerifierOptions {
 }
 
 /**
- * Verifies HS256 JWTs with the shared secret (AUTH_JWT_SECRET) through jose, with the HMAC key
- * imported once, and remembers tokens that verified for a short while (see {@link VerifiedTokenCache}).
+ * Verifies HS256 JWTs with the shared secret (AUTH_JWT_SECRET). jose is the judge; in front of it
+ * a bounded memory of tokens that verified ({@link VerifiedTokenCache}) and a synchronous HMAC
+ * check that only accepts tokens jose certainly accepts ({@link Hs256FastPath}), so an ordinary
+ * token is settled inside the upgrade handler. jose's key is imported once.
  */
 export class TokenVerifier {
   private readonly key: Promise<webcrypto.CryptoKey>;
+  private readonly fast: Hs256FastPath;
   private readonly cache: VerifiedTokenCache;
 
   constructor(secret: string, opts: TokenVerifierOptions = {}) {
     this.key = webcrypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
     // Surfaces as an AuthError on the first verify instead of an unhandled rejection now.
     this.key.catch(() => undefined);
+    this.fast = new Hs256FastPath(secret);
     this.cache = new VerifiedTokenCache(opts.cacheSize ?? 4096, opts.cacheTtlMs ?? 60_000);
   }
 
   /**
-   * The principal of `token` when it is known without checking a signature: ANONYMOUS without a
-   * token, the remembered principal of a token that verified and has not expired; else undefined
-   * (call {@link verify}).
+   * The principal of `token` when it is settled without waiting: ANONYMOUS without a token, a
+   * remembered or plainly valid token's principal; undefined when jose must decide (call
+   * {@link verify}), which includes every token that will be refused.
    */
-  known(token: string | undefined, nowMs: number = Date.now()): Principal | undefined {
+  verifyNow(token: string | undefined, nowMs: number = Date.now()): Principal | undefined {
     if (token === undefined || token === "") return ANONYMOUS;
-    return this.cache.get(token, nowMs);
+    const known = this.cache.get(token, nowMs);
+    if (known !== undefined) return known;
+    const claims = this.fast.accept(token, nowMs);
+    if (claims === undefined) return undefined;
+    const who: Principal = { userId: claims.sub, admin: claims.admin };
+    this.cache.set(token, who, claims.exp, nowMs);
+    return who;
   }
 
   /** The principal of `token`; ANONYMOUS without a token; throws {@link AuthError} on a bad one. */
   async verify(token: string | undefined): Promise<Principal> {
-    const known = this.known(token);
-    if (known !== undefined || token === undefined) return known ?? ANONYMOUS;
+    const now = this.verifyNow(token);
+    if (now !== undefined || token === undefined) return now ?? ANONYMOUS;
     try {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: ["HS256"] });
       if (typeof payload.sub !== "string" || payload.sub === "") throw new AuthError("token has no sub");

@@ -28,8 +28,8 @@ function refuseWith(res: HttpResponse, status: string, body: string): void {
 /**
  * The WebSocket upgrade, built once per node: refuses with 503 when draining or full, verifies the
  * token (query `token` or `Authorization: Bearer`) and refuses a bad one with 401; no token =
- * anonymous. Anonymous sockets and tokens the verifier already knows are upgraded at once, in the
- * handler; only a token never seen (or expired from the cache) waits for the signature check.
+ * anonymous. Anonymous sockets and tokens the verifier settles at once (remembered, or plainly
+ * valid) are upgraded in the handler; the rest wait for jose, as every refused token does.
  */
 export function upgradeHandler(deps: UpgradeDeps): UpgradeHandler {
   return (res, req, context) => {
@@ -43,9 +43,9 @@ export function upgradeHandler(deps: UpgradeDeps): UpgradeHandler {
     const key = req.getHeader("sec-websocket-key");
     const protocol = req.getHeader("sec-websocket-protocol");
     const extensions = req.getHeader("sec-websocket-extensions");
-    const known = deps.verifier.known(token);
-    if (known !== undefined) {
-      res.upgrade(deps.newState(known), key, protocol, extensions, context);
+    const who = deps.verifier.verifyNow(token);
+    if (who !== undefined) {
+      res.upgrade(deps.newState(who), key, protocol, extensions, context);
       return;
     }
     verifyThenUpgrade(res, context, deps, token, key, protocol, extensions);
