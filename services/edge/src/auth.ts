@@ -46,7 +46,7 @@ export class TokenVerifier {
     // Surfaces as an AuthError on the first verify instead of an unhandled rejection now.
     this.key.catch(() => undefined);
     this.fast = new Hs256FastPath(secret);
-    this.cache = new VerifiedTokenCache(opts.cacheSize ?? 4096, opts.cacheTtlMs ?? 60_000);
+    this.cache = new VerifiedTokenCache(opts.cacheSize ?? 1024, opts.cacheTtlMs ?? 60_000);
   }
 
   /**
