@@ -31,14 +31,15 @@ export function createdAtOf(text) {
 
 /**
  * Opens `count` WebSockets to `url`, 250 at a time, spread over the source `addresses`, counting
- * opens and closes in `c`; `onOpen(ws)` and `onMessage(ws, text)` speak the server's protocol.
+ * opens and closes in `c`; `onOpen(ws)` and `onMessage(ws, text)` speak the server's protocol;
+ * `urlOf(i)`, when given, is the URL of the i-th socket (e.g. with its own token).
  * Resolves with the sockets once every one opened or failed.
  */
-export async function openCountedSockets({ url, count, addresses, c, onOpen, onMessage }) {
+export async function openCountedSockets({ url, count, addresses, c, onOpen, onMessage, urlOf = () => url }) {
   const sockets = [];
   const connect = (i) =>
     new Promise((resolve) => {
-      const ws = new WebSocket(url, { localAddress: addresses[i % addresses.length], perMessageDeflate: false, handshakeTimeout: 10_000 });
+      const ws = new WebSocket(urlOf(i), { localAddress: addresses[i % addresses.length], perMessageDeflate: false, handshakeTimeout: 10_000 });
       let opened = false;
       ws.on("open", () => {
         opened = true;

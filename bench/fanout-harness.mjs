@@ -1,7 +1,7 @@
 // Shared plumbing of bench/edge-bench.mjs, bench/peers-bench.mjs and bench/grpc-vs-ws-bench.mjs: pinned server and
 // client processes, CPU and RSS readings from /proc, the stepped fan-out and fixed-rate phases.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import hdr from "hdr-histogram-js";
 import { sleep } from "./bench-support.mjs";
 
@@ -21,6 +21,52 @@ export function cpuMs(pid) {
 
 /** Resident set size of a process in bytes. */
 export const rssBytes = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+
+/** PIDs of `pid` and of every process under it (an EDGE_WORKERS supervisor and its workers). */
+export function processTree(pid) {
+  const parent = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, ppid] of parent) if (ppid === tree[i]) tree.push(child);
+  return tree;
+}
+
+/** utime+stime in ms summed over `pids`. */
+export const groupCpuMs = (pids) => pids.reduce((a, p) => a + cpuMs(p), 0);
+
+/** RSS in bytes summed over `pids` (0 for one that is gone). */
+export const groupRssBytes = (pids) => pids.reduce((a, p) => {
+  try {
+    return a + rssBytes(p);
+  } catch {
+    return a;
+  }
+}, 0);
+
+/**
+ * Starts several pinned servers as one (e.g. relay processes sharing a port with SO_REUSEPORT):
+ * `ready` once all are, `stop` stops all, `pids()` lists them.
+ */
+export function startPinnedGroup(name, entry, env, count, core = "0") {
+  const members = Array.from({ length: count }, (_, i) => startPinned(`${name}-${i}`, entry, env, core));
+  const ready = Promise.all(members.map((m) => m.ready));
+  ready.catch(() => undefined);
+  return {
+    name,
+    proc: members[0].proc,
+    ready,
+    pids: () => members.map((m) => m.proc.pid),
+    stop: () => Promise.all(members.map((m) => m.stop())),
+  };
+}
 
 /** Starts `node entry` pinned to `core`; resolves `ready` on its `"msg":"ready"` log line. */
 export function startPinned(name, entry, env, core = "0") {
@@ -42,9 +88,18 @@ export function startPinned(name, entry, env, core = "0") {
   const stop = () => new Promise((r) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return r();
     proc.once("exit", r);
+    // Its workers too (EDGE_WORKERS), or they would linger draining into the next measurement.
+    const children = processTree(proc.pid).slice(1);
     proc.kill("SIGKILL");
+    for (const pid of children) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
   });
-  return { name, proc, ready, stop };
+  return { name, proc, ready, stop, pids: () => processTree(proc.pid) };
 }
 
 /** Keeps the last `max` pino lines at warn level or above (as "level msg: err") of a pinned process; returns a reader. */
@@ -70,14 +125,15 @@ export function keepWarnings(pinned, max = 20) {
 
 /**
  * Forks client processes (`script url count channel addrs`, IPC protocol of bench/fanout-client.mjs)
- * pinned to `core`, at most `perClient` sockets each, each from its own pair of 127.0.0.x addresses.
+ * pinned to `core`, at most `perClient` sockets each, each from its own `addrsPerClient` 127.0.0.x
+ * addresses starting at 127.0.0.`firstAddr` (more addresses: cheaper ephemeral-port binds).
  */
-export function startClients(script, url, total, channel, { perClient = 17_000, core = "1", extraArgs = [] } = {}) {
+export function startClients(script, url, total, channel, { perClient = 17_000, core = "1", extraArgs = [], firstAddr = 1, addrsPerClient = 2 } = {}) {
   const clients = [];
   for (let i = 0, n = 0; n < total; i++) {
     const count = Math.min(perClient, total - n);
     n += count;
-    const addrs = [`127.0.0.${2 * i + 1}`, `127.0.0.${2 * i + 2}`].join(",");
+    const addrs = Array.from({ length: addrsPerClient }, (_, k) => `127.0.0.${firstAddr + addrsPerClient * i + k}`).join(",");
     const proc = spawn("taskset", ["-c", core, process.execPath, script, url, String(count), channel, addrs, ...extraArgs], {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -117,15 +173,16 @@ export async function publishAt(store, rate, seconds) {
  * One measured phase: resets the clients, publishes at `rate`/s for `seconds`, waits `settleMs`,
  * and returns deliveries, loss, latency percentiles, server CPU and the client processes' CPU.
  */
-export async function phase({ clients, subscribed, store, serverPid, rate, seconds, settleMs = 1500 }) {
+export async function phase({ clients, subscribed, store, serverPid, serverPids = () => [serverPid], rate, seconds, settleMs = 1500 }) {
   await Promise.all(clients.map((c) => c.ask("reset")));
-  const s0 = cpuMs(serverPid);
+  const pids = serverPids();
+  const s0 = groupCpuMs(pids);
   const c0 = clients.reduce((a, c) => a + cpuMs(c.proc.pid), 0);
   const t0 = performance.now();
   const published = await publishAt(store, rate, seconds);
   await sleep(settleMs);
   const wallMs = performance.now() - t0;
-  const serverCpuMs = cpuMs(serverPid) - s0;
+  const serverCpuMs = groupCpuMs(pids) - s0;
   const clientCpuMs = clients.reduce((a, c) => a + cpuMs(c.proc.pid), 0) - c0;
   const reports = await Promise.all(clients.map((c) => c.ask("report")));
   const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 });

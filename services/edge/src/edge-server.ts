@@ -28,7 +28,8 @@ import { OrderActionClient } from "./order-action-client.js";
 import { OrderActions } from "./order-actions.js";
 import { type EdgeSocket, type SocketState, newSocketState } from "./socket-state.js";
 import { releaseAll } from "./subscriptions.js";
-import { handleUpgrade } from "./upgrade-handler.js";
+import { RateLimit } from "./rate-limiter.js";
+import { upgradeHandler } from "./upgrade-handler.js";
 
 /** A running edge node. */
 export interface EdgeNode {
@@ -109,6 +110,7 @@ export async function startEdge(
     maxChannelsPerConn: config.maxChannelsPerConn,
     anonymousAllOrders: config.anonymousAllOrders,
     afterSend: guard.check,
+    rate: new RateLimit(config.rateLimitPerS, config.rateLimitBurst),
     actions: new OrderActions((id) => readOrderOwner(cmd, partitions, id), api, log),
   };
   const verifier = new TokenVerifier(config.jwtSecret);
@@ -123,20 +125,19 @@ export async function startEdge(
     // uWS keeps time in 4-second steps: round up so the configured value is a minimum.
     idleTimeout: Math.ceil(config.idleTimeoutS / 4) * 4,
     sendPingsAutomatically: true,
-    upgrade: (res, req, context) =>
-      handleUpgrade(res, req, context, {
-        verifier,
-        metrics,
-        log,
-        refuse: () =>
-          state.draining || state.stopped
-            ? "draining"
-            : guard.size + state.pendingUpgrades.n >= maxConnections
-              ? "full"
-              : undefined,
-        pending: state.pendingUpgrades,
-        newState: (who) => newSocketStateFor(who, config),
-      }),
+    upgrade: upgradeHandler({
+      verifier,
+      metrics,
+      log,
+      refuse: () =>
+        state.draining || state.stopped
+          ? "draining"
+          : guard.size + state.pendingUpgrades.n >= maxConnections
+            ? "full"
+            : undefined,
+      pending: state.pendingUpgrades,
+      newState: (who) => newSocketState(who, deps.rate),
+    }),
     open: (ws) => {
       guard.add(ws);
       metrics.connections.set(guard.size);
@@ -223,8 +224,4 @@ export async function startEdge(
 
   log.info({ port, nodeId: config.nodeId }, "listening");
   return { port, metrics, connections: () => guard.size, isReady, drain, stop };
-}
-
-function newSocketStateFor(who: SocketState["who"], config: EdgeConfig): SocketState {
-  return newSocketState(who, config.rateLimitPerS, config.rateLimitBurst);
 }

@@ -1,12 +1,15 @@
 import { CLOSE_CODES } from "./close-codes.js";
 import type { OrderActions } from "./order-actions.js";
 import { parseClientMessage, processOrderResultFrame } from "./protocol.js";
+import { type RateLimit, firstRefusal } from "./rate-limiter.js";
 import type { EdgeSocket } from "./socket-state.js";
 import { type SubscriptionDeps, sendError, subscribe, unsubscribe } from "./subscriptions.js";
 
 /** What the message handler needs from the node. */
 export interface MessageDeps extends SubscriptionDeps {
   actions: OrderActions;
+  /** The inbound frame limit; its bucket lives in each socket's state. */
+  rate: RateLimit;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -18,7 +21,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 export function handleMessage(ws: EdgeSocket, deps: MessageDeps, data: ArrayBuffer, isBinary: boolean): void {
   const st = ws.getUserData();
   deps.metrics.messagesIn.inc();
-  const verdict = st.bucket.take();
+  const verdict = deps.rate.take(st);
   if (verdict === "close") {
     deps.metrics.errors.inc({ code: "rate_limited" });
     const c = CLOSE_CODES.noReconnect.rateLimited;
@@ -26,7 +29,7 @@ export function handleMessage(ws: EdgeSocket, deps: MessageDeps, data: ArrayBuff
     return;
   }
   if (verdict === "limited") {
-    if (st.bucket.firstRefusal) sendError(ws, deps.metrics, "rate_limited", "too many messages, slow down");
+    if (firstRefusal(st)) sendError(ws, deps.metrics, "rate_limited", "too many messages, slow down");
     return;
   }
   if (isBinary) {
