@@ -4,7 +4,7 @@ import { maySubscribe } from "./auth.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
 import { type ErrorCode, errorFrame, subscribedFrame, unsubscribedFrame } from "./protocol.js";
-import type { EdgeSocket } from "./socket-state.js";
+import { type EdgeSocket, channelState, finishJoining, forgetChannel, heldCount, startJoining } from "./socket-state.js";
 
 /** What subscribe handling needs from the node. */
 export interface SubscriptionDeps {
@@ -39,10 +39,10 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
     if (!maySubscribe(st.who, ch, deps.anonymousAllOrders))
       return sendError(ws, deps.metrics, "forbidden", `not allowed to subscribe to ${name}`);
   }
-  const fresh = unique.filter((ch) => !st.subs.has(ch));
-  if (st.subs.size + fresh.length > deps.maxChannelsPerConn)
+  const fresh = unique.filter((ch) => channelState(st, ch) === undefined);
+  if (heldCount(st) + fresh.length > deps.maxChannelsPerConn)
     return sendError(ws, deps.metrics, "too_many_channels", `at most ${deps.maxChannelsPerConn} channels per connection`);
-  for (const ch of fresh) st.subs.set(ch, false);
+  for (const ch of fresh) startJoining(st, ch);
 
   const acquired = await Promise.allSettled(fresh.map((ch) => deps.feed.acquire(ch)));
   const failed = acquired.find((r) => r.status === "rejected");
@@ -50,7 +50,7 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
     acquired.forEach((r, i) => {
       const ch = fresh[i] as string;
       if (r.status === "fulfilled") deps.feed.release(ch);
-      if (st.subs.get(ch) === false) st.subs.delete(ch);
+      if (channelState(st, ch) === "joining") forgetChannel(st, ch);
     });
     if (failed && !st.closed) {
       deps.log.warn({ err: failed.reason, socket: st.id, channels: fresh }, "subscribe failed, rolled back");
@@ -73,13 +73,13 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
         r = undefined;
       }
       // Same synchronous continuation as the catch-up: no frame can slip in between.
-      if (st.closed || st.subs.get(ch) !== false || !r) {
+      if (st.closed || channelState(st, ch) !== "joining" || !r) {
         deps.feed.release(ch);
-        if (st.subs.get(ch) === false) st.subs.delete(ch);
+        if (channelState(st, ch) === "joining") forgetChannel(st, ch);
         if (!r) broken = true;
         return;
       }
-      st.subs.set(ch, true);
+      finishJoining(st, ch);
       joined.push(ch);
       if (since.has(ch) && !r.recovered) recovered = false;
       offsets.set(ch, r.offset);
@@ -106,8 +106,8 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
 /** Leaves a joined channel: its topic and its feed reference (once: the entry goes first). */
 function leave(ws: EdgeSocket, deps: SubscriptionDeps, ch: string): void {
   const st = ws.getUserData();
-  if (st.subs.get(ch) !== true) return;
-  st.subs.delete(ch);
+  if (channelState(st, ch) !== "joined") return;
+  forgetChannel(st, ch);
   if (!st.closed) ws.unsubscribe(ch);
   deps.feed.release(ch);
   deps.metrics.subscriptions.dec();
@@ -121,7 +121,7 @@ export function unsubscribe(ws: EdgeSocket, deps: SubscriptionDeps, channels: st
       return sendError(ws, deps.metrics, "bad_channel", `invalid channel name ${JSON.stringify(name.slice(0, 64))}`);
   for (const ch of new Set(channels)) {
     // A subscribe still in flight sees its entry gone and rolls itself back.
-    if (st.subs.get(ch) === false) st.subs.delete(ch);
+    if (channelState(st, ch) === "joining") forgetChannel(st, ch);
     else leave(ws, deps, ch);
   }
   ws.send(unsubscribedFrame(channels), false);
@@ -130,10 +130,11 @@ export function unsubscribe(ws: EdgeSocket, deps: SubscriptionDeps, channels: st
 /** Releases every channel of a socket that closed (uWS already dropped its topics). */
 export function releaseAll(ws: EdgeSocket, deps: Pick<SubscriptionDeps, "feed" | "metrics">): void {
   const st = ws.getUserData();
-  for (const [ch, joined] of st.subs) {
-    if (!joined) continue; // in flight: the subscribe continuation sees `closed` and releases
+  // Channels still joining are released by their subscribe continuation, which sees `closed`.
+  for (const ch of st.joined) {
     deps.feed.release(ch);
     deps.metrics.subscriptions.dec();
   }
-  st.subs.clear();
+  st.joined = [];
+  st.joining = null;
 }
