@@ -38,7 +38,7 @@ describe("production NetworkPolicies", () => {
     const labels = prod.find((o) => o.kind === "Deployment" && o.metadata.name === svc).spec.template.metadata.labels;
     return prod.find((o) => o.kind === "NetworkPolicy" && selects(o, labels));
   };
-  const egressPorts = (p: K8sObject): number[] => p.spec.egress.flatMap((e: K8sObject) => (e.ports ?? []).map((x: K8sObject) => x.port)).sort();
+  const egressPorts = (p: K8sObject): number[] => p.spec.egress.flatMap((e: K8sObject) => (e.ports ?? []).map((x: K8sObject) => x.port)).sort((a: number, b: number) => a - b);
 
   it.each(SERVICES)("%s: has a NetworkPolicy restricting both ingress and egress", (svc) => {
     const p = policyFor(svc);
