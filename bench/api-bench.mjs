@@ -33,7 +33,7 @@ const SERVERS = {
   },
   orderstream: {
     entry: serviceEntry("order-api"),
-    env: (port, redisUrl) => ({ REDIS_URL: redisUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), LOG_LEVEL: "info" }),
+    env: (port, redisUrl) => ({ REDIS_URL: redisUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), METRICS_PORT: "0", LOG_LEVEL: "info" }),
     processors: true,
   },
 };

@@ -28,7 +28,7 @@ export async function runClusterBench({ seconds, bulk, concurrency, serverCore, 
     const conns = masters.map((m) => cluster.nodeClient(m.port));
     const port = await testkit.freePort();
     const api = startPinned("order-api", testkit.serviceEntry("order-api"), {
-      REDIS_URL: cluster.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), LOG_LEVEL: "info",
+      REDIS_URL: cluster.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), METRICS_PORT: "0", LOG_LEVEL: "info",
     }, serverCore);
     children.push(api);
     const warnings = keepWarnings(api);

@@ -8,7 +8,7 @@
 //   - SPUBLISH calls (INFO commandstats; a script's SPUBLISH counts on its own line in Redis 7);
 //   - events per channel (the stream's sequence number in its meta hash) × the channel's sharded
 //     subscribers (PUBSUB SHARDNUMSUB on the master owning its slot): the pub/sub messages it sent
-//     to subscribers, checked against the edges' own count (edge_events_in_total);
+//     to subscribers, checked against the edges' own count (orderstream_edge_events_in_total);
 //   - bytes written to clients (INFO stats total_net_output_bytes minus total_net_repl_output_bytes:
 //     every reply and push), against the exact bytes of those messages (RESP `smessage` pushes of
 //     the stored frames), and the replication stream's bytes beside them;
@@ -79,10 +79,10 @@ function subscriber(url, channels, token) {
   return s;
 }
 
-/** The sum of edge_events_in_total of a node's /metrics. */
+/** The sum of orderstream_edge_events_in_total of a node's /metrics. */
 async function edgeEventsIn(port) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return [...text.matchAll(/^edge_events_in_total(?:\{[^}]*\})? ([\d.e+]+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  return [...text.matchAll(/^orderstream_edge_events_in_total(?:\{[^}]*\})? ([\d.e+]+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
 }
 
 /** The readings of one master that the run takes deltas of. */
@@ -250,7 +250,7 @@ try {
       { metric: "messages out / event", cells: [...result.perMaster.map((m) => m.messagesOutPerEvent), T.messagesOutPerEvent] },
       { metric: "  model: N + user subscribers", cells: totalOnly(T.modelMessagesOutPerEvent) },
       { metric: "share of messages out", cells: [...result.perMaster.map((m) => pct(m.messagesOut / T.messagesOut)), ""] },
-      { metric: "edge_events_in_total (edges' count)", cells: totalOnly(T.edgeEventsIn) },
+      { metric: "orderstream_edge_events_in_total (edges' count)", cells: totalOnly(T.edgeEventsIn) },
       { metric: "bytes to clients (net out - repl out)", cells: [...result.perMaster.map((m) => m.netOutputBytes), T.netOutputBytes] },
       { metric: "  of which smessage pushes (exact)", cells: [...result.perMaster.map((m) => m.pushBytes), T.pushBytes] },
       { metric: "bytes to clients / event", cells: [...result.perMaster.map((m) => Math.round(m.netOutputBytes / events)), T.bytesOutPerEvent] },

@@ -36,7 +36,7 @@ const SERVERS = {
     wireBytes: wsWireBytes,
   },
   grpc: {
-    start: (port, redisUrl) => startPinned("order-api", serviceEntry("order-api"), { REDIS_URL: redisUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), LOG_LEVEL: "info" }),
+    start: (port, redisUrl) => startPinned("order-api", serviceEntry("order-api"), { REDIS_URL: redisUrl, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), METRICS_PORT: "0", LOG_LEVEL: "info" }),
     clients: (port, n) => startClients(join(ROOT, "bench/peers/grpc-fanout-client.mjs"), `127.0.0.1:${port}`, n, "-", { perClient: 5000, extraArgs: [String(GRPC_STREAMS_PER_CONN)] }),
     wireBytes: grpcWireBytes,
   },

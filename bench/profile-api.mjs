@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), "orderstream-prof-"));
 const redis = await startRedis();
 const port = await freePort();
 const api = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${dir}`, serviceEntry("order-api")], {
-  env: { ...process.env, REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), LOG_LEVEL: "info" },
+  env: { ...process.env, REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: String(port), METRICS_PORT: "0", LOG_LEVEL: "info" },
   stdio: ["ignore", "pipe", "inherit"],
 });
 const exited = once(api, "exit");

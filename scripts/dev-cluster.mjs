@@ -44,6 +44,7 @@ function signJwt(claims, secret, ttlS = 7 * 24 * 3600) {
 }
 
 const grpcPort = intEnv("GRPC_PORT", 50051);
+const apiMetricsPort = intEnv("METRICS_PORT", 9464);
 const edgeBase = intEnv("EDGE_PORT_BASE", 9001);
 const healthBase = intEnv("HEALTH_PORT_BASE", 9100);
 const secret = process.env.AUTH_JWT_SECRET || DEV_SECRET;
@@ -52,7 +53,7 @@ const userToken = signJwt({ sub: "alice" }, secret);
 
 const entry = (service) => join(ROOT, "services", service, "dist", "main.js");
 const specs = [
-  { name: "order-api", service: "order-api", group: 1, port: ["GRPC_PORT", grpcPort], env: { GRPC_PORT: String(grpcPort) } },
+  { name: "order-api", service: "order-api", group: 1, port: ["GRPC_PORT", grpcPort], env: { GRPC_PORT: String(grpcPort), METRICS_PORT: String(apiMetricsPort) } },
   ...[0, 1].map((i) => ({
     name: `processor-${i + 1}`,
     service: "processor",
@@ -156,7 +157,10 @@ function printEndpoints(redisUrl, started) {
   const has = (service) => started.some((c) => c.spec.service === service);
   const own = LOCAL_REDIS === "cluster" ? "own Redis Cluster, 3 masters + 3 replicas" : "own redis-server";
   const lines = ["", "orderstream dev cluster", `  Redis            ${redisUrl}${redis ? ` (${own}, stopped on exit)` : ""}`];
-  if (has("order-api")) lines.push(`  gRPC             127.0.0.1:${grpcPort}   (grpcurl -plaintext 127.0.0.1:${grpcPort} list)`);
+  if (has("order-api")) {
+    lines.push(`  gRPC             127.0.0.1:${grpcPort}   (grpcurl -plaintext 127.0.0.1:${grpcPort} list)`);
+    lines.push(`  order-api        http://127.0.0.1:${apiMetricsPort}/metrics`);
+  }
   for (const c of started.filter((x) => x.spec.service === "edge")) {
     const port = c.spec.env.EDGE_PORT;
     lines.push(`  WebSocket        ws://127.0.0.1:${port}/ws   dashboard http://127.0.0.1:${port}/`);

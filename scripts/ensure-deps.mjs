@@ -2,8 +2,8 @@
 // Makes `npm start` and `npm test` work on a fresh clone: installs the npm dependencies when
 // node_modules is missing or older than package-lock.json, and the Debian packages that are
 // missing (as root with apt-get; otherwise says how): redis-server for `npm start` when REDIS_URL
-// is unset; with --test, what the tests use (redis-server, chromium, python3-grpcio and
-// python3-grpc-tools).
+// is unset; with --test, what the tests use (redis-server, chromium, python3-grpcio,
+// python3-grpc-tools, and prometheus for `promtool check rules` on the alert rules).
 import { execFileSync, execSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -27,11 +27,15 @@ function has(cmd) {
   }
 }
 
-/** Debian packages the tests use: real Redis, Chromium for page tests, gRPC for the article's Python client. */
+/**
+ * Debian packages the tests use: real Redis, Chromium for page tests, gRPC for the article's Python
+ * client, promtool (Debian package prometheus) to check the alert rules under k8s/components/monitoring.
+ */
 function missingTestPackages() {
   const missing = [];
   if (!has("redis-server")) missing.push("redis-server");
   if (!has("chromium")) missing.push("chromium");
+  if (!has("promtool")) missing.push("prometheus");
   try {
     execFileSync("/usr/bin/python3", ["-c", "import grpc, grpc_tools"], { stdio: "ignore" });
   } catch {

@@ -33,7 +33,7 @@ async function startCluster(redis: TestRedis, envOf: (svc: string) => Env, overr
     started.push(p);
     await p.waitFor(READY, 20_000);
   };
-  await start("order-api", { GRPC_HOST: "127.0.0.1", GRPC_PORT: String(apiPort) });
+  await start("order-api", { GRPC_HOST: "127.0.0.1", GRPC_PORT: String(apiPort), METRICS_PORT: "0" });
   await start("processor", { HEALTH_PORT: String(healthPort) });
   await start("edge", { EDGE_HOST: "127.0.0.1", EDGE_PORT: String(edgePort), ORDER_API_URL: `127.0.0.1:${apiPort}` });
   return { edgePort, apiPort, healthPort, procs };

@@ -22,11 +22,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** Open sockets per worker, from the group's /metrics (one `edge_connections` series per worker). */
+/** Open sockets per worker, from the group's /metrics (one `orderstream_edge_connections` series per worker). */
 async function socketsPerWorker(port: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const out = new Map<string, number>();
-  for (const m of text.matchAll(/^edge_connections\{node="([^"]+)"\} (\d+)/gm)) out.set(m[1] as string, Number(m[2]));
+  for (const m of text.matchAll(/^orderstream_edge_connections\{node="([^"]+)"\} (\d+)/gm)) out.set(m[1] as string, Number(m[2]));
   return out;
 }
 

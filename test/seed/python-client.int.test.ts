@@ -21,6 +21,7 @@ beforeAll(async () => {
     REDIS_URL: redis.url,
     GRPC_PORT: String(port),
     GRPC_HOST: "127.0.0.1",
+    METRICS_PORT: "0",
   }, "order-api");
   await api.waitFor(/"msg":"ready"/);
   stubs = mkdtempSync(join(tmpdir(), "orderstream-py-"));

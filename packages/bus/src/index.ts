@@ -27,3 +27,4 @@ export * from "./channel-feed.js";
 export * from "./channel-history.js";
 export * from "./service-env.js";
 export * from "./order-job.js";
+export * from "./ops-http.js";

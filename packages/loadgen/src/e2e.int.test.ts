@@ -29,7 +29,7 @@ beforeAll(async () => {
   redis = await startRedis();
   const grpcPort = await freePort();
   grpc = `127.0.0.1:${grpcPort}`;
-  await start("order-api", { GRPC_HOST: "127.0.0.1", GRPC_PORT: String(grpcPort), LOG_LEVEL: "info" });
+  await start("order-api", { GRPC_HOST: "127.0.0.1", GRPC_PORT: String(grpcPort), METRICS_PORT: "0", LOG_LEVEL: "info" });
   await start("processor", { HEALTH_PORT: String(await freePort()), SHIP_DELAY_MS: "0", LOG_LEVEL: "info" });
   const edgePort = await freePort();
   await start("edge", {

@@ -33,6 +33,8 @@ export interface LocalCluster {
   redisClient(): Redis | Cluster;
   jwtSecret: string;
   apiPort: number;
+  /** order-api's METRICS_PORT (/metrics, /healthz, /readyz). */
+  apiMetricsPort: number;
   api: ServiceProcess | undefined;
   processors: ServiceProcess[];
   edges: EdgeNode[];
@@ -65,6 +67,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const jwtSecret = "test-secret";
   const common = { REDIS_URL: redisUrl, LOG_LEVEL: "warn", ...opts.env };
   const apiPort = await freePort();
+  const apiMetricsPort = await freePort();
   const all: ServiceProcess[] = [];
   const cluster: LocalCluster = {
     get redis(): TestRedis {
@@ -76,6 +79,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     redisClient: () => (single ? single.client() : (redisCluster as TestRedisCluster).client()),
     jwtSecret,
     apiPort,
+    apiMetricsPort,
     api: undefined,
     processors: [],
     edges: [],
@@ -121,7 +125,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     if (opts.api !== false) {
       cluster.api = startService(
         serviceEntry("order-api"),
-        { ...common, LOG_LEVEL: "info", GRPC_HOST: "127.0.0.1", GRPC_PORT: String(apiPort), ...opts.apiEnv },
+        { ...common, LOG_LEVEL: "info", GRPC_HOST: "127.0.0.1", GRPC_PORT: String(apiPort), METRICS_PORT: String(apiMetricsPort), ...opts.apiEnv },
         "order-api",
       );
       all.push(cluster.api);

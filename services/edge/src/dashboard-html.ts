@@ -1,7 +1,8 @@
 /**
- * The live dashboard page served at `/`: one self-contained HTML file (no external assets). It
- * connects to `/ws` on the same host (`?token=` from its own URL, if given), subscribes to
- * orders.created + orders.status, and shows the live orders with their status and counters.
+ * The live dashboard page served at `/` (with anonymous all-orders access off, only with an admin
+ * token in `?token=`): one self-contained HTML file (no external assets). It connects to `/ws` on
+ * the same host (passing on `?token=` from its own URL, if given), subscribes to orders.created +
+ * orders.status, and shows the live orders with their status and counters.
  */
 export const DASHBOARD_HTML = String.raw`<!doctype html>
 <html lang="en">

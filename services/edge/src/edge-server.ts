@@ -102,6 +102,7 @@ export async function startEdge(
     { cacheSize: config.historySize, partitions, onError: (err, ctx) => log.warn({ err, ...ctx }, "channel feed error") },
   );
   metrics.trackHistoryReads(() => feed.historyReads);
+  metrics.trackRedis(() => cmd.status === "ready" && sub.status === "ready");
 
   const deps: MessageDeps = {
     feed,
@@ -161,7 +162,13 @@ export async function startEdge(
   };
   // `/ws` is the documented path; `/orders` is the one the origin article's browser client opens.
   for (const path of WS_PATHS) app.ws<SocketState>(path, behavior);
-  registerHttpRoutes(app, { metrics, log, isReady, ...(opts.metricsText ? { metricsText: opts.metricsText } : {}) });
+  registerHttpRoutes(app, {
+    metrics,
+    log,
+    readiness: () => ({ redis: cmd.status === "ready" && sub.status === "ready", notDraining: !state.draining && !state.stopped }),
+    dashboardAllowed: async (token) => config.anonymousAllOrders || (token !== undefined && (await verifier.verify(token)).admin),
+    ...(opts.metricsText ? { metricsText: opts.metricsText } : {}),
+  });
 
   let listenSocket: us_listen_socket;
   try {

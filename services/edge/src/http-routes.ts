@@ -1,4 +1,5 @@
-import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
+import { LIVENESS_BODY, readinessReport } from "@orderstream/bus";
+import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { DASHBOARD_HTML } from "./dashboard-html.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
@@ -7,10 +8,15 @@ import type { EdgeMetrics } from "./metrics.js";
 export interface HttpDeps {
   metrics: EdgeMetrics;
   log: Logger;
-  /** True when Redis is connected and the node is not draining. */
-  isReady: () => boolean;
+  /** The readiness checks (Redis connected, not draining): all true = ready. */
+  readiness: () => Record<string, boolean>;
   /** The `/metrics` text; default: this node's registry. */
   metricsText?: () => Promise<string>;
+  /**
+   * Whether the dashboard page may be served to a request with this `?token=` (or none): always
+   * with anonymous all-orders access on, otherwise only to an admin token.
+   */
+  dashboardAllowed: (token: string | undefined) => Promise<boolean>;
 }
 
 function reply(res: HttpResponse, status: string, type: string, body: string): void {
@@ -19,32 +25,56 @@ function reply(res: HttpResponse, status: string, type: string, body: string): v
   });
 }
 
+/** Answers `res` with the promise's result, unless the client went away first. */
+function replyLater(res: HttpResponse, work: Promise<[string, string, string]>, onError: (err: unknown) => [string, string, string]): void {
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  work.then(
+    (r) => {
+      if (!aborted) reply(res, ...r);
+    },
+    (err: unknown) => {
+      const r = onError(err);
+      if (!aborted) reply(res, ...r);
+    },
+  );
+}
+
 /**
  * The operational endpoints on the WebSocket port: `/healthz` (liveness: 200 while the process
- * runs), `/readyz` (200 only when Redis is up and the node is not draining), `/metrics`
- * (Prometheus), and `/` (the live dashboard page).
+ * runs), `/readyz` (200 only when Redis is up and the node is not draining, with its checks),
+ * `/metrics` (Prometheus), and `/` (the live dashboard page, admin token required unless anonymous
+ * all-orders access is on). The production Ingress routes none of them (only `/ws` and `/orders`).
  */
 export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
-  app.get("/healthz", (res) => reply(res, "200 OK", "application/json", '{"status":"ok"}'));
+  app.get("/healthz", (res) => reply(res, "200 OK", "application/json", LIVENESS_BODY));
   app.get("/readyz", (res) => {
-    if (deps.isReady()) reply(res, "200 OK", "application/json", '{"status":"ready"}');
-    else reply(res, "503 Service Unavailable", "application/json", '{"status":"not ready"}');
+    const r = readinessReport(deps.readiness());
+    reply(res, r.httpStatus === 200 ? "200 OK" : "503 Service Unavailable", "application/json", r.body);
   });
   app.get("/metrics", (res) => {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    (deps.metricsText ?? (() => deps.metrics.registry.metrics()))().then(
-      (text) => {
-        if (!aborted) reply(res, "200 OK", deps.metrics.registry.contentType, text);
-      },
-      (err: unknown) => {
+    replyLater(
+      res,
+      (deps.metricsText ?? (() => deps.metrics.registry.metrics()))().then((text) => ["200 OK", deps.metrics.registry.contentType, text]),
+      (err) => {
         deps.log.error({ err }, "collecting metrics failed");
-        if (!aborted) reply(res, "500 Internal Server Error", "text/plain", "metrics unavailable");
+        return ["500 Internal Server Error", "text/plain", "metrics unavailable"];
       },
     );
   });
-  app.get("/", (res) => reply(res, "200 OK", "text/html; charset=utf-8", DASHBOARD_HTML));
+  app.get("/", (res, req: HttpRequest) => {
+    const token = req.getQuery("token") || undefined;
+    replyLater(
+      res,
+      deps.dashboardAllowed(token).then((ok) =>
+        ok
+          ? ["200 OK", "text/html; charset=utf-8", DASHBOARD_HTML]
+          : ["401 Unauthorized", "text/plain", "the dashboard needs an admin token: open /?token=<admin JWT>\n"],
+      ),
+      () => ["401 Unauthorized", "text/plain", "the dashboard needs a valid admin token: open /?token=<admin JWT>\n"],
+    );
+  });
   app.any("/*", (res) => reply(res, "404 Not Found", "text/plain", "not found"));
 }

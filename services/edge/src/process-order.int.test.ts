@@ -24,7 +24,7 @@ beforeAll(async () => {
   await waitReady(cmd);
   let apiUrl = "127.0.0.1:1";
   if (haveOrderApi) {
-    api = startService(ORDER_API, { REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0" }, "order-api");
+    api = startService(ORDER_API, { REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", METRICS_PORT: "0" }, "order-api");
     const line = await api.waitFor(/\{[^\n]*"msg":"ready"[^\n]*\}/);
     apiUrl = `127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
   }

@@ -198,12 +198,18 @@ describe("edge protocol", () => {
   it("serves /healthz, /readyz, /metrics and the dashboard on the same port", async () => {
     const base = `http://127.0.0.1:${open.port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { redis: true, notDraining: true } });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/edge_connections\{node="[^"]+"\} \d+/);
-    expect(metrics).toMatch(/edge_history_reads\{node="[^"]+"\} \d+/);
-    expect(metrics).toMatch(/edge_errors_total\{code="bad_channel"/);
-    expect(metrics).toContain("edge_fanout_seconds_bucket");
+    expect(metrics).toMatch(/^orderstream_edge_connections\{node="[^"]+"\} \d+/m);
+    expect(metrics).toMatch(/^orderstream_edge_history_reads_total\{node="[^"]+"\} \d+/m);
+    expect(metrics).toMatch(/^orderstream_edge_errors_total\{code="bad_channel"/m);
+    expect(metrics).toContain("orderstream_edge_fanout_duration_seconds_bucket");
+    expect(metrics).toMatch(/^orderstream_edge_redis_up\{node="[^"]+"\} 1$/m);
+    // Node's standard metrics keep their stock names.
+    expect(metrics).toMatch(/^process_cpu_seconds_total\{/m);
+    expect(metrics).not.toMatch(/^(?!orderstream_|process_|nodejs_)[a-z_]+\{/m);
     const page = await (await fetch(`${base}/`)).text();
     expect(page).toContain("orders.created");
     expect(page).toContain("/ws");

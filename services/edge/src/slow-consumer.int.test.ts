@@ -28,7 +28,7 @@ const rssKiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSyn
 
 async function slowMetric(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(/edge_slow_consumers_closed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+  return Number(/orderstream_edge_slow_consumers_closed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
 }
 
 /** A ~40 KB order (400 line items), so a few hundred events are tens of MB. */

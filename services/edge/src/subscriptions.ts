@@ -81,7 +81,10 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
       }
       finishJoining(st, ch);
       joined.push(ch);
-      if (since.has(ch) && !r.recovered) recovered = false;
+      if (since.has(ch)) {
+        if (!r.recovered) recovered = false;
+        deps.metrics.resumes.inc({ recovered: String(r.recovered) });
+      }
       offsets.set(ch, r.offset);
       const frames = r.frames;
       ws.cork(() => {

@@ -4,6 +4,7 @@ import { type ValidOrderRequest, ValidationError, validateCreateOrder } from "@o
 import type { BulkError, BulkResponse, CreateOrderRequest } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { ApiError, toServiceError } from "./api-error.js";
+import type { OrderApiMetrics } from "./api-metrics.js";
 import type { ApiStats } from "./api-stats.js";
 
 /** Batches being written while the stream goes on being read; more pauses reading. */
@@ -13,6 +14,7 @@ const MAX_BATCHES_IN_FLIGHT = 2;
 export interface BulkCreateDeps {
   store: OrderStore;
   stats: ApiStats;
+  metrics: Pick<OrderApiMetrics, "ordersCreated" | "bulkOrders">;
   log: Logger;
   /** Requests one stream may carry; more ends it RESOURCE_EXHAUSTED. */
   maxOrders: number;
@@ -69,7 +71,10 @@ export function bulkCreateOrders(deps: BulkCreateDeps) {
           response.createdCount += orders.length;
           for (const o of orders) response.orderIds.push(o.id);
           deps.stats.ordersCreated += orders.length;
+          deps.metrics.ordersCreated.inc(orders.length);
+          deps.metrics.bulkOrders.inc({ outcome: "created" }, orders.length);
         } catch (err) {
+          deps.metrics.bulkOrders.inc({ outcome: "failed" }, reqs.length);
           failure = err;
           finish(err);
         } finally {
@@ -101,6 +106,7 @@ export function bulkCreateOrders(deps: BulkCreateDeps) {
         }
         const e: BulkError = { index, message: err.message };
         response.errors.push(e);
+        deps.metrics.bulkOrders.inc({ outcome: "invalid" });
       }
       index++;
       if (batch.length >= deps.batchSize) writeBatch();

@@ -27,6 +27,8 @@ export interface OrderApiConfig {
   grpcHost: string;
   /** 0 = an ephemeral port (tests). */
   grpcPort: number;
+  /** METRICS_PORT: the HTTP port of /metrics, /healthz and /readyz (0 = an ephemeral port, tests). */
+  metricsPort: number;
   maxMessageBytes: number;
   maxBulkOrders: number;
   bulkBatchSize: number;
@@ -50,6 +52,7 @@ const schema = z
     EVENT_LEASE_MS: partitionEnv.EVENT_LEASE_MS,
     GRPC_HOST: z.string().min(1).default("0.0.0.0"),
     GRPC_PORT: int(0, 65_535, 50051),
+    METRICS_PORT: int(0, 65_535, 9464),
     MAX_MESSAGE_BYTES: int(1024, 512 * 1024 * 1024, 4 * 1024 * 1024),
     MAX_BULK_ORDERS: int(1, 100_000_000, 100_000),
     BULK_BATCH_SIZE: int(1, 100_000, 500),
@@ -73,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig
     eventLeaseMs: c.EVENT_LEASE_MS,
     grpcHost: c.GRPC_HOST,
     grpcPort: c.GRPC_PORT,
+    metricsPort: c.METRICS_PORT,
     maxMessageBytes: c.MAX_MESSAGE_BYTES,
     maxBulkOrders: c.MAX_BULK_ORDERS,
     bulkBatchSize: c.BULK_BATCH_SIZE,

@@ -4,6 +4,7 @@ import { validateCreateOrder } from "@orderstream/domain";
 import type { CreateOrderRequest, Order } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { ApiError, toServiceError } from "./api-error.js";
+import type { OrderApiMetrics } from "./api-metrics.js";
 import type { ApiStats } from "./api-stats.js";
 
 /** The metadata entry that makes CreateOrder safe to retry. */
@@ -14,6 +15,7 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 export interface CreateOrderDeps {
   store: OrderStore;
   stats: ApiStats;
+  metrics: Pick<OrderApiMetrics, "ordersCreated">;
   log: Logger;
 }
 
@@ -39,7 +41,10 @@ export function createOrder(deps: CreateOrderDeps) {
       const { order, created } = await deps.store.create(valid, key);
       // Stored with its batch in the job outbox: the store hands the batch to the order queue,
       // which adds its job in the background (a crash before that is the outbox sweeper's).
-      if (created) deps.stats.ordersCreated++;
+      if (created) {
+        deps.stats.ordersCreated++;
+        deps.metrics.ordersCreated.inc();
+      }
       return order;
     };
     run().then(

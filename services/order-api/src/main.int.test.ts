@@ -21,7 +21,7 @@ describe("order-api process (dist/main.js)", () => {
   });
 
   it("logs ready with its port, serves, and on SIGTERM ends streams and exits 0", async () => {
-    svc = startService(ENTRY, { REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", SHUTDOWN_TIMEOUT_MS: "5000" }, "order-api");
+    svc = startService(ENTRY, { REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", METRICS_PORT: "0", SHUTDOWN_TIMEOUT_MS: "5000" }, "order-api");
     const line = await svc.waitFor(/\{[^\n]*"msg":"ready"[^\n]*\}/);
     const port = (JSON.parse(line) as { port: number }).port;
     expect(port).toBeGreaterThan(0);
@@ -62,6 +62,7 @@ describe("order-api process (dist/main.js)", () => {
       REDIS_URL: redis.url,
       GRPC_HOST: "127.0.0.1",
       GRPC_PORT: "0",
+      METRICS_PORT: "0",
       SHUTDOWN_TIMEOUT_MS: "1500",
       SUBSCRIBE_MAX_PENDING: "100000",
     };

@@ -2,6 +2,8 @@ import { Server, ServerCredentials, type UntypedServiceImplementation } from "@g
 import { OrderStore, Partitioning, RedisBroker, closeRedis, isClusterUrl } from "@orderstream/bus";
 import { health } from "@orderstream/proto";
 import type { Logger } from "pino";
+import { type OpsHttpServer, startOpsHttpServer } from "@orderstream/bus";
+import { OrderApiMetrics } from "./api-metrics.js";
 import { type ApiStats, newApiStats } from "./api-stats.js";
 import { bulkCreateOrders } from "./bulk-create-orders.js";
 import type { OrderApiConfig } from "./config.js";
@@ -22,7 +24,10 @@ import { subscribeOrders } from "./subscribe-orders.js";
 export interface OrderApi {
   /** The bound gRPC port. */
   port: number;
+  /** The bound port of /metrics, /healthz and /readyz (METRICS_PORT). */
+  metricsPort: number;
   stats: ApiStats;
+  metrics: OrderApiMetrics;
   health: HealthState;
   /**
    * Graceful, idempotent stop within `deadlineMs` (default SHUTDOWN_TIMEOUT_MS): NOT_SERVING, end
@@ -69,7 +74,11 @@ async function step(log: Logger, name: string, timeoutMs: number, fn: () => unkn
  * 10 s), the BullMQ queue, the shared channel feed, and the gRPC server with OrderService, health
  * and reflection. Logs go to `log` (default: pino on stdout at config.logLevel).
  */
-export async function startOrderApi(config: OrderApiConfig, log: Logger = createLogger(config.logLevel)): Promise<OrderApi> {
+export async function startOrderApi(
+  config: OrderApiConfig,
+  log: Logger = createLogger(config.logLevel),
+  opts: { defaultMetrics?: boolean } = {},
+): Promise<OrderApi> {
   const conns = await connectRedis(config.redisUrl, log);
   const { cmd, bulk, sub, bull } = conns;
   const healthState = new HealthState();
@@ -96,6 +105,8 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
   queue = new OrderQueue(bull, cmd, store, log);
   const orderQueue = queue;
   const stats = newApiStats();
+  const metrics = new OrderApiMetrics(opts.defaultMetrics ?? true);
+  metrics.trackRedis(() => cmd.status === "ready");
   const streams = new StreamRegistry();
   const hub = new FeedHub(new RedisBroker(sub, bulk, { sharded }), log, {
     partitions,
@@ -106,12 +117,14 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
     "grpc.max_receive_message_length": config.maxMessageBytes,
     "grpc.max_send_message_length": config.maxMessageBytes,
     ...KEEPALIVE_OPTIONS,
+    interceptors: [metrics.interceptor()],
   });
   server.addService(ORDER_SERVICE, {
-    createOrder: createOrder({ store, stats, log }),
+    createOrder: createOrder({ store, stats, metrics, log }),
     bulkCreateOrders: bulkCreateOrders({
       store: bulkStore,
       stats,
+      metrics,
       log,
       maxOrders: config.maxBulkOrders,
       batchSize: config.bulkBatchSize,
@@ -121,6 +134,7 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
       streams,
       maxPending: config.subscribeMaxPending,
       stats,
+      metrics,
       log,
       redisUp: () => cmd.status === "ready",
     }),
@@ -130,8 +144,17 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
   addReflection(server);
 
   let port: number;
+  let ops: OpsHttpServer | undefined;
+  let draining = false;
   try {
     port = await bind(server, config.grpcHost, config.grpcPort);
+    ops = await startOpsHttpServer({
+      port: config.metricsPort,
+      portVariable: "METRICS_PORT",
+      readiness: () => ({ redis: cmd.status === "ready", notDraining: !draining }),
+      metrics: metrics.registry,
+      onError: (err, what) => log.error({ err }, what),
+    });
   } catch (err) {
     server.forceShutdown();
     await orderQueue.close().catch(() => undefined);
@@ -145,6 +168,7 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
       const deadline = Date.now() + deadlineMs;
       log.info({ deadlineMs }, "order-api stopping");
       healthState.setDraining();
+      draining = true;
       streams.closeAll();
       // Leave a quarter of the budget (at most 2 s) for closing the queue and Redis.
       const drainMs = Math.max(0, deadline - Date.now() - Math.min(2000, deadlineMs / 4));
@@ -161,11 +185,13 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
       await step(log, "event acks", left(), () => Promise.all([store.close(), bulkStore.close()]));
       await step(log, "queue close", left(), () => orderQueue.close());
       await step(log, "redis close", left(), () => Promise.all(conns.all.map((c) => closeRedis(c))));
+      await step(log, "metrics server close", left(), () => opsServer.close());
       for (const c of conns.all) c.disconnect();
       log.info("order-api stopped");
     })();
     return stopping;
   };
 
-  return { port, stats, health: healthState, stop };
+  const opsServer = ops;
+  return { port, metricsPort: opsServer.port, stats, metrics, health: healthState, stop };
 }

@@ -3,6 +3,7 @@ import type { Order, OrderFilter } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { ApiError, serviceError, toServiceError } from "./api-error.js";
 import type { FeedEvent, FeedHub, HubLease } from "./feed-hub.js";
+import type { OrderApiMetrics } from "./api-metrics.js";
 import type { ApiStats } from "./api-stats.js";
 import type { StreamRegistry } from "./stream-registry.js";
 import { parseSubscribeFilter, resumeToken } from "./subscribe-filter.js";
@@ -14,6 +15,7 @@ export interface SubscribeDeps {
   /** Messages buffered for one stream (unsent by gRPC + waiting for drain) before it is cancelled. */
   maxPending: number;
   stats: ApiStats;
+  metrics: Pick<OrderApiMetrics, "slowSubscribersCancelled">;
   log: Logger;
   /** Whether Redis is reachable now; new streams are refused UNAVAILABLE while it is not. */
   redisUp: () => boolean;
@@ -107,6 +109,7 @@ async function runSubscription(deps: SubscribeDeps, call: Call): Promise<void> {
     const live = pending.length - replayWaiting + (replayWaiting > 0 ? 0 : call.writableLength);
     if (live > maxPending) {
       stats.slowSubscribersCancelled++;
+      deps.metrics.slowSubscribersCancelled.inc();
       log.warn({ ...ctx, maxPending }, "cancelling a subscriber that reads too slowly");
       finish(
         serviceError(

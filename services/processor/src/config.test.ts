@@ -18,6 +18,7 @@ describe("processor config", () => {
       outboxSweepIntervalMs: 1000,
       outboxStaleMs: 5000,
       healthPort: 9100,
+      queueSampleIntervalMs: 5000,
       partitions: 12,
       assignedPartitions: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
       eventLeaseMs: 5000,
@@ -31,6 +32,7 @@ describe("processor config", () => {
     expect(() => loadConfig({ ...base, PROCESSOR_PARTITIONS: "x" })).toThrow(/PROCESSOR_PARTITIONS/);
     expect(() => loadConfig({ ...base, PARTITIONS: "0" })).toThrow(/PARTITIONS/);
     expect(() => loadConfig({ ...base, EVENT_LEASE_MS: "10" })).toThrow(/EVENT_LEASE_MS/);
+    expect(() => loadConfig({ ...base, QUEUE_SAMPLE_INTERVAL_MS: "5" })).toThrow(/QUEUE_SAMPLE_INTERVAL_MS/);
   });
 
   it("parses set values, 0 delays included, and treats empty values as unset", () => {

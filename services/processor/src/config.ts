@@ -36,6 +36,8 @@ export interface ProcessorConfig {
   outboxSweepIntervalMs: number;
   outboxStaleMs: number;
   healthPort: number;
+  /** QUEUE_SAMPLE_INTERVAL_MS: how often the partition queues' job counts are sampled for /metrics. */
+  queueSampleIntervalMs: number;
   jobLockMs: number;
   stalledIntervalMs: number;
 }
@@ -62,6 +64,7 @@ const schema = z
     OUTBOX_SWEEP_INTERVAL_MS: int(10, 3600_000, 1000),
     OUTBOX_STALE_MS: int(0, DAY_MS, 5000),
     HEALTH_PORT: int(0, 65_535, 9100),
+    QUEUE_SAMPLE_INTERVAL_MS: int(100, 3600_000, 5000),
     JOB_LOCK_MS: int(500, 3600_000, 30_000),
     STALLED_INTERVAL_MS: int(100, 3600_000, 30_000),
   })
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfi
     outboxSweepIntervalMs: c.OUTBOX_SWEEP_INTERVAL_MS,
     outboxStaleMs: c.OUTBOX_STALE_MS,
     healthPort: c.HEALTH_PORT,
+    queueSampleIntervalMs: c.QUEUE_SAMPLE_INTERVAL_MS,
     jobLockMs: c.JOB_LOCK_MS,
     stalledIntervalMs: c.STALLED_INTERVAL_MS,
   };

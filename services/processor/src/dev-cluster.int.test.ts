@@ -46,6 +46,7 @@ function alive(pid: number): boolean {
 async function launcherEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
   return {
     GRPC_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
     EDGE_PORT_BASE: String(await freePortPair()),
     HEALTH_PORT_BASE: String(await freePortPair()),
     REDIS_URL: "",

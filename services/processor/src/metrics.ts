@@ -1,4 +1,7 @@
-import { Counter, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The BullMQ job states sampled per partition queue (`orderstream_processor_queue_jobs{state}`). */
+export const SAMPLED_JOB_STATES = ["waiting", "active", "delayed", "failed"] as const;
 
 /** The processor's Prometheus metrics, on a registry of its own (one per started processor). */
 export interface ProcessorMetrics {
@@ -13,40 +16,88 @@ export interface ProcessorMetrics {
   eventsRepaired: Counter;
   /** Outbox sweeps that failed (Redis errors). */
   outboxErrors: Counter;
+  /** Jobs of each assigned partition's queue by state, sampled every QUEUE_SAMPLE_INTERVAL_MS. */
+  queueJobs: Gauge<"partition" | "state">;
+  /** Queue samplings that failed (Redis errors). */
+  queueSampleErrors: Counter;
+  /** How long one run of a job took, by how it ended (`completed`, `delayed`, `failed`). */
+  jobDuration: Histogram<"outcome">;
+  /** Time from a job's creation to its first run (queue lag). */
+  jobWait: Histogram;
+  /** 1 while both Redis connections are ready, 0 otherwise (read at every scrape). */
+  redisUp: Gauge;
+  /** Reports `ready()` as `orderstream_processor_redis_up` at every scrape. */
+  trackRedis(ready: () => boolean): void;
 }
 
-/** Creates the metrics; `defaults` adds Node's process metrics (off for in-process tests). */
+/** Creates the metrics; `defaults` adds Node's standard `process_*` / `nodejs_*` metrics, unprefixed (off for in-process tests). */
 export function createMetrics(defaults: boolean): ProcessorMetrics {
   const registry = new Registry();
-  if (defaults) collectDefaultMetrics({ register: registry, prefix: "orderstream_processor_" });
+  if (defaults) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  let redisReady: () => boolean = () => false;
+  const redisUp: Gauge = new Gauge({
+    name: "orderstream_processor_redis_up",
+    help: "1 while the processor's Redis connections are ready, 0 otherwise.",
+    registers,
+    collect: () => redisUp.set(redisReady() ? 1 : 0),
+  });
   return {
     registry,
     transitions: new Counter({
       name: "orderstream_processor_transitions_total",
       help: "Order status transitions applied by the processor, by target status.",
       labelNames: ["to"],
-      registers: [registry],
+      registers,
     }),
     jobsFailed: new Counter({
       name: "orderstream_processor_jobs_failed_total",
       help: "Order job attempts that failed; final=true when no retry is left.",
       labelNames: ["final"],
-      registers: [registry],
+      registers,
     }),
     outboxSwept: new Counter({
       name: "orderstream_processor_outbox_swept_total",
       help: "Order batches found in the job outbox (stored but never queued) and queued by the sweeper.",
-      registers: [registry],
+      registers,
     }),
     eventsRepaired: new Counter({
       name: "orderstream_processor_events_repaired_total",
       help: "Orders whose events were left half-done by a dead writer and completed by the repair sweep.",
-      registers: [registry],
+      registers,
     }),
     outboxErrors: new Counter({
       name: "orderstream_processor_outbox_sweep_errors_total",
       help: "Outbox sweeps that failed.",
-      registers: [registry],
+      registers,
     }),
+    queueJobs: new Gauge({
+      name: "orderstream_processor_queue_jobs",
+      help: "Jobs in each assigned partition's orders queue by state (waiting, active, delayed, failed), sampled on an interval.",
+      labelNames: ["partition", "state"],
+      registers,
+    }),
+    queueSampleErrors: new Counter({
+      name: "orderstream_processor_queue_sample_errors_total",
+      help: "Queue depth samplings that failed (Redis errors).",
+      registers,
+    }),
+    jobDuration: new Histogram({
+      name: "orderstream_processor_job_duration_seconds",
+      help: "Duration of one run of an order job, by outcome (completed, delayed, failed).",
+      labelNames: ["outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    jobWait: new Histogram({
+      name: "orderstream_processor_job_wait_seconds",
+      help: "Time from an order job's creation to its first run (queue lag).",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    redisUp,
+    trackRedis: (ready) => {
+      redisReady = ready;
+    },
   };
 }

@@ -101,6 +101,23 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
   throw new Error(`order job ${job.id} did not settle within ${MAX_ROUNDS_PER_RUN} rounds`);
 }
 
+/** Runs a job through {@link processOrderJob}, observing its run time and (first run only) its queue wait. */
+async function timedRun(ctx: OrderJobContext, job: Job<OrderJobData>, token?: string): Promise<string> {
+  const t0 = performance.now();
+  if (job.attemptsMade === 0 && !job.data.due) ctx.metrics.jobWait.observe(Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) / 1000);
+  let outcome = "failed";
+  try {
+    const result = await processOrderJob(ctx, job, token);
+    outcome = "completed";
+    return result;
+  } catch (err) {
+    if (err instanceof DelayedError) outcome = "delayed";
+    throw err;
+  } finally {
+    ctx.metrics.jobDuration.observe({ outcome }, (performance.now() - t0) / 1000);
+  }
+}
+
 /**
  * Creates the BullMQ worker of one partition's `orders` queue (started at once), running at most
  * `concurrency` of its jobs at a time.
@@ -112,7 +129,7 @@ export function createOrderWorker(
   config: ProcessorConfig,
   ctx: OrderJobContext,
 ): Worker<OrderJobData, string> {
-  const worker = new Worker<OrderJobData, string>(ORDERS_QUEUE, (job, token) => processOrderJob(ctx, job, token), {
+  const worker = new Worker<OrderJobData, string>(ORDERS_QUEUE, (job, token) => timedRun(ctx, job, token), {
     connection: connection as never,
     prefix: bullmqPrefix(partitionTag),
     concurrency,

@@ -18,6 +18,7 @@ import { createLogger } from "./logger.js";
 import { type ProcessorMetrics, createMetrics } from "./metrics.js";
 import { createOrderWorker } from "./order-worker.js";
 import { OutboxSweeper } from "./outbox-sweeper.js";
+import { QueueDepthSampler } from "./queue-depth-sampler.js";
 
 /** Command timeout of the processor's command connection (the api's fail-fast 800 ms is for callers). */
 const PROCESSOR_COMMAND_TIMEOUT_MS = 10_000;
@@ -68,6 +69,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
   const workers: Worker<OrderJobData, string>[] = [];
   let queues: Queue<OrderJobData>[] = [];
   let sweeper: OutboxSweeper | undefined;
+  let sampler: QueueDepthSampler | undefined;
   let health: HealthServer | undefined;
   let shuttingDown = false;
   let stopping: Promise<void> | undefined;
@@ -84,6 +86,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       shuttingDown = true;
       logger.info("processor stopping");
       await step("outbox sweeper", () => sweeper?.stop());
+      await step("queue sampler", () => sampler?.stop());
       await step("workers", async () => {
         await Promise.all(workers.map((w) => w.close()));
       });
@@ -137,6 +140,14 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       logger,
     );
     sweeper.start();
+    sampler = new QueueDepthSampler(
+      config.assignedPartitions.flatMap((p) => (queues[p] ? [{ partition: p, queue: queues[p] }] : [])),
+      config.queueSampleIntervalMs,
+      metrics,
+      logger,
+    );
+    sampler.start();
+    metrics.trackRedis(() => commandConn.status === "ready" && bullConn.status === "ready");
     health = await startHealthServer(
       config.healthPort,
       () => ({

@@ -37,10 +37,11 @@ export async function startHarness(over: Partial<OrderApiConfig> = {}, topology:
     ...loadConfig({ REDIS_URL: url }),
     grpcHost: "127.0.0.1",
     grpcPort: 0,
+    metricsPort: 0,
     shutdownTimeoutMs: 3000,
     ...over,
   };
-  const api = await startOrderApi(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }));
+  const api = await startOrderApi(config, pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }), { defaultMetrics: false });
   const address = `127.0.0.1:${api.port}`;
   const client = new OrderServiceClient(address, credentials.createInsecure());
   const r = createRedis(url, { role: "command", name: "test-assert", commandTimeoutMs: 5000 });

@@ -1,0 +1,56 @@
+import type { Queue } from "bullmq";
+import type { Logger } from "pino";
+import { type ProcessorMetrics, SAMPLED_JOB_STATES } from "./metrics.js";
+
+/**
+ * Samples the job counts of this processor's partition queues on an interval into
+ * `orderstream_processor_queue_jobs{partition,state}`: one `getJobCounts` per queue per interval,
+ * however often Prometheus scrapes. A failed sample is logged and counted; the gauges keep the last
+ * values.
+ */
+export class QueueDepthSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly queues: readonly { partition: number; queue: Queue }[],
+    private readonly intervalMs: number,
+    private readonly metrics: ProcessorMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Takes a first sample now, then one every interval. */
+  start(): void {
+    if (this.timer) return;
+    void this.sampleOnce();
+    this.timer = setInterval(() => void this.sampleOnce(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One sample of every queue (skipped while the previous one still runs). */
+  sampleOnce(): Promise<void> {
+    this.running ??= (async () => {
+      try {
+        await Promise.all(
+          this.queues.map(async ({ partition, queue }) => {
+            const counts = await queue.getJobCounts(...SAMPLED_JOB_STATES);
+            for (const state of SAMPLED_JOB_STATES) this.metrics.queueJobs.set({ partition: String(partition), state }, counts[state] ?? 0);
+          }),
+        );
+      } catch (err) {
+        this.metrics.queueSampleErrors.inc();
+        this.logger.warn({ err }, "sampling the queue depth failed");
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Stops sampling and waits for a sample in flight. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}
