@@ -1,9 +1,11 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { OrderStore, Partitioning, RedisBroker, closeRedis, isClusterUrl } from "@orderstream/bus";
+import { TokenVerifier } from "@orderstream/auth";
 import { health } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { type ApiStats, newApiStats } from "./api-stats.js";
 import { bulkCreateOrders } from "./bulk-create-orders.js";
+import { CallAuth } from "./call-auth.js";
 import type { OrderApiConfig } from "./config.js";
 import { createOrder } from "./create-order.js";
 import { FeedHub } from "./feed-hub.js";
@@ -40,9 +42,10 @@ const KEEPALIVE_OPTIONS = {
   "grpc.max_connection_idle_ms": 15 * 60_000,
 };
 
-function bind(server: Server, host: string, port: number): Promise<number> {
+function bind(server: Server, host: string, port: number, tls: OrderApiConfig["tls"]): Promise<number> {
+  const creds = tls ? ServerCredentials.createSsl(null, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], false) : ServerCredentials.createInsecure();
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 
@@ -107,14 +110,17 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
     "grpc.max_send_message_length": config.maxMessageBytes,
     ...KEEPALIVE_OPTIONS,
   });
+  // ORDER_API_AUTH: OrderService calls carry a bearer token (jwt) or are unchecked (off).
+  const auth = new CallAuth(config.authKeys ? new TokenVerifier(config.authKeys) : undefined);
   server.addService(ORDER_SERVICE, {
-    createOrder: createOrder({ store, stats, log }),
+    createOrder: createOrder({ store, stats, log, auth }),
     bulkCreateOrders: bulkCreateOrders({
       store: bulkStore,
       stats,
       log,
       maxOrders: config.maxBulkOrders,
       batchSize: config.bulkBatchSize,
+      auth,
     }),
     subscribeOrders: subscribeOrders({
       hub,
@@ -123,15 +129,16 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
       stats,
       log,
       redisUp: () => cmd.status === "ready",
+      auth,
     }),
-    processOrders: processOrders({ store, streams, log }),
+    processOrders: processOrders({ store, streams, log, auth }),
   } as UntypedServiceImplementation);
   server.addService(health.HealthService, healthHandlers(healthState, streams));
   addReflection(server);
 
   let port: number;
   try {
-    port = await bind(server, config.grpcHost, config.grpcPort);
+    port = await bind(server, config.grpcHost, config.grpcPort, config.tls);
   } catch (err) {
     server.forceShutdown();
     await orderQueue.close().catch(() => undefined);
