@@ -108,11 +108,11 @@ describe("the SDK with getToken()", () => {
     const got: OrderEvent[] = [];
     s.subscribe("orders.user.uma", (e) => got.push(e));
     s.connect();
-    await waitUntil(() => log.open.length === 1, 5000);
+    await waitUntil(() => log.open.length === 1, "log.open.length === 1", 5000);
     // Two refreshes, each before the current token's exp: the first token's life is long over.
-    await waitUntil(() => log.refreshed.length >= 2, 8000);
+    await waitUntil(() => log.refreshed.length >= 2, "log.refreshed.length >= 2", 8000);
     await store.create(orderRequest("uma"));
-    await waitUntil(() => got.length === 1, 5000);
+    await waitUntil(() => got.length === 1, "got.length === 1", 5000);
     expect(log.open).toHaveLength(1);
     expect(log.close).toEqual([]);
     expect(calls).toBeGreaterThanOrEqual(3);
@@ -134,16 +134,16 @@ describe("the SDK with getToken()", () => {
     const got: OrderEvent[] = [];
     s.subscribe("orders.user.vic", (e) => got.push(e));
     s.connect();
-    await waitUntil(() => log.open.length === 1, 5000);
+    await waitUntil(() => log.open.length === 1, "log.open.length === 1", 5000);
     const { order: before } = await store.create(orderRequest("vic"));
-    await waitUntil(() => got.length === 1, 5000);
-    await waitUntil(() => log.close.length === 1, 6000);
+    await waitUntil(() => got.length === 1, "got.length === 1", 5000);
+    await waitUntil(() => log.close.length === 1, "log.close.length === 1", 6000);
     expect(log.close[0]).toMatchObject({ code: SDK_CLOSE_CODES.tokenExpired, reason: "token expired", willReconnect: true });
     expect(log.errors.some((e) => /token refresh failed/.test(e.message))).toBe(true);
-    await waitUntil(() => log.open.length === 2, 5000);
+    await waitUntil(() => log.open.length === 2, "log.open.length === 2", 5000);
     expect(calls).toBe(3);
     const { order: after } = await store.create(orderRequest("vic"));
-    await waitUntil(() => got.length === 2, 5000);
+    await waitUntil(() => got.length === 2, "got.length === 2", 5000);
     expect(got.map((e) => e.data.id)).toEqual([before.id, after.id]);
   });
 });
