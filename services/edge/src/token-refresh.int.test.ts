@@ -94,7 +94,14 @@ describe("the SDK with getToken()", () => {
   function sdk(getToken: () => Promise<string>, refreshMarginMs: number) {
     const s = new OrderStreamClient({ url: url(), WebSocket, getToken, refreshMarginMs, minReconnectDelayMs: 50, maxReconnectDelayMs: 200 });
     sdks.push(s);
-    const log = { close: [] as ClientEvents["close"][], open: [] as ClientEvents["open"][], refreshed: [] as ClientEvents["refreshed"][], errors: [] as Error[] };
+    const log = {
+      close: [] as ClientEvents["close"][],
+      open: [] as ClientEvents["open"][],
+      subscribed: [] as ClientEvents["subscribed"][],
+      refreshed: [] as ClientEvents["refreshed"][],
+      errors: [] as Error[],
+    };
+    s.on("subscribed", (e) => log.subscribed.push(e));
     s.on("close", (e) => log.close.push(e));
     s.on("open", (e) => log.open.push(e));
     s.on("refreshed", (e) => log.refreshed.push(e));
@@ -108,11 +115,11 @@ describe("the SDK with getToken()", () => {
     const got: OrderEvent[] = [];
     s.subscribe("orders.user.uma", (e) => got.push(e));
     s.connect();
-    await waitUntil(() => log.open.length === 1, "log.open.length === 1", 5000);
+    await waitUntil(() => log.open.length === 1, "open", 5000);
     // Two refreshes, each before the current token's exp: the first token's life is long over.
-    await waitUntil(() => log.refreshed.length >= 2, "log.refreshed.length >= 2", 8000);
+    await waitUntil(() => log.refreshed.length >= 2, "two refreshes", 8000);
     await store.create(orderRequest("uma"));
-    await waitUntil(() => got.length === 1, "got.length === 1", 5000);
+    await waitUntil(() => got.length === 1, "the event", 5000);
     expect(log.open).toHaveLength(1);
     expect(log.close).toEqual([]);
     expect(calls).toBeGreaterThanOrEqual(3);
@@ -126,7 +133,7 @@ describe("the SDK with getToken()", () => {
       calls++;
       // The second call is the refresh: the token service is down then.
       if (calls === 2) throw new Error("token service down");
-      const t = await makeToken(TEST_SECRET, "vic", { expiresIn: calls === 1 ? "2s" : "1h" });
+      const t = await makeToken(TEST_SECRET, "vic", { expiresIn: calls === 1 ? "3s" : "1h" });
       tokens.push(t);
       return t;
     };
@@ -134,16 +141,17 @@ describe("the SDK with getToken()", () => {
     const got: OrderEvent[] = [];
     s.subscribe("orders.user.vic", (e) => got.push(e));
     s.connect();
-    await waitUntil(() => log.open.length === 1, "log.open.length === 1", 5000);
+    await waitUntil(() => log.subscribed.length === 1, "subscribed", 5000);
     const { order: before } = await store.create(orderRequest("vic"));
-    await waitUntil(() => got.length === 1, "got.length === 1", 5000);
-    await waitUntil(() => log.close.length === 1, "log.close.length === 1", 6000);
+    await waitUntil(() => got.length === 1, "the first event", 5000);
+    await waitUntil(() => log.close.length === 1, "the 4005 close", 6000);
     expect(log.close[0]).toMatchObject({ code: SDK_CLOSE_CODES.tokenExpired, reason: "token expired", willReconnect: true });
     expect(log.errors.some((e) => /token refresh failed/.test(e.message))).toBe(true);
-    await waitUntil(() => log.open.length === 2, "log.open.length === 2", 5000);
+    await waitUntil(() => log.subscribed.length === 2, "subscribed again after the reconnect", 5000);
+    expect(log.open).toHaveLength(2);
     expect(calls).toBe(3);
     const { order: after } = await store.create(orderRequest("vic"));
-    await waitUntil(() => got.length === 2, "got.length === 2", 5000);
+    await waitUntil(() => got.length === 2, "the event after the reconnect", 5000);
     expect(got.map((e) => e.data.id)).toEqual([before.id, after.id]);
   });
 });
