@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 # Every workspace's package.json (test/deploy/image.test.ts checks this list against package.json).
 COPY packages/proto/package.json packages/proto/
 COPY packages/domain/package.json packages/domain/
+COPY packages/auth/package.json packages/auth/
 COPY packages/bus/package.json packages/bus/
 COPY packages/testkit/package.json packages/testkit/
 COPY packages/client/package.json packages/client/

@@ -17,9 +17,9 @@ type Env = Record<string, string>;
 /** The names each service must read (docs: HELPER_RULES.md contract); a sanity floor for the parser. */
 const COMMON = ["REDIS_URL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "HISTORY_SIZE", "HISTORY_TTL_MS", "HISTORY_META_TTL_MS"];
 const CONTRACT: Record<string, string[]> = {
-  "order-api": [...COMMON, "GRPC_HOST", "GRPC_PORT", "METRICS_PORT", "MAX_MESSAGE_BYTES", "MAX_BULK_ORDERS", "BULK_BATCH_SIZE", "IDEMPOTENCY_TTL_MS", "SUBSCRIBE_MAX_PENDING"],
+  "order-api": [...COMMON, "GRPC_HOST", "GRPC_PORT", "METRICS_PORT", "MAX_MESSAGE_BYTES", "MAX_BULK_ORDERS", "BULK_BATCH_SIZE", "IDEMPOTENCY_TTL_MS", "SUBSCRIBE_MAX_PENDING", "ORDER_API_AUTH", "AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_PUBLIC_KEY_FILE", "GRPC_TLS_CERT", "GRPC_TLS_KEY"],
   processor: [...COMMON, "PROCESSOR_CONCURRENCY", "SHIP_DELAY_MS", "DELIVER_DELAY_MS", "JOB_ATTEMPTS", "OUTBOX_SWEEP_INTERVAL_MS", "OUTBOX_STALE_MS", "HEALTH_PORT"],
-  edge: [...COMMON, "EDGE_HOST", "EDGE_PORT", "NODE_ID", "ORDER_API_URL", "AUTH_JWT_SECRET", "ANONYMOUS_ALL_ORDERS", "MAX_CONNECTIONS", "MAX_CHANNELS_PER_CONN", "MAX_PAYLOAD_BYTES", "MAX_BACKPRESSURE_BYTES", "IDLE_TIMEOUT_S", "RATE_LIMIT_PER_S", "RATE_LIMIT_BURST", "DRAIN_WINDOW_MS"],
+  edge: [...COMMON, "EDGE_HOST", "EDGE_PORT", "NODE_ID", "ORDER_API_URL", "ORDER_API_TLS", "ORDER_API_TLS_CA", "AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_PUBLIC_KEY_FILE", "ANONYMOUS_ALL_ORDERS", "MAX_CONNECTIONS", "MAX_CHANNELS_PER_CONN", "MAX_PAYLOAD_BYTES", "MAX_BACKPRESSURE_BYTES", "IDLE_TIMEOUT_S", "RATE_LIMIT_PER_S", "RATE_LIMIT_BURST", "DRAIN_WINDOW_MS"],
 };
 /** Variables without a default: every deployment must set them. */
 const REQUIRED: Record<string, string[]> = { "order-api": ["REDIS_URL"], processor: ["REDIS_URL"], edge: ["REDIS_URL", "AUTH_JWT_SECRET"] };
@@ -27,7 +27,7 @@ const REQUIRED: Record<string, string[]> = { "order-api": ["REDIS_URL"], process
  * Values that differ between the local deployments (compose, k8s local) and production on
  * purpose (also listed in docs/deployment.md). Any other difference fails.
  */
-const PRODUCTION_DIFFERS = new Set(["REDIS_URL", "AUTH_JWT_SECRET", "ANONYMOUS_ALL_ORDERS"]);
+const PRODUCTION_DIFFERS = new Set(["REDIS_URL", "AUTH_JWT_SECRET", "ANONYMOUS_ALL_ORDERS", "ORDER_API_AUTH"]);
 
 /** Strips comments, keeping `//` inside URLs such as redis://host. */
 function stripComments(src: string): string {
@@ -127,8 +127,8 @@ describe.each(SERVICES)("environment of %s", (svc) => {
     for (const t of targets) {
       const env = { ...(t.env[svc] ?? {}) };
       if (t.name.endsWith("/production") && env.AUTH_JWT_SECRET === "") {
-        // The production placeholder is empty on purpose: the edge must refuse to start with it.
-        expect(() => load(env), "empty AUTH_JWT_SECRET must stop the edge").toThrow(/AUTH_JWT_SECRET/);
+        // The production placeholder is empty on purpose: edge and order-api (jwt) must refuse to start with it.
+        expect(() => load(env), `empty AUTH_JWT_SECRET must stop ${svc}`).toThrow(/AUTH_JWT_SECRET/);
         env.AUTH_JWT_SECRET = "a-secret-filled-in-at-deploy-time";
       }
       expect(() => load(env), `${t.name}: ${svc} config`).not.toThrow();
@@ -148,6 +148,10 @@ describe("production", () => {
       const want = t.name.endsWith("/production") ? "false" : "true";
       expect(t.env.edge?.ANONYMOUS_ALL_ORDERS, t.name).toBe(want);
     }
+  });
+
+  it("authenticates order-api calls (ORDER_API_AUTH=jwt), and leaves them open in the local deployments", () => {
+    for (const t of targets) expect(t.env["order-api"]?.ORDER_API_AUTH, t.name).toBe(t.name.endsWith("/production") ? "jwt" : "off");
   });
 
   it("uses neither the in-cluster development Redis nor the development JWT secret", () => {

@@ -27,8 +27,16 @@ export type BrowserWebSocketFits = Fits<typeof WebSocket>;
 export interface ClientOptions {
   /** Edge URL(s), e.g. `ws://127.0.0.1:9001/ws`; with several, each reconnect tries the next. */
   url: string | string[];
-  /** Sent as `?token=`; omitted for anonymous access. */
+  /** Sent as `?token=`; omitted for anonymous access. A function works like {@link getToken}. */
   token?: TokenSource;
+  /**
+   * Returns a fresh token (JWT): called before every (re)connect, and `refreshMarginMs` before the
+   * current token's `exp` to send a `refresh` frame on the open socket. After a 4005 "token
+   * expired" close the SDK calls it again and reconnects. Use instead of `token`.
+   */
+  getToken?: () => string | Promise<string>;
+  /** How long before the token's `exp` to refresh it, ms (default 30000; at most half its remaining life). */
+  refreshMarginMs?: number;
   /** The WebSocket implementation; defaults to `globalThis.WebSocket`. */
   WebSocket?: WebSocketConstructor;
   /** Base of the reconnect backoff, ms (default 500). */
@@ -51,6 +59,7 @@ export interface ClientOptions {
 export interface ResolvedOptions {
   urls: string[];
   token: TokenSource | undefined;
+  refreshMarginMs: number;
   WebSocket: WebSocketConstructor;
   minReconnectDelayMs: number;
   maxReconnectDelayMs: number;
@@ -78,9 +87,12 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
   const min = positive("minReconnectDelayMs", o.minReconnectDelayMs, 500);
   const max = positive("maxReconnectDelayMs", o.maxReconnectDelayMs, 20_000);
   if (max < min) throw new RangeError("option maxReconnectDelayMs must be >= minReconnectDelayMs");
+  if (o.getToken !== undefined && o.token !== undefined) throw new TypeError("options token and getToken exclude each other: pass one");
+  if (o.getToken !== undefined && typeof o.getToken !== "function") throw new TypeError("option getToken must be a function");
   return {
     urls,
-    token: o.token,
+    token: o.getToken ?? o.token,
+    refreshMarginMs: positive("refreshMarginMs", o.refreshMarginMs, 30_000),
     WebSocket: WS,
     minReconnectDelayMs: min,
     maxReconnectDelayMs: max,

@@ -16,7 +16,7 @@ const clients: OrderStreamClient[] = [];
 function makeClient(opts: Partial<ClientOptions> & Pick<ClientOptions, "url">) {
   const client = new OrderStreamClient({ WebSocket, minReconnectDelayMs: 50, maxReconnectDelayMs: 500, ...opts });
   clients.push(client);
-  const log: { [K in keyof ClientEvents]: ClientEvents[K][] } = { open: [], close: [], error: [], state: [], subscribed: [], recoveryFailed: [] };
+  const log: { [K in keyof ClientEvents]: ClientEvents[K][] } = { open: [], close: [], error: [], state: [], subscribed: [], recoveryFailed: [], refreshed: [] };
   for (const name of Object.keys(log) as (keyof ClientEvents)[]) client.on(name, (p) => (log[name] as unknown[]).push(p));
   return { client, log };
 }

@@ -10,6 +10,7 @@ export const CLOSE_CODES = {
   abnormal: CLOSE_CODE_TABLE.abnormal.code,
   internalError: CLOSE_CODE_TABLE.internalError.code,
   slowConsumer: CLOSE_CODE_TABLE.slowConsumer.code,
+  tokenExpired: CLOSE_CODE_TABLE.tokenExpired.code,
   shuttingDown: CLOSE_CODE_TABLE.shuttingDown.code,
   unauthorized: CLOSE_CODE_TABLE.unauthorized.code,
   rateLimited: CLOSE_CODE_TABLE.rateLimited.code,

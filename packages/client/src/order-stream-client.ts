@@ -6,8 +6,9 @@ import { type ClientOptions, type ResolvedOptions, type WebSocketLike, dialUrl, 
 import { shouldReconnect } from "./close-codes.js";
 import { describeError, orderNamedIn } from "./error-attribution.js";
 import { PendingActions } from "./pending-actions.js";
-import { type OrderAction, type ProcessOrderResult, type ServerFrame, parseServerFrame, processOrderFrame } from "./protocol.js";
+import { type OrderAction, type ProcessOrderResult, type ServerFrame, parseServerFrame, processOrderFrame, refreshFrame } from "./protocol.js";
 import { TimerSet } from "./timer-set.js";
+import { refreshDelayMs, tokenExp } from "./token-refresh-schedule.js";
 import { TypedEmitter } from "./typed-emitter.js";
 
 const OPEN = 1;
@@ -15,7 +16,9 @@ const OPEN = 1;
 /**
  * The orderstream WebSocket client: one connection to an edge node, per-channel handlers,
  * reconnect with full-jitter backoff over a list of URLs, resume from the last offset of every
- * channel (duplicates dropped), and `processOrder` requests. Works in browsers and Node.
+ * channel (duplicates dropped), and `processOrder` requests. With a token function (`getToken`)
+ * the socket's token is refreshed in place before its `exp`, and a 4005 "token expired" close
+ * reconnects with a new one. Works in browsers and Node.
  */
 export class OrderStreamClient extends TypedEmitter<ClientEvents> {
   private readonly opts: ResolvedOptions;
@@ -28,6 +31,9 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
   private generation = 0;
   private urlIndex = 0;
   private readonly timers = new TimerSet();
+  /** The `exp` of the open socket's token (epoch seconds), when it has one. */
+  private tokenExpS: number | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ClientOptions) {
     super();
@@ -117,9 +123,11 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     this.setState("connecting");
     const url = this.opts.urls[this.urlIndex % this.opts.urls.length] as string;
     let ws: WebSocketLike;
+    let exp: number | undefined;
     try {
       const token = await resolveToken(this.opts.token, this.opts.connectTimeoutMs);
       if (gen !== this.generation || !this.wanted) return;
+      exp = tokenExp(token);
       ws = new this.opts.WebSocket(dialUrl(url, token));
     } catch (err) {
       if (gen !== this.generation || !this.wanted) return;
@@ -139,6 +147,8 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
       this.timers.cancel(connectTimer);
       this.setState("open");
       this.timers.after(() => this.backoff.reset(), this.opts.stableAfterMs);
+      this.tokenExpS = exp;
+      this.scheduleRefresh(ws);
       this.channels.onOpen();
       this.emit("open", { url });
     };
@@ -187,6 +197,31 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     this.timers.after(() => void this.dial(), delayMs);
   }
 
+  /** Plans the next in-place token refresh of `ws` (token functions and tokens with `exp` only). */
+  private scheduleRefresh(ws: WebSocketLike): void {
+    if (this.refreshTimer !== undefined) this.timers.cancel(this.refreshTimer);
+    this.refreshTimer = undefined;
+    const exp = this.tokenExpS;
+    if (typeof this.opts.token !== "function" || exp === undefined || this.ws !== ws) return;
+    this.refreshTimer = this.timers.after(() => {
+      this.refreshTimer = undefined;
+      void this.refresh(ws);
+    }, refreshDelayMs(exp, Date.now(), this.opts.refreshMarginMs));
+  }
+
+  /** Gets a new token and sends it as a `refresh` frame; the edge answers `refreshed` or an error. */
+  private async refresh(ws: WebSocketLike): Promise<void> {
+    let token: string | undefined;
+    try {
+      token = await resolveToken(this.opts.token, this.opts.connectTimeoutMs);
+    } catch (err) {
+      if (this.ws === ws) this.emit("error", new ConnectionError(`token refresh failed: ${describeError(err)}`, { cause: err }));
+      return;
+    }
+    if (this.ws !== ws || !this.isOpen() || !token) return;
+    this.send(refreshFrame(token));
+  }
+
   private send(text: string): void {
     try {
       this.ws?.send(text);
@@ -206,6 +241,11 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
         return;
       case "process_order.result":
         this.actions.resolve(f.result);
+        return;
+      case "refreshed":
+        this.tokenExpS = f.exp;
+        if (this.ws) this.scheduleRefresh(this.ws);
+        this.emit("refreshed", { exp: f.exp });
         return;
       case "error":
         return this.onServerError(f.code, f.message);

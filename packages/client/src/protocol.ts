@@ -50,6 +50,7 @@ export type ServerFrame =
   | { type: "subscribed"; channels: string[]; recovered: boolean; offsets: Record<string, string> }
   | { type: "unsubscribed"; channels: string[] }
   | { type: "process_order.result"; result: ProcessOrderResult }
+  | { type: "refreshed"; exp: number | undefined }
   | { type: "error"; code: string; message: string };
 
 type Obj = Record<string, unknown>;
@@ -91,6 +92,8 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
       if (typeof raw["message"] === "string" && raw["message"] !== "") result.message = raw["message"];
       return { type: "process_order.result", result };
     }
+    case "refreshed":
+      return { type: "refreshed", exp: typeof raw["exp"] === "number" ? raw["exp"] : undefined };
     case "error": {
       const e = raw["error"];
       if (!isObj(e) || typeof e["code"] !== "string") return undefined;
@@ -109,6 +112,11 @@ export function subscribeFrame(channels: string[], since: Record<string, string>
 /** The `unsubscribe` frame text. */
 export function unsubscribeFrame(channels: string[]): string {
   return JSON.stringify({ type: "unsubscribe", channels });
+}
+
+/** The `refresh` frame text: a new token for the open socket. */
+export function refreshFrame(token: string): string {
+  return JSON.stringify({ type: "refresh", token });
 }
 
 /** The `process_order` frame text. */

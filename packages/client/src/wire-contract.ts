@@ -6,7 +6,7 @@
  */
 
 /** Frame types a client sends. */
-export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "process_order"] as const;
+export const CLIENT_FRAME_TYPES = ["subscribe", "unsubscribe", "process_order", "refresh"] as const;
 
 /** Frame types the edge sends. */
 export const SERVER_FRAME_TYPES = [
@@ -15,6 +15,7 @@ export const SERVER_FRAME_TYPES = [
   "order.created",
   "order.status",
   "process_order.result",
+  "refreshed",
   "error",
 ] as const;
 
@@ -28,6 +29,7 @@ export const ERROR_CODES = {
   bad_channel: "a channel name that is not `orders.created`, `orders.status` or `orders.user.<id>`",
   forbidden: "the token does not allow the channel (or the order, for `process_order`)",
   too_many_channels: "more than `MAX_CHANNELS_PER_CONN` channels on one socket",
+  invalid_token: "a `refresh` token that does not verify, or names another `sub` than the socket's; the socket keeps its old token",
   rate_limited: "frames over `RATE_LIMIT_PER_S` / `RATE_LIMIT_BURST`; keep going and the socket is closed (4008)",
   unavailable: "Redis or order-api cannot be reached now; retry",
   internal: "an unexpected server error",
@@ -77,6 +79,13 @@ export const CLOSE_CODE_TABLE = {
     group: "reconnect",
     when: "send buffer passed `MAX_BACKPRESSURE_BYTES`",
     clientShould: "reconnect, resume from offsets (read faster)",
+  },
+  tokenExpired: {
+    code: 4005,
+    reason: "token expired",
+    group: "reconnect",
+    when: "the socket's token reached its `exp` without a `refresh` frame",
+    clientShould: "get a new token, reconnect with it, resume from offsets",
   },
   shuttingDown: {
     code: 4503,

@@ -27,6 +27,11 @@ export class BackpressureGuard {
     return this.sockets.size;
   }
 
+  /** The open sockets, live (closing one while iterating is fine). */
+  open(): IterableIterator<EdgeSocket> {
+    return this.sockets.values();
+  }
+
   /** Every open socket (for drain and stop). */
   all(): EdgeSocket[] {
     return [...this.sockets];

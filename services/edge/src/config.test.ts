@@ -48,7 +48,26 @@ describe("loadConfig", () => {
     expect(c).toMatchObject({ port: 9002, nodeId: "edge-2", anonymousAllOrders: true, maxConnections: 10, rateLimitPerS: 2.5, drainWindowMs: 0 });
   });
 
+  it("reads the token keys (several HS256 secrets, or a JWKS alone) and TLS towards order-api", () => {
+    const c = loadConfig({ ...base, AUTH_JWT_SECRET: "new,old" });
+    expect(c.authKeys.hs256Secrets).toEqual(["new", "old"]);
+    expect(c.serviceTokenSecret).toBe("new");
+    expect(c.orderApiTls).toBeUndefined();
+    const j = loadConfig({ ...base, AUTH_JWT_SECRET: undefined, AUTH_JWKS_URL: "https://id.example/jwks", ORDER_API_TLS: "true" });
+    expect(j.authKeys).toMatchObject({ hs256Secrets: [], jwks: { url: "https://id.example/jwks" }, algorithms: ["RS256", "ES256"] });
+    expect(j.serviceTokenSecret).toBeUndefined();
+    expect(j.orderApiTls).toEqual({ ca: undefined });
+    const ca = loadConfig({ ...base, ORDER_API_TLS_CA: new URL(import.meta.url).pathname });
+    expect(ca.orderApiTls?.ca).toBeInstanceOf(Buffer);
+  });
+
   it.each([
+    [{ AUTH_JWT_SECRET: "a,,b" }, "AUTH_JWT_SECRET"],
+    [{ AUTH_JWKS_URL: "not a url" }, "AUTH_JWKS_URL"],
+    [{ AUTH_PUBLIC_KEY_FILE: "/nonexistent/key.pem" }, "AUTH_PUBLIC_KEY_FILE"],
+    [{ AUTH_JWKS_URL: "https://id.example/jwks", AUTH_JWT_ALGORITHMS: "HS512" }, "AUTH_JWT_ALGORITHMS"],
+    [{ ORDER_API_TLS_CA: "/nonexistent/ca.pem" }, "ORDER_API_TLS_CA"],
+    [{ ORDER_API_TLS: "perhaps" }, "ORDER_API_TLS"],
     [{ REDIS_URL: undefined }, "REDIS_URL"],
     [{ REDIS_URL: "localhost:6379" }, "REDIS_URL"],
     [{ AUTH_JWT_SECRET: undefined }, "AUTH_JWT_SECRET"],

@@ -1,4 +1,6 @@
 import { hostname } from "node:os";
+import { readFileSync } from "node:fs";
+import { type AuthKeys, authEnvFields, authEnvProblem, authKeysFromEnv, hasAuthKeys } from "@orderstream/auth";
 import { ConfigError, envInt, historyEnv, historyTtlRule, logLevelEnv, parseEnv, partitionEnv, redisUrlEnv } from "@orderstream/bus";
 import { z } from "zod";
 
@@ -18,7 +20,21 @@ const fields = {
   EDGE_PORT: int(9001, 0, 65535),
   NODE_ID: z.string().min(1).default(hostname()),
   ORDER_API_URL: z.string().regex(/^[^\s:]+:\d{1,5}$/, "must be host:port").default("127.0.0.1:50051"),
-  AUTH_JWT_SECRET: z.string().min(1, "is required"),
+  ORDER_API_TLS: boolFromEnv.default(false),
+  ORDER_API_TLS_CA: z.string().transform((path, ctx) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: `cannot read ${path}: ${(err as Error).message}` });
+      return z.NEVER;
+    }
+  }).optional(),
+  AUTH_JWT_SECRET: authEnvFields.AUTH_JWT_SECRET,
+  AUTH_JWKS_URL: authEnvFields.AUTH_JWKS_URL,
+  AUTH_PUBLIC_KEY_FILE: authEnvFields.AUTH_PUBLIC_KEY_FILE,
+  AUTH_JWT_ALGORITHMS: authEnvFields.AUTH_JWT_ALGORITHMS,
+  AUTH_JWKS_COOLDOWN_MS: authEnvFields.AUTH_JWKS_COOLDOWN_MS,
+  AUTH_JWKS_CACHE_MS: authEnvFields.AUTH_JWKS_CACHE_MS,
   ANONYMOUS_ALL_ORDERS: boolFromEnv.default(false),
   MAX_CONNECTIONS: int(100_000, 1),
   MAX_CHANNELS_PER_CONN: int(128, 1),
@@ -39,7 +55,12 @@ const ENV_NAMES = Object.keys(fields);
 const schema = z.object(fields).refine((c) => c.DRAIN_WINDOW_MS + 1000 <= c.SHUTDOWN_TIMEOUT_MS, {
   path: ["DRAIN_WINDOW_MS"],
   message: "must be at least 1000 ms shorter than SHUTDOWN_TIMEOUT_MS (the drain runs inside the shutdown deadline)",
-}).refine(...historyTtlRule);
+}).refine(...historyTtlRule).superRefine((c, ctx) => {
+  if (!hasAuthKeys(c))
+    ctx.addIssue({ code: "custom", path: ["AUTH_JWT_SECRET"], message: "is required (or set AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE)" });
+  const p = authEnvProblem(c);
+  if (p) ctx.addIssue({ code: "custom", path: [p.path], message: p.message });
+});
 
 /** The edge node's configuration, parsed once at start-up from the environment. */
 export interface EdgeConfig {
@@ -49,7 +70,15 @@ export interface EdgeConfig {
   port: number;
   nodeId: string;
   orderApiUrl: string;
-  jwtSecret: string;
+  /** The keys socket tokens are verified with (AUTH_*). */
+  authKeys: AuthKeys;
+  /**
+   * The HS256 secret the edge signs its short-lived service token for order-api with (the first
+   * of AUTH_JWT_SECRET); undefined without one: the ProcessOrders stream then carries no token.
+   */
+  serviceTokenSecret: string | undefined;
+  /** TLS towards order-api: undefined = plaintext; `ca` undefined = the system's roots. */
+  orderApiTls: { ca: Buffer | undefined } | undefined;
   anonymousAllOrders: boolean;
   maxConnections: number;
   maxChannelsPerConn: number;
@@ -80,7 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     port: c.EDGE_PORT,
     nodeId: c.NODE_ID,
     orderApiUrl: c.ORDER_API_URL,
-    jwtSecret: c.AUTH_JWT_SECRET,
+    authKeys: authKeysFromEnv(c),
+    serviceTokenSecret: c.AUTH_JWT_SECRET?.[0],
+    orderApiTls: c.ORDER_API_TLS || c.ORDER_API_TLS_CA !== undefined ? { ca: c.ORDER_API_TLS_CA } : undefined,
     anonymousAllOrders: c.ANONYMOUS_ALL_ORDERS,
     maxConnections: c.MAX_CONNECTIONS,
     maxChannelsPerConn: c.MAX_CHANNELS_PER_CONN,

@@ -29,6 +29,7 @@ import { OrderActions } from "./order-actions.js";
 import { type EdgeSocket, type SocketState, newSocketState } from "./socket-state.js";
 import { releaseAll } from "./subscriptions.js";
 import { RateLimit } from "./rate-limiter.js";
+import { closeExpired } from "./token-expiry.js";
 import { upgradeHandler } from "./upgrade-handler.js";
 
 /** A running edge node. */
@@ -47,6 +48,8 @@ export interface EdgeNode {
 }
 
 const SWEEP_INTERVAL_MS = 250;
+/** Every this many sweeps, sockets whose token expired are closed (4005): once a second. */
+const EXPIRY_SWEEP_EVERY = 4;
 /** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT listen option. */
 const EXCLUSIVE_PORT = 1;
 /** uSockets' LIBUS_LISTEN_DEFAULT: SO_REUSEPORT on Linux, so several processes share a port. */
@@ -77,7 +80,11 @@ export async function startEdge(
     await Promise.all([closeRedis(cmd), closeRedis(sub)]);
     throw err;
   }
-  const api = new OrderActionClient(config.orderApiUrl, log);
+  const api = new OrderActionClient(config.orderApiUrl, log, {
+    tls: config.orderApiTls,
+    serviceTokenSecret: config.serviceTokenSecret,
+    nodeId: config.nodeId,
+  });
   const partitions = new Partitioning(config.partitions);
   const app = uWS.App();
   const state = { draining: false, stopped: false, pendingUpgrades: { n: 0 } };
@@ -104,7 +111,9 @@ export async function startEdge(
   metrics.trackHistoryReads(() => feed.historyReads);
   metrics.trackRedis(() => cmd.status === "ready" && sub.status === "ready");
 
+  const verifier = new TokenVerifier(config.authKeys);
   const deps: MessageDeps = {
+    verifier,
     feed,
     metrics,
     log,
@@ -114,7 +123,6 @@ export async function startEdge(
     rate: new RateLimit(config.rateLimitPerS, config.rateLimitBurst),
     actions: new OrderActions((id) => readOrderOwner(cmd, partitions, id), api, log),
   };
-  const verifier = new TokenVerifier(config.jwtSecret);
   const isReady = (): boolean => !state.draining && !state.stopped && cmd.status === "ready" && sub.status === "ready";
 
   const behavior: WebSocketBehavior<SocketState> = {
@@ -186,8 +194,16 @@ export async function startEdge(
     throw err;
   }
   const port = uWS.us_socket_local_port(listenSocket as never);
+  let sweeps = 0;
   const sweep = setInterval(() => {
     guard.sweep();
+    if (++sweeps % EXPIRY_SWEEP_EVERY === 0 && !state.stopped) {
+      const expired = closeExpired(guard.open(), Date.now());
+      if (expired > 0) {
+        metrics.errors.inc({ code: "token_expired" }, expired);
+        log.debug({ sockets: expired }, "closed sockets whose token expired");
+      }
+    }
     metrics.channels.set(feed.channelCount);
   }, SWEEP_INTERVAL_MS);
 

@@ -4,9 +4,10 @@ import { parseClientMessage, processOrderResultFrame } from "./protocol.js";
 import { type RateLimit, firstRefusal } from "./rate-limiter.js";
 import type { EdgeSocket } from "./socket-state.js";
 import { type SubscriptionDeps, sendError, subscribe, unsubscribe } from "./subscriptions.js";
+import { type RefreshDeps, refreshToken } from "./token-refresh.js";
 
 /** What the message handler needs from the node. */
-export interface MessageDeps extends SubscriptionDeps {
+export interface MessageDeps extends SubscriptionDeps, RefreshDeps {
   actions: OrderActions;
   /** The inbound frame limit; its bucket lives in each socket's state. */
   rate: RateLimit;
@@ -73,6 +74,9 @@ export function handleMessage(ws: EdgeSocket, deps: MessageDeps, data: ArrayBuff
           if (!st.closed) sendError(ws, deps.metrics, "internal", "internal error");
         },
       );
+      return;
+    case "refresh":
+      refreshToken(ws, deps, msg.token);
       return;
   }
 }

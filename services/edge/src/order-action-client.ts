@@ -1,4 +1,5 @@
-import { type ClientDuplexStream, credentials } from "@grpc/grpc-js";
+import { type ClientDuplexStream, Metadata, credentials } from "@grpc/grpc-js";
+import { signServiceToken } from "@orderstream/auth";
 import { type OrderAction, type OrderResult, OrderServiceClient, OrderStatus } from "@orderstream/proto";
 import type { Logger } from "./logger.js";
 
@@ -16,10 +17,27 @@ export class OrderApiUnavailableError extends Error {
   }
 }
 
+/** How the edge reaches order-api. */
+export interface OrderActionClientOptions {
+  /** TLS towards order-api (`ca` undefined = the system's roots); undefined = plaintext. */
+  tls?: { ca: Buffer | undefined } | undefined;
+  /** The HS256 secret of the service token sent with every ProcessOrders stream; none without it. */
+  serviceTokenSecret?: string | undefined;
+  /** Named in the service token's `sub` (`edge:<nodeId>`). */
+  nodeId?: string;
+  /** How long an action waits for its result. */
+  timeoutMs?: number;
+}
+
+/** Lifetime of the service token: it is checked when a stream opens, and each (re)open signs a new one. */
+const SERVICE_TOKEN_TTL_S = 300;
+
 /**
  * Forwards order actions to order-api over ONE shared ProcessOrders bidi stream per node. Results
  * are matched to requests by order id, first in first out per id; the stream is reopened on the
  * next request after it broke, and everything in flight on a broken stream fails as unavailable.
+ * The stream carries the edge's own short-lived admin token (order-api's ProcessOrders is for
+ * admins): the edge has already checked that the socket's user owns the order.
  */
 export class OrderActionClient {
   private readonly client: OrderServiceClient;
@@ -27,12 +45,16 @@ export class OrderActionClient {
   private readonly waiting = new Map<string, Waiter[]>();
   private closed = false;
 
+  private readonly timeoutMs: number;
+
   constructor(
     address: string,
     private readonly log: Logger,
-    private readonly timeoutMs = 5000,
+    private readonly opts: OrderActionClientOptions = {},
   ) {
-    this.client = new OrderServiceClient(address, credentials.createInsecure());
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    const creds = opts.tls ? credentials.createSsl(opts.tls.ca ?? null) : credentials.createInsecure();
+    this.client = new OrderServiceClient(address, creds);
   }
 
   /** Sends one action and resolves with its result. */
@@ -60,7 +82,10 @@ export class OrderActionClient {
 
   private open(): ClientDuplexStream<OrderAction, OrderResult> {
     if (this.stream) return this.stream;
-    const stream = this.client.processOrders();
+    const md = new Metadata();
+    const secret = this.opts.serviceTokenSecret;
+    if (secret !== undefined) md.set("authorization", `Bearer ${signServiceToken(secret, `edge:${this.opts.nodeId ?? "edge"}`, SERVICE_TOKEN_TTL_S)}`);
+    const stream = this.client.processOrders(md);
     this.stream = stream;
     stream.on("data", (r: OrderResult) => {
       const q = this.waiting.get(r.orderId);

@@ -7,7 +7,8 @@ export type { ErrorCode };
 export type ClientMessage =
   | { type: "subscribe"; channels: string[]; since: Map<string, string> }
   | { type: "unsubscribe"; channels: string[] }
-  | { type: "process_order"; orderId: string; action: string };
+  | { type: "process_order"; orderId: string; action: string }
+  | { type: "refresh"; token: string };
 
 /** A client frame that did not: answered with an error frame of this code. */
 export interface ProtocolError {
@@ -18,6 +19,9 @@ export interface ProtocolError {
 /** Result of {@link parseClientMessage}. */
 export type Parsed = { ok: true; msg: ClientMessage } | { ok: false; error: ProtocolError };
 
+/** The longest token a `refresh` frame may carry. */
+const MAX_TOKEN_LENGTH = 8192;
+
 const bad = (code: ErrorCode, message: string): Parsed => ({ ok: false, error: { code, message } });
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -25,7 +29,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Parses one text frame of the client protocol (subscribe / unsubscribe / process_order).
+ * Parses one text frame of the client protocol (subscribe / unsubscribe / process_order / refresh).
  * Channel names are checked later (per channel); here only shapes and types.
  */
 export function parseClientMessage(text: string): Parsed {
@@ -66,6 +70,12 @@ export function parseClientMessage(text: string): Parsed {
       if (typeof action !== "string") return bad("bad_request", "field action must be a string");
       return { ok: true, msg: { type, orderId, action } };
     }
+    case "refresh": {
+      const token = raw["token"];
+      if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH)
+        return bad("bad_request", `field token must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`);
+      return { ok: true, msg: { type, token } };
+    }
     default:
       return bad("unknown_type", `unknown message type ${JSON.stringify(type.slice(0, 64))}`);
   }
@@ -84,6 +94,11 @@ export function subscribedFrame(channels: string[], recovered: boolean, offsets:
 /** The `unsubscribed` reply. */
 export function unsubscribedFrame(channels: string[]): string {
   return JSON.stringify({ type: "unsubscribed", channels });
+}
+
+/** The `refreshed` reply: the new token's `exp` (epoch seconds), null when it has none. */
+export function refreshedFrame(exp: number | undefined): string {
+  return JSON.stringify({ type: "refreshed", exp: exp ?? null });
 }
 
 /** What a `process_order` came to, as the client sees it. */

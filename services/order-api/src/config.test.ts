@@ -60,4 +60,21 @@ describe("loadConfig", () => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
   });
+
+  it("ORDER_API_AUTH=jwt needs token keys and takes the edge's AUTH_* variables; off ignores them", () => {
+    expect(loadConfig(base).authKeys).toBeUndefined();
+    expect(loadConfig({ ...base, AUTH_JWT_SECRET: "s" }).authKeys).toBeUndefined();
+    expect(loadConfig({ ...base, ORDER_API_AUTH: "jwt", AUTH_JWT_SECRET: "a,b" }).authKeys?.hs256Secrets).toEqual(["a", "b"]);
+    expect(loadConfig({ ...base, ORDER_API_AUTH: "jwt", AUTH_JWKS_URL: "http://id/jwks" }).authKeys?.jwks?.url).toBe("http://id/jwks");
+    expect(() => loadConfig({ ...base, ORDER_API_AUTH: "jwt" })).toThrow(/AUTH_JWT_SECRET: is required when ORDER_API_AUTH=jwt/);
+    expect(() => loadConfig({ ...base, ORDER_API_AUTH: "basic" })).toThrow(/ORDER_API_AUTH: must be off or jwt/);
+  });
+
+  it("GRPC_TLS_CERT and GRPC_TLS_KEY: both (files read at start) or neither", () => {
+    const file = new URL(import.meta.url).pathname;
+    const c = loadConfig({ ...base, GRPC_TLS_CERT: file, GRPC_TLS_KEY: file });
+    expect(c.tls?.certChain).toBeInstanceOf(Buffer);
+    expect(() => loadConfig({ ...base, GRPC_TLS_CERT: file })).toThrow(/GRPC_TLS_KEY: .*both/);
+    expect(() => loadConfig({ ...base, GRPC_TLS_CERT: "/nonexistent.pem", GRPC_TLS_KEY: file })).toThrow(/GRPC_TLS_CERT: cannot read/);
+  });
 });

@@ -10,6 +10,8 @@ import {
   parseEnv,
   redisUrlEnv,
 } from "@orderstream/bus";
+import { readFileSync } from "node:fs";
+import { type AuthKeys, authEnvFields, authEnvProblem, authKeysFromEnv, hasAuthKeys } from "@orderstream/auth";
 import { z } from "zod";
 
 export { ConfigError };
@@ -35,7 +37,21 @@ export interface OrderApiConfig {
   idempotencyTtlMs: number;
   /** Messages buffered for one SubscribeOrders stream before it is cancelled as too slow. */
   subscribeMaxPending: number;
+  /** ORDER_API_AUTH=jwt: the keys bearer tokens are verified with (the edge's); undefined = off. */
+  authKeys: AuthKeys | undefined;
+  /** GRPC_TLS_CERT / GRPC_TLS_KEY (PEM, read at start-up); undefined = plaintext. */
+  tls: { certChain: Buffer; privateKey: Buffer } | undefined;
 }
+
+/** A file path whose contents are read now; a missing or unreadable file names the variable. */
+const pemFile = z.string().transform((path, ctx) => {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: `cannot read ${path}: ${(err as Error).message}` });
+    return z.NEVER;
+  }
+});
 
 const int = envInt;
 const DAY_MS = 24 * 3600_000;
@@ -58,8 +74,33 @@ const schema = z
     BULK_BATCH_SIZE: int(1, 100_000, 500),
     IDEMPOTENCY_TTL_MS: int(1000, 365 * DAY_MS, DAY_MS),
     SUBSCRIBE_MAX_PENDING: int(1, 10_000_000, 1000),
+    ORDER_API_AUTH: z.enum(["off", "jwt"], { error: "must be off or jwt" }).default("off"),
+    AUTH_JWT_SECRET: authEnvFields.AUTH_JWT_SECRET,
+    AUTH_JWKS_URL: authEnvFields.AUTH_JWKS_URL,
+    AUTH_PUBLIC_KEY_FILE: authEnvFields.AUTH_PUBLIC_KEY_FILE,
+    AUTH_JWT_ALGORITHMS: authEnvFields.AUTH_JWT_ALGORITHMS,
+    AUTH_JWKS_COOLDOWN_MS: authEnvFields.AUTH_JWKS_COOLDOWN_MS,
+    AUTH_JWKS_CACHE_MS: authEnvFields.AUTH_JWKS_CACHE_MS,
+    GRPC_TLS_CERT: pemFile.optional(),
+    GRPC_TLS_KEY: pemFile.optional(),
   })
-  .refine(...historyTtlRule);
+  .refine(...historyTtlRule)
+  .superRefine((c, ctx) => {
+    if (c.ORDER_API_AUTH === "jwt" && !hasAuthKeys(c))
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_JWT_SECRET"],
+        message: "is required when ORDER_API_AUTH=jwt (or set AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE)",
+      });
+    const p = authEnvProblem(c);
+    if (p) ctx.addIssue({ code: "custom", path: [p.path], message: p.message });
+    if ((c.GRPC_TLS_CERT === undefined) !== (c.GRPC_TLS_KEY === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: [c.GRPC_TLS_CERT === undefined ? "GRPC_TLS_CERT" : "GRPC_TLS_KEY"],
+        message: "GRPC_TLS_CERT and GRPC_TLS_KEY go together: set both (TLS) or neither (plaintext)",
+      });
+  });
 
 /**
  * Parses and validates order-api's environment (names and defaults from HELPER_RULES.md).
@@ -82,5 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig
     bulkBatchSize: c.BULK_BATCH_SIZE,
     idempotencyTtlMs: c.IDEMPOTENCY_TTL_MS,
     subscribeMaxPending: c.SUBSCRIBE_MAX_PENDING,
+    authKeys: c.ORDER_API_AUTH === "jwt" ? authKeysFromEnv(c) : undefined,
+    tls: c.GRPC_TLS_CERT && c.GRPC_TLS_KEY ? { certChain: c.GRPC_TLS_CERT, privateKey: c.GRPC_TLS_KEY } : undefined,
   };
 }

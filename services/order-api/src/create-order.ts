@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { ApiError, toServiceError } from "./api-error.js";
 import type { OrderApiMetrics } from "./api-metrics.js";
 import type { ApiStats } from "./api-stats.js";
+import { type CallAuth, requireOwnOrders } from "./call-auth.js";
 
 /** The metadata entry that makes CreateOrder safe to retry. */
 export const IDEMPOTENCY_HEADER = "idempotency-key";
@@ -17,6 +18,7 @@ export interface CreateOrderDeps {
   stats: ApiStats;
   metrics: Pick<OrderApiMetrics, "ordersCreated">;
   log: Logger;
+  auth: CallAuth;
 }
 
 function idempotencyKeyOf(call: ServerUnaryCall<CreateOrderRequest, Order>): string | undefined {
@@ -30,13 +32,15 @@ function idempotencyKeyOf(call: ServerUnaryCall<CreateOrderRequest, Order>): str
 
 /**
  * CreateOrder: validates, stores the order PENDING with its idempotency key and job-outbox entry,
- * emits `order.created`, and answers; concurrent calls share one script per partition. A repeated
+ * emits `order.created`, and answers (only for the caller's own user_id unless it is an admin); concurrent calls share one script per partition. A repeated
  * key returns the first order.
  */
 export function createOrder(deps: CreateOrderDeps) {
   return (call: ServerUnaryCall<CreateOrderRequest, Order>, callback: sendUnaryData<Order>): void => {
     const run = async (): Promise<Order> => {
+      const who = await deps.auth.caller(call.metadata);
       const valid = validateCreateOrder(call.request);
+      requireOwnOrders(who, valid.userId);
       const key = idempotencyKeyOf(call);
       const { order, created } = await deps.store.create(valid, key);
       // Stored with its batch in the job outbox: the store hands the batch to the order queue,

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   // Last: a supervisor may send SIGTERM the moment it reads this line, so the handlers come first.
-  log.info({ port: api.port, host: config.grpcHost }, "ready");
+  log.info({ port: api.port, host: config.grpcHost, auth: config.authKeys ? "jwt" : "off", tls: config.tls !== undefined }, "ready");
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,8 @@ import { type OrderStore, RedisUnavailableError } from "@orderstream/bus";
 import { isOrderAction } from "@orderstream/domain";
 import { type OrderAction, type OrderResult, OrderStatus } from "@orderstream/proto";
 import type { Logger } from "pino";
-import { serviceError } from "./api-error.js";
+import { serviceError, toServiceError } from "./api-error.js";
+import { type CallAuth, requireAdmin } from "./call-auth.js";
 import type { StreamRegistry } from "./stream-registry.js";
 
 /** What ProcessOrders needs. */
@@ -11,6 +12,7 @@ export interface ProcessOrdersDeps {
   store: OrderStore;
   streams: StreamRegistry;
   log: Logger;
+  auth: CallAuth;
 }
 
 /** Actions one stream may have in flight before reading from it pauses. */
@@ -51,63 +53,76 @@ export async function applyAction(store: OrderStore, action: OrderAction, log: L
  * action is a result with an error_code and the stream goes on. Actions on different orders run
  * concurrently (up to MAX_IN_FLIGHT per stream), actions on the same order one after another.
  * Reading pauses while too many results are outstanding or the client is not reading them.
+ * Admins only: nothing is read before the caller is known to be one.
  */
 export function processOrders(deps: ProcessOrdersDeps) {
   return (call: ServerDuplexStream<OrderAction, OrderResult>): void => {
-    const chains = new Map<string, Promise<void>>();
-    // Results not yet written, in request order; a slot is filled when its action is done.
-    const slots: { result: OrderResult | undefined }[] = [];
-    let writeBlocked = false;
-    let inputEnded = false;
-    let closed = false;
+    deps.auth.caller(call.metadata).then(
+      (who) => {
+        requireAdmin(who, "ProcessOrders");
+        if (!call.cancelled) runActions(deps, call);
+      },
+    ).catch((err: unknown) => {
+      if (!call.cancelled) call.emit("error", toServiceError(err, deps.log, { rpc: "ProcessOrders" }));
+    });
+  };
+}
 
-    const unregister = deps.streams.add(() => {
-      if (closed) return;
-      closed = true;
-      call.emit("error", serviceError(status.UNAVAILABLE, "server shutting down; reopen the stream"));
-    });
-    const settle = (): void => {
-      while (!closed && !writeBlocked && slots[0]?.result) {
-        const { result } = slots.shift() as { result: OrderResult };
-        writeBlocked = !call.write(result);
-      }
-      if (closed) return;
-      if (writeBlocked || slots.length >= MAX_IN_FLIGHT) call.pause();
-      else call.resume();
-      if (inputEnded && slots.length === 0) {
-        closed = true;
-        unregister();
-        call.end();
-      }
-    };
-    call.on("drain", () => {
-      writeBlocked = false;
-      settle();
-    });
-    call.on("data", (action: OrderAction) => {
-      if (closed) return; // draining or cancelled: apply nothing more
-      const slot: { result: OrderResult | undefined } = { result: undefined };
-      slots.push(slot);
-      const key = action.orderId;
-      const prev = chains.get(key) ?? Promise.resolve();
-      const next = prev.then(async () => {
-        slot.result = await applyAction(deps.store, action, deps.log);
-      });
-      chains.set(key, next);
-      void next.then(() => {
-        if (chains.get(key) === next) chains.delete(key);
-        settle();
-      });
-      if (slots.length >= MAX_IN_FLIGHT) call.pause();
-    });
-    call.on("end", () => {
-      inputEnded = true;
-      settle();
-    });
-    call.on("cancelled", () => {
+/** Applies the actions of a stream whose caller is an admin (or unchecked). */
+function runActions(deps: ProcessOrdersDeps, call: ServerDuplexStream<OrderAction, OrderResult>): void {
+  const chains = new Map<string, Promise<void>>();
+  // Results not yet written, in request order; a slot is filled when its action is done.
+  const slots: { result: OrderResult | undefined }[] = [];
+  let writeBlocked = false;
+  let inputEnded = false;
+  let closed = false;
+
+  const unregister = deps.streams.add(() => {
+    if (closed) return;
+    closed = true;
+    call.emit("error", serviceError(status.UNAVAILABLE, "server shutting down; reopen the stream"));
+  });
+  const settle = (): void => {
+    while (!closed && !writeBlocked && slots[0]?.result) {
+      const { result } = slots.shift() as { result: OrderResult };
+      writeBlocked = !call.write(result);
+    }
+    if (closed) return;
+    if (writeBlocked || slots.length >= MAX_IN_FLIGHT) call.pause();
+    else call.resume();
+    if (inputEnded && slots.length === 0) {
       closed = true;
       unregister();
-    });
-    call.on("error", (err) => deps.log.debug({ err, rpc: "ProcessOrders" }, "stream error"));
+      call.end();
+    }
   };
+  call.on("drain", () => {
+    writeBlocked = false;
+    settle();
+  });
+  call.on("data", (action: OrderAction) => {
+    if (closed) return; // draining or cancelled: apply nothing more
+    const slot: { result: OrderResult | undefined } = { result: undefined };
+    slots.push(slot);
+    const key = action.orderId;
+    const prev = chains.get(key) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      slot.result = await applyAction(deps.store, action, deps.log);
+    });
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+      settle();
+    });
+    if (slots.length >= MAX_IN_FLIGHT) call.pause();
+  });
+  call.on("end", () => {
+    inputEnded = true;
+    settle();
+  });
+  call.on("cancelled", () => {
+    closed = true;
+    unregister();
+  });
+  call.on("error", (err) => deps.log.debug({ err, rpc: "ProcessOrders" }, "stream error"));
 }

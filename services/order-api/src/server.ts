@@ -1,11 +1,13 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { OrderStore, Partitioning, RedisBroker, closeRedis, isClusterUrl } from "@orderstream/bus";
+import { TokenVerifier } from "@orderstream/auth";
 import { health } from "@orderstream/proto";
 import type { Logger } from "pino";
 import { type OpsHttpServer, startOpsHttpServer } from "@orderstream/bus";
 import { OrderApiMetrics } from "./api-metrics.js";
 import { type ApiStats, newApiStats } from "./api-stats.js";
 import { bulkCreateOrders } from "./bulk-create-orders.js";
+import { CallAuth } from "./call-auth.js";
 import type { OrderApiConfig } from "./config.js";
 import { createOrder } from "./create-order.js";
 import { FeedHub } from "./feed-hub.js";
@@ -45,9 +47,10 @@ const KEEPALIVE_OPTIONS = {
   "grpc.max_connection_idle_ms": 15 * 60_000,
 };
 
-function bind(server: Server, host: string, port: number): Promise<number> {
+function bind(server: Server, host: string, port: number, tls: OrderApiConfig["tls"]): Promise<number> {
+  const creds = tls ? ServerCredentials.createSsl(null, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], false) : ServerCredentials.createInsecure();
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 
@@ -119,8 +122,10 @@ export async function startOrderApi(
     ...KEEPALIVE_OPTIONS,
     interceptors: [metrics.interceptor()],
   });
+  // ORDER_API_AUTH: OrderService calls carry a bearer token (jwt) or are unchecked (off).
+  const auth = new CallAuth(config.authKeys ? new TokenVerifier(config.authKeys) : undefined);
   server.addService(ORDER_SERVICE, {
-    createOrder: createOrder({ store, stats, metrics, log }),
+    createOrder: createOrder({ store, stats, metrics, log, auth }),
     bulkCreateOrders: bulkCreateOrders({
       store: bulkStore,
       stats,
@@ -128,6 +133,7 @@ export async function startOrderApi(
       log,
       maxOrders: config.maxBulkOrders,
       batchSize: config.bulkBatchSize,
+      auth,
     }),
     subscribeOrders: subscribeOrders({
       hub,
@@ -137,8 +143,9 @@ export async function startOrderApi(
       metrics,
       log,
       redisUp: () => cmd.status === "ready",
+      auth,
     }),
-    processOrders: processOrders({ store, streams, log }),
+    processOrders: processOrders({ store, streams, log, auth }),
   } as UntypedServiceImplementation);
   server.addService(health.HealthService, healthHandlers(healthState, streams));
   addReflection(server);
@@ -147,7 +154,7 @@ export async function startOrderApi(
   let ops: OpsHttpServer | undefined;
   let draining = false;
   try {
-    port = await bind(server, config.grpcHost, config.grpcPort);
+    port = await bind(server, config.grpcHost, config.grpcPort, config.tls);
     ops = await startOpsHttpServer({
       port: config.metricsPort,
       portVariable: "METRICS_PORT",

@@ -5,6 +5,7 @@ import { ApiError, serviceError, toServiceError } from "./api-error.js";
 import type { FeedEvent, FeedHub, HubLease } from "./feed-hub.js";
 import type { OrderApiMetrics } from "./api-metrics.js";
 import type { ApiStats } from "./api-stats.js";
+import { type CallAuth, requireSubscribable } from "./call-auth.js";
 import type { StreamRegistry } from "./stream-registry.js";
 import { parseSubscribeFilter, resumeToken } from "./subscribe-filter.js";
 
@@ -19,6 +20,7 @@ export interface SubscribeDeps {
   log: Logger;
   /** Whether Redis is reachable now; new streams are refused UNAVAILABLE while it is not. */
   redisUp: () => boolean;
+  auth: CallAuth;
 }
 
 /**
@@ -39,7 +41,7 @@ interface Pending {
  * SubscribeOrders: replays the events after `since_offset`, then streams live ones, filtered by
  * status; response headers (`subscribed: true`) are sent once no later event can be missed. Writes respect
  * gRPC backpressure; a stream with more than `maxPending` live messages buffered is cancelled
- * with RESOURCE_EXHAUSTED instead of growing memory.
+ * with RESOURCE_EXHAUSTED instead of growing memory. Without a user_id it needs an admin caller.
  */
 export function subscribeOrders(deps: SubscribeDeps): (call: Call) => void {
   return (call) => {
@@ -121,7 +123,10 @@ async function runSubscription(deps: SubscribeDeps, call: Call): Promise<void> {
   };
 
   try {
+    const who = await deps.auth.caller(call.metadata);
+    if (ended) return;
     const filter = parseSubscribeFilter(call.request);
+    requireSubscribable(who, call.request.userId);
     if (!deps.redisUp()) throw new ApiError(status.UNAVAILABLE, "storage unavailable, retry later");
     const opened = await Promise.allSettled(filter.channels.map((c) => hub.open(c)));
     for (const o of opened) if (o.status === "fulfilled") leases.push(o.value);

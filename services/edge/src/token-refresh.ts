@@ -1,0 +1,42 @@
+import { AuthError, type Principal, type TokenVerifier } from "./auth.js";
+import type { Logger } from "./logger.js";
+import type { EdgeMetrics } from "./metrics.js";
+import { refreshedFrame } from "./protocol.js";
+import type { EdgeSocket } from "./socket-state.js";
+import { sendError } from "./subscriptions.js";
+
+/** What a `refresh` frame needs from the node. */
+export interface RefreshDeps {
+  verifier: TokenVerifier;
+  metrics: EdgeMetrics;
+  log: Logger;
+}
+
+/**
+ * A socket's `refresh`: the new token must verify and name the socket's own `sub`; it then
+ * replaces the socket's principal (its `exp` moves; its subscriptions stay) and the client gets
+ * `refreshed` with the new `exp`. Anything else is an `invalid_token` error and the socket keeps
+ * its old token (and is closed with 4005 when that expires).
+ */
+export function refreshToken(ws: EdgeSocket, deps: RefreshDeps, token: string): void {
+  const st = ws.getUserData();
+  if (st.who.userId === undefined) {
+    sendError(ws, deps.metrics, "invalid_token", "refresh needs a socket opened with a token (reconnect with one instead)");
+    return;
+  }
+  const apply = (who: Principal): void => {
+    if (st.closed) return;
+    if (who.userId !== st.who.userId) {
+      sendError(ws, deps.metrics, "invalid_token", "refresh token has another sub than the socket's token");
+      return;
+    }
+    st.who = who;
+    ws.send(refreshedFrame(who.exp), false);
+  };
+  const now = deps.verifier.verifyNow(token);
+  if (now !== undefined) return apply(now);
+  deps.verifier.verify(token).then(apply, (err: unknown) => {
+    if (!(err instanceof AuthError)) deps.log.error({ err, socket: st.id }, "refresh verification crashed");
+    if (!st.closed) sendError(ws, deps.metrics, "invalid_token", `refresh token refused: ${err instanceof Error ? err.message : "invalid"}`);
+  });
+}
