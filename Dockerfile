@@ -3,9 +3,10 @@
 #   node services/edge/dist/main.js        (default)
 #   node services/order-api/dist/main.js
 #   node services/processor/dist/main.js
-# Debian (glibc) base on purpose: the uWebSockets.js native binary does not load on musl/Alpine.
+# Node 24 on Debian 13 (trixie) slim on purpose: the uWebSockets.js binaries for Node 22+ need
+# glibc >= 2.38 (trixie has 2.41; bookworm's 2.36 is too old), and none load on musl/Alpine.
 # Build: docker build -t orderstream:dev .     Details: docs/deployment.md
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-trixie-slim
 
 # ---- deps: production dependencies only, from the manifests alone (cached until one changes) ----
 FROM ${NODE_IMAGE} AS deps
@@ -22,11 +23,14 @@ COPY packages/loadgen/package.json packages/loadgen/
 COPY services/order-api/package.json services/order-api/
 COPY services/processor/package.json services/processor/
 COPY services/edge/package.json services/edge/
-# The uWebSockets.js package ships binaries for every platform (~90 MB); keep this one's only.
-RUN npm ci --omit=dev --no-audit --no-fund \
+# The uWebSockets.js package ships binaries for every platform and Node ABI (~40 MB); keep this
+# one's only, and check it loads natively. --omit=optional drops the Node-20-on-old-glibc build.
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
+ && uws="$(dirname "$(node -p 'require.resolve("uWebSockets.js", { paths: ["services/edge"] })')")" \
  && keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
- && find node_modules/uWebSockets.js/binaries -name '*.node' ! -name "$keep" -delete \
- && test -f "node_modules/uWebSockets.js/binaries/$keep" \
+ && find "$uws" -name 'uws_*.node' ! -name "$keep" -delete \
+ && test -f "$uws/$keep" \
+ && node -e 'const u = require(process.argv[1]); if (!String(u.App).includes("[native code]")) process.exit(1)' "$uws/uws.js" \
  && npm cache clean --force
 
 # ---- build: full install (TypeScript and friends), compile every project ----

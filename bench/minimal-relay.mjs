@@ -2,7 +2,7 @@
 // The ceiling for the edge benchmarks: the least a uWS relay can do. One Redis subscription per
 // channel (taken on the first subscriber), app.publish of the frame bytes as they arrive. No
 // auth, no limits, no history, no metrics. Usage: REDIS_URL=… PORT=… node bench/minimal-relay.mjs
-import uWS from "uWebSockets.js";
+import { nativeUws } from "../services/edge/dist/native-uws.js";
 import { Partitioning, channelOfPubsub, channelStreams, publicChannel, pubsubChannel } from "@orderstream/bus";
 import { Redis } from "ioredis";
 
@@ -13,7 +13,7 @@ const redisChannels = (ch) => channelStreams(ch, partitions).map(pubsubChannel);
 const port = Number(process.env.PORT ?? 9101);
 const sub = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const subscribed = new Set();
-const app = uWS.App();
+const app = nativeUws().App();
 sub.on("message", (redisChannel, frame) => app.publish(publicChannel(channelOfPubsub(redisChannel)), frame, false));
 app.ws("/ws", {
   maxPayloadLength: 64 * 1024,

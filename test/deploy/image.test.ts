@@ -20,10 +20,10 @@ const arg = (name: string): string | undefined =>
   instructions.map((l) => new RegExp(`^ARG\\s+${name}=(\\S+)`).exec(l)?.[1]).find(Boolean);
 
 describe("Dockerfile", () => {
-  it("builds every stage on node:20-bookworm-slim (glibc for the uWebSockets.js binary), never Alpine", () => {
+  it("builds every stage on node:24-trixie-slim (Node 24, glibc 2.41 for the uWebSockets.js binary), never Alpine", () => {
     const bases = stages.map((s) => (s[0] as string).split(/\s+/)[1] as string);
     const resolved = bases.map((b) => b.replace(/^\$\{(\w+)\}$/, (_m, n: string) => arg(n) ?? b));
-    for (const b of resolved) expect(b === "node:20-bookworm-slim" || stages.some((s) => (s[0] as string).endsWith(` AS ${b}`))).toBe(true);
+    for (const b of resolved) expect(b === "node:24-trixie-slim" || stages.some((s) => (s[0] as string).endsWith(` AS ${b}`))).toBe(true);
     expect(instructions.join("\n")).not.toMatch(/alpine/i);
   });
 
@@ -33,7 +33,7 @@ describe("Dockerfile", () => {
   });
 
   it("installs with npm ci, builds with npm run build, and ships only production dependencies", () => {
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
     expect(dockerfile).toMatch(/RUN npm run build/);
     expect(finalStage.join("\n")).toMatch(/COPY --from=deps \/app \/app/);
     expect(finalStage.join("\n")).not.toMatch(/COPY --from=build \/app\/node_modules/);

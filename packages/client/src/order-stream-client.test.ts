@@ -348,6 +348,12 @@ describe("OrderStreamClient (state machine, in-memory socket)", () => {
   it("rejects bad options with a message naming the option", () => {
     expect(() => new OrderStreamClient({ url: "http://x", WebSocket: FakeSocket })).toThrow(/url/);
     expect(() => new OrderStreamClient({ url: "ws://x", WebSocket: FakeSocket, maxReconnectDelayMs: -1 })).toThrow(/maxReconnectDelayMs/);
-    expect(() => new OrderStreamClient({ url: "ws://x" })).toThrow(/WebSocket/);
+    // Node 22+ has a global WebSocket (the default); Node 20 and old runtimes have none.
+    vi.stubGlobal("WebSocket", undefined);
+    try {
+      expect(() => new OrderStreamClient({ url: "ws://x" })).toThrow(/WebSocket/);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -22,7 +22,7 @@ import { registerHttpRoutes } from "./http-routes.js";
 import { type Logger, createLogger } from "./logger.js";
 import { type MessageDeps, handleMessage } from "./message-handler.js";
 import { EdgeMetrics } from "./metrics.js";
-import { nativeUws } from "./native-uws.js";
+import { nativeUws, nativeUwsSource } from "./native-uws.js";
 import { effectiveMaxConnections } from "./open-file-limit.js";
 import { OrderActionClient } from "./order-action-client.js";
 import { OrderActions } from "./order-actions.js";
@@ -70,6 +70,7 @@ export async function startEdge(
   opts: StartEdgeOptions = {},
 ): Promise<EdgeNode> {
   const uWS = nativeUws();
+  log.debug({ uws: nativeUwsSource(), node: process.version, abi: process.versions.modules }, "uWebSockets.js native build loaded");
   const metrics = new EdgeMetrics(config.nodeId);
   const onRedisError = (role: string) => (err: Error) => log.warn({ err: err.message, role }, "redis connection error");
   const cmd: RedisConnection = createRedis(config.redisUrl, { role: "command", name: `edge:${config.nodeId}:cmd`, onError: onRedisError("command") });
@@ -130,7 +131,7 @@ export async function startEdge(
     // Our limit closes a socket with 4004 at MAX_BACKPRESSURE_BYTES; uWS's own cap (where it starts
     // dropping) sits above it so the close frame still fits in the send buffer.
     maxBackpressure: 2 * config.maxBackpressureBytes,
-    closeOnBackpressureLimit: false as unknown as number,
+    closeOnBackpressureLimit: false,
     // uWS keeps time in 4-second steps: round up so the configured value is a minimum.
     idleTimeout: Math.ceil(config.idleTimeoutS / 4) * 4,
     sendPingsAutomatically: true,
