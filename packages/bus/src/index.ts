@@ -26,5 +26,6 @@ export * from "./channel-stream.js";
 export * from "./channel-feed.js";
 export * from "./channel-history.js";
 export * from "./service-env.js";
+export * from "./service-main.js";
 export * from "./order-job.js";
 export * from "./ops-http.js";

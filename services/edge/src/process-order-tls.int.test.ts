@@ -25,7 +25,7 @@ beforeAll(async () => {
   api = startService(
     ORDER_API,
     {
-      REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", ORDER_API_AUTH: "jwt", AUTH_JWT_SECRET: TEST_SECRET,
+      REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", METRICS_PORT: "0", ORDER_API_AUTH: "jwt", AUTH_JWT_SECRET: TEST_SECRET,
       GRPC_TLS_CERT: cert.certFile, GRPC_TLS_KEY: cert.keyFile,
     },
     "order-api",

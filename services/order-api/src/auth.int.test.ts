@@ -138,7 +138,7 @@ describe("order-api over TLS (GRPC_TLS_CERT / GRPC_TLS_KEY), a real process with
     svc = startService(
       ENTRY,
       {
-        REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", SHUTDOWN_TIMEOUT_MS: "3000",
+        REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", METRICS_PORT: "0", SHUTDOWN_TIMEOUT_MS: "3000",
         ORDER_API_AUTH: "jwt", AUTH_JWT_SECRET: `rotated-in,${SECRET}`,
         GRPC_TLS_CERT: cert.certFile, GRPC_TLS_KEY: cert.keyFile,
       },

@@ -1,8 +1,9 @@
-import { type Logger, pino } from "pino";
+import { serviceLogger } from "@orderstream/bus";
+import type { Logger } from "pino";
 
-/** order-api's logger: pino JSON lines on stdout. */
+/** order-api's logger (the services' one logger). */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: "order-api", pid: process.pid } });
+  return serviceLogger("order-api", level);
 }
 
 export type { Logger };

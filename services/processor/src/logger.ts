@@ -1,6 +1,7 @@
-import { type Logger, pino } from "pino";
+import { serviceLogger } from "@orderstream/bus";
+import type { Logger } from "pino";
 
-/** The processor's logger: pino JSON lines on stdout. */
+/** The processor's logger (the services' one logger). */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: "processor", pid: process.pid } });
+  return serviceLogger("processor", level);
 }

@@ -171,7 +171,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       shipDelayMs: config.shipDelayMs,
       deliverDelayMs: config.deliverDelayMs,
     },
-    "ready",
+    "workers started",
   );
   return { healthPort: health.port, metrics, workers, stop };
 }
