@@ -16,6 +16,10 @@ const CONNECTION_MESSAGES = [
   "write EPIPE",
   "None of startup nodes is available",
   "Cluster isn't ready",
+  // Sentinel: no sentinel answered, or the node behind the address was demoted to a replica
+  // (the connection reconnects to the primary; this one command failed).
+  "All sentinels are unreachable",
+  "READONLY",
 ];
 
 /** True when an ioredis error means the connection, not the command, failed. */

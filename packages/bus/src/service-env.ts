@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { HistoryOptions } from "./history-options.js";
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from "./partitions.js";
-import { parseRedisUrl } from "./redis-connection.js";
+import { parseRedisUrl } from "./redis-url.js";
 
 /** A configuration value that stops start-up; the message names the variable. */
 export class ConfigError extends Error {
@@ -16,13 +16,16 @@ export function envInt(min: number, max: number, def: number) {
   return z.coerce.number().int().min(min).max(max).default(def);
 }
 
+const REDIS_URL_REQUIRED = "is required (redis://host:port, comma-separated node URLs for a cluster, or redis+sentinel://host:26379,…/<master-name>)";
+
 /**
- * `REDIS_URL`: `redis://[user:pass@]host:port[/db]` or `rediss://…` (one node), or comma-separated
- * node URLs (a Redis Cluster); checked by {@link parseRedisUrl}, whose message names the problem.
+ * `REDIS_URL`: `redis://[user:pass@]host:port[/db]` or `rediss://…` (one node), comma-separated
+ * node URLs (a Redis Cluster), or `redis+sentinel://[user:pass@]host:port,…/<master-name>`
+ * (Sentinel); checked by {@link parseRedisUrl}, whose message names the problem.
  */
 export const redisUrlEnv = z
-  .string({ error: "is required (redis://host:port, or comma-separated node URLs for a cluster)" })
-  .min(1, "is required (redis://host:port, or comma-separated node URLs for a cluster)")
+  .string({ error: REDIS_URL_REQUIRED })
+  .min(1, REDIS_URL_REQUIRED)
   .superRefine((value, ctx) => {
     try {
       parseRedisUrl(value);
