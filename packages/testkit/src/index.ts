@@ -5,3 +5,4 @@ export * from "./wait-until.js";
 export * from "./local-cluster.js";
 export * from "./test-token.js";
 export * from "./redis-cluster.js";
+export * from "./redis-sentinel.js";
