@@ -6,6 +6,21 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/**
+ * A write Redis applied but `WAIT` did not confirm on enough replicas within its timeout: it may
+ * be lost if the primary fails now. Callers answer UNAVAILABLE with this message (it is client-safe).
+ */
+export class ReplicationUnconfirmedError extends RedisUnavailableError {
+  constructor(
+    readonly wanted: number,
+    readonly reached: number,
+  ) {
+    super("");
+    this.name = "ReplicationUnconfirmedError";
+    this.message = `written but not confirmed on ${wanted} replica${wanted === 1 ? "" : "s"} (${reached} confirmed); it may be lost in a failover, retry with the same idempotency key`;
+  }
+}
+
 const CONNECTION_MESSAGES = [
   "Stream isn't writeable",
   "Connection is closed",

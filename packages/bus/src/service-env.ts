@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { HistoryOptions } from "./history-options.js";
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from "./partitions.js";
-import { parseRedisUrl } from "./redis-url.js";
+import { isClusterUrl, parseRedisUrl } from "./redis-url.js";
 
 /** A configuration value that stops start-up; the message names the variable. */
 export class ConfigError extends Error {
@@ -65,6 +65,35 @@ export const partitionEnv = {
   PARTITIONS: envInt(1, MAX_PARTITIONS, DEFAULT_PARTITIONS),
   EVENT_LEASE_MS: envInt(2000, 3600_000, 5000),
 };
+
+/**
+ * `REDIS_WAIT_REPLICAS` (0 = off, the default) and `REDIS_WAIT_TIMEOUT_MS`: creates and
+ * transitions answer only after `WAIT` confirmed them on that many replicas.
+ */
+export const waitEnv = {
+  REDIS_WAIT_REPLICAS: envInt(0, 64, 0),
+  REDIS_WAIT_TIMEOUT_MS: envInt(1, 10_000, 500),
+};
+
+/** WAIT must run on the connection that wrote: one node or Sentinel only, not a Redis Cluster. */
+export const waitTopologyRule: [
+  (c: { REDIS_URL: string; REDIS_WAIT_REPLICAS: number }) => boolean,
+  { path: string[]; message: string },
+] = [
+  (c) => {
+    try {
+      return c.REDIS_WAIT_REPLICAS === 0 || !isClusterUrl(c.REDIS_URL);
+    } catch {
+      return true; // REDIS_URL's own check reports it
+    }
+  },
+  { path: ["REDIS_WAIT_REPLICAS"], message: "works with one node or Sentinel; on a Redis Cluster it is not supported yet (unset it)" },
+];
+
+/** The parsed REDIS_WAIT_* variables as the order store's `waitReplicas` (undefined when off). */
+export function waitFromEnv(c: { REDIS_WAIT_REPLICAS: number; REDIS_WAIT_TIMEOUT_MS: number }): { replicas: number; timeoutMs: number } | undefined {
+  return c.REDIS_WAIT_REPLICAS > 0 ? { replicas: c.REDIS_WAIT_REPLICAS, timeoutMs: c.REDIS_WAIT_TIMEOUT_MS } : undefined;
+}
 
 /** `LOG_LEVEL`: a pino level. */
 export const logLevelEnv = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");

@@ -13,7 +13,7 @@ import { ORDER_SERVICE } from "./order-service-definition.js";
 import { OrderQueue } from "./order-queue.js";
 import type { StoredBatch } from "@orderstream/bus";
 import { processOrders } from "./process-orders.js";
-import { connectRedis } from "./redis-connections.js";
+import { COMMAND_TIMEOUT_MS, connectRedis } from "./redis-connections.js";
 import { addReflection } from "./reflection.js";
 import { StreamRegistry } from "./stream-registry.js";
 import { subscribeOrders } from "./subscribe-orders.js";
@@ -70,7 +70,8 @@ async function step(log: Logger, name: string, timeoutMs: number, fn: () => unkn
  * and reflection. Logs go to `log` (default: pino on stdout at config.logLevel).
  */
 export async function startOrderApi(config: OrderApiConfig, log: Logger = createLogger(config.logLevel)): Promise<OrderApi> {
-  const conns = await connectRedis(config.redisUrl, log);
+  // A write's WAIT runs on the command connection: give it room for the WAIT timeout.
+  const conns = await connectRedis(config.redisUrl, log, undefined, config.waitReplicas ? COMMAND_TIMEOUT_MS + config.waitReplicas.timeoutMs : undefined);
   const { cmd, bulk, sub, bull } = conns;
   const healthState = new HealthState();
   cmd.on("ready", () => healthState.setRedisUp(true));
@@ -90,6 +91,7 @@ export async function startOrderApi(config: OrderApiConfig, log: Logger = create
     leaseMs: config.eventLeaseMs,
     onBatchStored: (b: StoredBatch) => queue?.enqueueSoon(b),
     onError: (err: unknown, op: string) => log.warn({ err, op }, "event write step failed; the repair sweep completes it"),
+    ...(config.waitReplicas ? { waitReplicas: config.waitReplicas } : {}),
   };
   const store = new OrderStore(cmd, storeOptions);
   const bulkStore = new OrderStore(bulk, storeOptions);
