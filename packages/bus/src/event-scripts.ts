@@ -25,10 +25,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * `<epoch>:<seq>`, `d` when it was appended before (its applied marker exists), or `x` when its
  * lease deadline has passed (only the repair sweep may append it now). A channel whose meta is
  * gone (flushed or expired) starts a new epoch with a fresh stream, and so does a channel last
- * written by another primary (meta field `r`, the writer's `master_replid`, differs): after a
- * failover the promoted replica may lack the old primary's last events, and reusing their
- * sequence numbers would be a silent gap for a client that saw them; a new epoch makes every
- * client of the channel recover with `recovered:false` instead. The TTLs of history and meta
+ * written by the primary this node was promoted from (meta field `r`, the writer's
+ * `master_replid`, is this node's `master_replid2`): after a failover the promoted replica may
+ * lack the old primary's last events, and reusing their sequence numbers would be a silent gap
+ * for a client that saw them; a new epoch makes every client of the channel recover with
+ * `recovered:false` instead. A restart that kept the data (AOF) changes `master_replid` but sets
+ * no `master_replid2`: the epoch stays and clients resume. The TTLs of history and meta
  * are renewed when a tenth of the history TTL has passed since the last renewal (meta field `x`),
  * not on every append: history lives HISTORY_TTL_MS after the last event, give or take a tenth.
  * An event's payload (type, order JSON, lease deadline) is sent once however many channels it goes to.
@@ -41,7 +43,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * number (1-based).
  */
 export const CHANNEL_APPEND_LUA = `${NOW_MS}
-local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)')
+local repl = redis.call('INFO', 'replication')
+local replid, replid2 = string.match(repl, 'master_replid:(%w+)'), string.match(repl, 'master_replid2:(%w+)')
 local histSize, histTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local np = tonumber(ARGV[6])
 local out = {}
@@ -53,12 +56,12 @@ for c = 1, tonumber(ARGV[7 + np * 3]) do
   a = a + 3
   local m = redis.call('HMGET', meta, 'e', 's', 'x', 'r')
   local epoch, seq, renewed = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
-  if epoch and m[4] and m[4] ~= replid then epoch = nil end
+  if epoch and m[4] ~= replid and m[4] == replid2 then epoch = nil end
   if not epoch then
     epoch, seq, renewed = ARGV[1], 0, 0
     redis.call('DEL', hist)
     redis.call('HSET', meta, 'e', epoch, 's', 0, 'r', replid)
-  elseif not m[4] then
+  elseif m[4] ~= replid then
     redis.call('HSET', meta, 'r', replid)
   end
   local first = seq

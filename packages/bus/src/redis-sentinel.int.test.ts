@@ -3,6 +3,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisConnection, closeRedis, createRedis, waitReady } from "./redis-connection.js";
 import { guardRedis, RedisUnavailableError } from "./redis-errors.js";
+import { metaKey } from "./keys.js";
+import { OrderStore } from "./order-store.js";
 
 const opened: RedisConnection[] = [];
 function open(url: string, role: "command" | "subscriber" | "bullmq", name: string): RedisConnection {
@@ -38,7 +40,7 @@ describe("createRedis on Redis Sentinel (primary, replica, 3 sentinels)", () => 
     await rs?.stop();
   });
 
-  it("writes and reads, fails over: commands answer UNAVAILABLE (never hang), then write on the new primary; the subscriber hears messages after the switch", async () => {
+  it("writes and reads, fails over: commands answer UNAVAILABLE (never hang), then write on the new primary; the subscriber hears messages after the switch; a channel moves to a new epoch on its first event after it", async () => {
     const cmd = open(rs.url, "command", "t-cmd");
     const sub = open(rs.url, "subscriber", "t-sub");
     const bull = open(rs.url, "bullmq", "t-bull");
@@ -48,6 +50,19 @@ describe("createRedis on Redis Sentinel (primary, replica, 3 sentinels)", () => 
     const got: string[] = [];
     sub.on("message", (_ch: string, m: string) => got.push(m));
     await sub.subscribe("sentinel:ch");
+    // A channel's epoch: the same while the primary is, a new one on its first event after the
+    // failover (the old primary's tail may be lost), then the same again.
+    const store = new OrderStore(cmd);
+    const req = { userId: "ep", items: [{ productId: "p", quantity: 1, price: 1 }] };
+    const epoch = async (): Promise<string | null> => cmd.hget(metaKey("orders.user.ep"), "e");
+    const append = async (): Promise<void> => {
+      await store.create(req);
+      await store.settled();
+    };
+    await append();
+    const before = await epoch();
+    await append();
+    expect(await epoch()).toBe(before);
 
     // Writes run all along; none may take longer than the command timeout plus a margin.
     let writing = true;
@@ -69,6 +84,13 @@ describe("createRedis on Redis Sentinel (primary, replica, 3 sentinels)", () => 
     // The command connection is on the new primary now (its INFO says master, on that port).
     expect(String(await cmd.info("server"))).toContain(`tcp_port:${sw.to}`);
     expect(await cmd.get("sentinel:k")).toBe("before");
+    expect(await epoch()).toBe(before); // nothing appended yet
+    await append();
+    const newEpoch = await epoch();
+    expect(newEpoch).not.toBe(before);
+    await append();
+    expect(await epoch()).toBe(newEpoch);
+    await store.close();
     // BullMQ's connection (offline queue on) just waits for the new primary.
     await bull.set("sentinel:bull", "1");
 
@@ -82,14 +104,26 @@ describe("createRedis on Redis Sentinel (primary, replica, 3 sentinels)", () => 
   }, 60_000);
 
   it("follows a SIGKILLed primary to the promoted replica", async () => {
-    const cmd = open(rs.url, "command", "t-kill");
-    await waitReady(cmd);
-    const sw = await rs.killPrimary();
-    const writableMs = await writableAfter(cmd, "sentinel:after-kill", 10_000);
-    expect(String(await cmd.info("server"))).toContain(`tcp_port:${sw.to}`);
-    console.log(`sentinel kill: promoted in ${sw.ms} ms; writes again ${writableMs} ms after that`);
+    // A set of its own: after the failover above, the old primary takes Sentinel ~10 s to
+    // become a replica in sync, the only node a kill could fail over to.
+    const fresh = await startRedisSentinel();
+    try {
+      await killPrimaryOf(fresh);
+    } finally {
+      await fresh.stop();
+    }
   }, 60_000);
 });
+
+/** SIGKILLs the primary of `rs`; a command connection must write on the promoted replica. */
+async function killPrimaryOf(rs: TestRedisSentinel): Promise<void> {
+  const cmd = open(rs.url, "command", "t-kill");
+  await waitReady(cmd);
+  const sw = await rs.killPrimary();
+  const writableMs = await writableAfter(cmd, "sentinel:after-kill", 10_000);
+  expect(String(await cmd.info("server"))).toContain(`tcp_port:${sw.to}`);
+  console.log(`sentinel kill: promoted in ${sw.ms} ms; writes again ${writableMs} ms after that`);
+}
 
 describe("a single-node URL whose primary is demoted behind its address", () => {
   let a: TestRedis;

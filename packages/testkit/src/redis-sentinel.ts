@@ -35,7 +35,10 @@ export interface TestRedisSentinel {
   sentinelPorts: number[];
   /** The port the sentinels name as primary now. */
   primaryPort(): Promise<number>;
-  /** SENTINEL FAILOVER, then waits until every sentinel names the other node and it is master. */
+  /**
+   * Waits until the primary has a replica in sync, SENTINEL FAILOVER, then waits until every
+   * sentinel names the other node and it is master.
+   */
   failover(timeoutMs?: number): Promise<SentinelFailover>;
   /** SIGKILLs the current primary's process (one this helper started), then waits as {@link failover}. */
   killPrimary(timeoutMs?: number): Promise<SentinelFailover>;
@@ -231,6 +234,20 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
         await sleep(20);
       }
     };
+    /**
+     * Until the primary has a replica that is online and caught up (lag 0). Right after a
+     * failover the old primary is not a replica yet (Sentinel converts it seconds later) though
+     * Sentinel already lists it as one: failing over to it then would lose everything since.
+     */
+    const waitReplicaInSync = async (primary: number, timeoutMs: number): Promise<void> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const info = String(await ask(primary, "INFO", "replication").catch(() => ""));
+        if (/^slave\d+:.*state=online.*lag=0/m.test(info)) return;
+        if (Date.now() > deadline) throw new Error(`primary ${primary} has no replica in sync within ${timeoutMs} ms:\n${info}`);
+        await sleep(50);
+      }
+    };
     const client = (): Redis => {
       const c = new Redis({ sentinels: sentinelPorts.map((port) => ({ host: "127.0.0.1", port })), name: masterName, failoverDetector: true });
       c.on("error", () => undefined);
@@ -245,6 +262,7 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
       primaryPort,
       async failover(timeoutMs = 30_000) {
         const from = await primaryPort();
+        await waitReplicaInSync(from, timeoutMs);
         const started = Date.now();
         // Refused with NOGOODSLAVE while the sentinels have not yet seen the replica since the
         // last switch (e.g. a second failover soon after the first): try again until it is taken.
@@ -263,6 +281,7 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
         const from = await primaryPort();
         const victim = data.find((d) => d.port === from);
         if (!victim) throw new Error(`primary ${from} is not a process this helper started`);
+        await waitReplicaInSync(from, timeoutMs);
         const started = Date.now();
         victim.proc.kill("SIGKILL");
         await victim.exited;
