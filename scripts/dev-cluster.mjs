@@ -6,19 +6,35 @@
 // `--redis-cluster` (or LOCAL_REDIS=cluster), when REDIS_URL is unset: instead of one
 // redis-server, start a local Redis Cluster of 3 masters + 3 replicas and hand its
 // comma-separated node URLs to every service as REDIS_URL (`npm start -- --redis-cluster`).
+// `--redis-sentinel` (or LOCAL_REDIS=sentinel), when REDIS_URL is unset: a primary, a replica and
+// 3 sentinels, every service on their redis+sentinel:// URL (`npm start -- --redis-sentinel`).
+// Supervision: once the cluster is ready, a child that dies unexpectedly (an edge SIGKILLed, say)
+// is restarted with backoff (1 s, doubling to 30 s; reset after 60 s up), as compose's restart
+// policy or k8s would, and logged; a config error (exit 2) or a death during start-up still stops
+// everything.
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { portIsFree, redisServerInstalled, startDevRedis, startDevRedisCluster } from "./dev-redis-server.mjs";
+import { portIsFree, redisServerInstalled, startDevRedis, startDevRedisCluster, startDevRedisSentinel } from "./dev-redis-server.mjs";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SMOKE = process.argv.includes("--smoke") || process.env.DEV_CLUSTER_SMOKE === "1";
-const LOCAL_REDIS = process.argv.includes("--redis-cluster") ? "cluster" : process.env.LOCAL_REDIS || "single";
+const LOCAL_REDIS = process.argv.includes("--redis-cluster")
+  ? "cluster"
+  : process.argv.includes("--redis-sentinel")
+    ? "sentinel"
+    : process.env.LOCAL_REDIS || "single";
 const READY_TIMEOUT_MS = 60_000;
 const CHILD_STOP_TIMEOUT_MS = 30_000;
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+/** A child up this long before it died starts its backoff over. */
+const RESTART_RESET_AFTER_MS = 60_000;
+/** The exit code of a service that refused its configuration: restarting cannot help. */
+const CONFIG_ERROR_EXIT = 2;
 const DEV_SECRET = "orderstream-dev-secret-change-me";
 
 const say = (line) => process.stdout.write(`[dev-cluster] ${line}\n`);
@@ -80,6 +96,38 @@ const specs = [
 const children = [];
 let redis;
 let stopping;
+let clusterReady = false;
+/** Per service name: restarts so far and the current backoff. */
+const restarts = new Map();
+
+/**
+ * A child died unexpectedly: before the cluster was ready, or of a config error, stop everything
+ * (restarting cannot fix that); otherwise start it again after a backoff, and log it.
+ */
+function onUnexpectedExit(child, code, signal) {
+  const { spec, proc } = child;
+  const why = `${spec.name} (pid ${proc.pid}) exited unexpectedly (code ${code}, signal ${signal})`;
+  if (!clusterReady || code === CONFIG_ERROR_EXIT) {
+    fail(`${why}; stopping the cluster`);
+    void shutdown(1);
+    return;
+  }
+  const state = restarts.get(spec.name) ?? { count: 0, delayMs: RESTART_MIN_MS };
+  if (Date.now() - child.startedAt > RESTART_RESET_AFTER_MS) state.delayMs = RESTART_MIN_MS;
+  state.count++;
+  const delayMs = state.delayMs;
+  state.delayMs = Math.min(state.delayMs * 2, RESTART_MAX_MS);
+  restarts.set(spec.name, state);
+  fail(`${why}; restarting it in ${delayMs} ms (restart ${state.count})`);
+  child.awaitingRestart = true;
+  const timer = setTimeout(() => {
+    if (stopping) return;
+    children.splice(children.indexOf(child), 1);
+    const next = startChild(spec, child.redisUrl);
+    next.readyPromise.then(() => say(`${spec.name} ready again (pid ${next.proc.pid}, restart ${state.count})`));
+  }, delayMs);
+  child.restartTimer = timer;
+}
 
 function startChild(spec, redisUrl) {
   const proc = spawn(process.execPath, [entry(spec.service)], {
@@ -88,7 +136,7 @@ function startChild(spec, redisUrl) {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // own process group: Ctrl-C reaches only the launcher, which stops children in order
   });
-  const child = { spec, proc, ready: false, exit: undefined };
+  const child = { spec, proc, ready: false, exit: undefined, redisUrl, startedAt: Date.now() };
   let onReady;
   child.readyPromise = new Promise((resolve) => (onReady = resolve));
   const label = `[${spec.name}]`.padEnd(14);
@@ -105,10 +153,7 @@ function startChild(spec, redisUrl) {
     proc.once("exit", (code, signal) => {
       child.exit = { code, signal };
       resolve(child.exit);
-      if (!stopping) {
-        fail(`${spec.name} (pid ${proc.pid}) exited unexpectedly (code ${code}, signal ${signal}); stopping the cluster`);
-        void shutdown(1);
-      }
+      if (!stopping) onUnexpectedExit(child, code, signal);
     }),
   );
   proc.once("error", (err) => fail(`${spec.name} could not start: ${err.message}`));
@@ -134,8 +179,9 @@ async function stopChild(child) {
 function shutdown(exitCode) {
   stopping ??= (async () => {
     let code = exitCode;
+    for (const c of children) clearTimeout(c.restartTimer);
     for (const group of [0, 1, 2]) {
-      const exits = await Promise.all(children.filter((c) => c.spec.group === group).map(async (c) => [c, await stopChild(c)]));
+      const exits = await Promise.all(children.filter((c) => c.spec.group === group && !c.awaitingRestart).map(async (c) => [c, await stopChild(c)]));
       for (const [c, exit] of exits) {
         if (exit.code !== 0 && code === 0) {
           fail(`${c.spec.name} did not exit cleanly (code ${exit.code}, signal ${exit.signal})`);
@@ -144,7 +190,7 @@ function shutdown(exitCode) {
       }
     }
     if (redis) {
-      say(LOCAL_REDIS === "cluster" ? "stopping the Redis Cluster" : "stopping redis-server");
+      say(LOCAL_REDIS === "cluster" ? "stopping the Redis Cluster" : LOCAL_REDIS === "sentinel" ? "stopping Redis Sentinel" : "stopping redis-server");
       await redis.stop();
     }
     say(code === 0 ? "stopped" : `stopped (exit ${code})`);
@@ -155,7 +201,12 @@ function shutdown(exitCode) {
 
 function printEndpoints(redisUrl, started) {
   const has = (service) => started.some((c) => c.spec.service === service);
-  const own = LOCAL_REDIS === "cluster" ? "own Redis Cluster, 3 masters + 3 replicas" : "own redis-server";
+  const own =
+    LOCAL_REDIS === "cluster"
+      ? "own Redis Cluster, 3 masters + 3 replicas"
+      : LOCAL_REDIS === "sentinel"
+        ? "own Redis Sentinel, primary + replica + 3 sentinels"
+        : "own redis-server";
   const lines = ["", "orderstream dev cluster", `  Redis            ${redisUrl}${redis ? ` (${own}, stopped on exit)` : ""}`];
   if (has("order-api")) {
     lines.push(`  gRPC             127.0.0.1:${grpcPort}   (grpcurl -plaintext 127.0.0.1:${grpcPort} list)`);
@@ -217,11 +268,11 @@ async function main() {
 
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
-    if (LOCAL_REDIS !== "single" && LOCAL_REDIS !== "cluster") {
-      fail(`LOCAL_REDIS=${LOCAL_REDIS} is not one of: single, cluster`);
+    if (!["single", "cluster", "sentinel"].includes(LOCAL_REDIS)) {
+      fail(`LOCAL_REDIS=${LOCAL_REDIS} is not one of: single, cluster, sentinel`);
       process.exit(2);
     }
-    if (!redisServerInstalled() || (LOCAL_REDIS === "cluster" && !redisServerInstalled("redis-cli"))) {
+    if (!redisServerInstalled() || (LOCAL_REDIS !== "single" && !redisServerInstalled("redis-cli"))) {
       fail("REDIS_URL is not set and redis-server is not installed. Install it (`apt-get install -y redis-server`) or set REDIS_URL=redis://host:port");
       process.exit(1);
     }
@@ -230,19 +281,29 @@ async function main() {
       redisUrl = redis.url;
       for (const n of redis.nodes) say(`started redis-server ${n.role} 127.0.0.1:${n.port} (pid ${n.proc.pid})`);
       say(`started a Redis Cluster (3 masters + 3 replicas): REDIS_URL=${redisUrl}`);
+    } else if (LOCAL_REDIS === "sentinel") {
+      redis = await startDevRedisSentinel();
+      redisUrl = redis.url;
+      for (const n of redis.nodes) say(`started redis-server ${n.role} 127.0.0.1:${n.port} (pid ${n.proc.pid})`);
+      say(`started Redis Sentinel (primary + replica + 3 sentinels): REDIS_URL=${redisUrl}`);
+      for (const n of redis.nodes) {
+        n.proc.once("exit", (code, signal) => {
+          if (!stopping) fail(`redis-server ${n.role} ${n.port} exited (code ${code}, signal ${signal}); Sentinel fails over, the services follow`);
+        });
+      }
     } else {
       redis = await startDevRedis();
       redisUrl = redis.url;
       say(`started redis-server on ${redisUrl} (pid ${redis.proc.pid})`);
     }
     redis.exited.then(({ code, signal, port }) => {
-      if (stopping) return;
+      if (stopping || LOCAL_REDIS === "sentinel") return; // Sentinel's job
       fail(`redis-server${port ? ` ${port}` : ""} exited unexpectedly (code ${code}, signal ${signal}); stopping the cluster`);
       void shutdown(1);
     });
   } else {
     if (process.argv.includes("--redis-cluster") || process.env.LOCAL_REDIS) say("REDIS_URL is set: using it, not starting a local Redis");
-    say(`using REDIS_URL=${redisUrl.replace(/\/\/[^,]*@/g, "//***@")}`);
+    say(`using REDIS_URL=${redisUrl.replace(/\/\/[^,]*@/g, "//***@").replace(/(sentinelPassword=)[^&]*/g, "$1***")}`);
   }
 
   // Dependencies first: order-api (edges talk to it), processors, then edges.
@@ -261,6 +322,7 @@ async function main() {
     await shutdown(1);
     return;
   }
+  clusterReady = true;
   printEndpoints(redisUrl, started);
   say(`cluster ready (${started.map((c) => c.spec.name).join(", ")})`);
   if (SMOKE) {

@@ -1,9 +1,10 @@
 // A throwaway local Redis for the dev cluster, nothing kept on disk: one redis-server on a free
-// port (startDevRedis), or a local Redis Cluster of 3 masters + 3 replicas (startDevRedisCluster).
+// port (startDevRedis), a local Redis Cluster of 3 masters + 3 replicas (startDevRedisCluster), or
+// a primary, a replica and 3 sentinels (startDevRedisSentinel).
 // Plain JS on purpose: the launcher runs before anything is built. (packages/testkit's
-// startRedisCluster is the test-side twin, with assertion clients.)
+// startRedisCluster and startRedisSentinel are the test-side twins, with assertion clients.)
 import { execFile, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -199,6 +200,117 @@ export async function startDevRedisCluster({ masters = 3, replicas = 1, timeoutM
       url: ordered.map((n) => `redis://127.0.0.1:${n.port}`).join(","),
       nodes: ordered.map(({ port, proc }) => ({ port, proc, role: masterPorts.has(port) ? "master" : "replica" })),
       exited: Promise.race(ordered.map((n) => n.exited.then((e) => ({ ...e, port: n.port })))),
+      stop,
+      kill,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Spawns one redis-server with `args(port)` on a free port (own process group); resolves on PING. */
+async function startSentinelSetNode(taken, spawned, role, args, timeoutMs) {
+  for (let attempt = 1; ; attempt++) {
+    let port = await freeLocalPort();
+    while (taken.has(port)) port = await freeLocalPort();
+    taken.add(port);
+    const proc = spawn("redis-server", args(port), { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let log = "";
+    for (const s of [proc.stdout, proc.stderr]) s.on("data", (d) => (log = (log + d.toString()).slice(-4000)));
+    const exited = new Promise((resolve) => proc.once("exit", (code, signal) => resolve({ code, signal })));
+    const node = { port, proc, exited, role };
+    spawned.push(node);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (await pingOnce(port)) return node;
+      if (proc.exitCode !== null || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    proc.kill("SIGKILL");
+    if (attempt >= 3) throw new Error(`redis-server (${role} ${port}) did not start: ${log.trim().slice(-1000)}`);
+  }
+}
+
+/** SENTINEL MASTER <name> of one sentinel as an object ({} when it does not answer). */
+async function sentinelMaster(port, name) {
+  const { out } = await redisCli(["-p", String(port), "sentinel", "master", name]);
+  const lines = out.split("\n");
+  const fields = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) fields[lines[i]] = lines[i + 1];
+  return fields;
+}
+
+/**
+ * Starts a local Redis Sentinel set: a primary, one replica (`--replicaof`) and 3 sentinels
+ * (`redis-server <conf> --sentinel`, each conf written to a temp dir: Sentinel rewrites it), each
+ * in its own process group on free ports. Resolves once every sentinel sees the primary, its
+ * replica and the other sentinels. Returns { url (redis+sentinel://…/mymaster), masterName,
+ * nodes: [{ port, proc, role }], exited (the first exit), stop, kill }.
+ */
+export async function startDevRedisSentinel({ masterName = "mymaster", sentinels = 3, timeoutMs = 30_000 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "orderstream-dev-sentinel-"));
+  const taken = new Set();
+  const nodes = [];
+  const kill = () => {
+    for (const n of nodes) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const stop = async () => {
+    // Sentinels first, so that they do not fail over while the data nodes stop.
+    for (const group of [nodes.filter((n) => n.role === "sentinel"), nodes.filter((n) => n.role !== "sentinel")]) {
+      await Promise.all(
+        group.map(async (n) => {
+          if (n.proc.exitCode !== null || n.proc.signalCode !== null) return;
+          n.proc.kill("SIGTERM");
+          const timer = setTimeout(() => n.proc.kill("SIGKILL"), 5000);
+          await n.exited;
+          clearTimeout(timer);
+        }),
+      );
+    }
+    rmSync(dir, { recursive: true, force: true });
+    process.off("exit", kill);
+  };
+  process.once("exit", kill);
+  const data = (port, extra) => ["--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", "--save", "", "--appendonly", "no", "--dir", dir, "--dbfilename", `dump-${port}.rdb`, ...extra];
+  try {
+    const primary = await startSentinelSetNode(taken, nodes, "primary", (p) => data(p, []), 10_000);
+    await startSentinelSetNode(taken, nodes, "replica", (p) => data(p, ["--replicaof", "127.0.0.1", String(primary.port)]), 10_000);
+    const quorum = Math.floor(sentinels / 2) + 1;
+    const started = await Promise.all(
+      Array.from({ length: sentinels }, () =>
+        startSentinelSetNode(
+          taken,
+          nodes,
+          "sentinel",
+          (port) => {
+            const conf = join(dir, `sentinel-${port}.conf`);
+            writeFileSync(
+              conf,
+              [`port ${port}`, "bind 127.0.0.1", "protected-mode no", `dir ${dir}`, `sentinel monitor ${masterName} 127.0.0.1 ${primary.port} ${quorum}`, `sentinel down-after-milliseconds ${masterName} 2000`, `sentinel failover-timeout ${masterName} 10000`, ""].join("\n"),
+            );
+            return [conf, "--sentinel"];
+          },
+          10_000,
+        ),
+      ),
+    );
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const views = await Promise.all(started.map((s) => sentinelMaster(s.port, masterName)));
+      const why = views
+        .map((m, i) => (m.flags === "master" && m["num-slaves"] === "1" && m["num-other-sentinels"] === String(sentinels - 1) ? "" : `sentinel ${started[i].port}: flags ${m.flags} num-slaves ${m["num-slaves"]} num-other-sentinels ${m["num-other-sentinels"]}`))
+        .find((w) => w !== "");
+      if (why === undefined) break;
+      if (Date.now() > deadline) throw new Error(`Redis Sentinel not ready within ${timeoutMs} ms (${why})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return {
+      url: `redis+sentinel://${started.map((s) => `127.0.0.1:${s.port}`).join(",")}/${masterName}`,
+      masterName,
+      nodes: nodes.map(({ port, proc, role }) => ({ port, proc, role })),
+      exited: Promise.race(nodes.map((n) => n.exited.then((e) => ({ ...e, port: n.port, role: n.role })))),
       stop,
       kill,
     };

@@ -27,7 +27,7 @@ export async function readHistory(redis: RedisConnection, channels: string[], pa
  * order; for an all-orders channel (its offsets are composite, one per node's interleaving of the
  * partitions) each order's events in order, orders sorted by id.
  */
-function comparable(channel: string, events: readonly SeenEvent[]): string[] {
+export function comparable(channel: string, events: readonly SeenEvent[]): string[] {
   if (!isFirehose(channel)) return events.map((e) => e.offset);
   const byOrder = new Map<string, string[]>();
   for (const e of events) byOrder.set(e.orderId, [...(byOrder.get(e.orderId) ?? []), `${e.type}:${e.status}`]);

@@ -21,11 +21,26 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
 /**
+ * The replication identity of the node a script runs on, for the epoch rule of every stream: a
+ * stream whose meta was last written by the primary this node was promoted from (meta field `r`,
+ * the writer's `master_replid`, equals this node's `master_replid2`) starts a new epoch. After a
+ * failover the promoted replica may lack the old primary's last events, and reusing their
+ * sequence numbers would be a silent gap for a client that saw them; a new epoch makes every
+ * client of the stream recover with `recovered:false` instead. A restart that kept the data (AOF)
+ * changes `master_replid` but sets no `master_replid2`: the epoch stays and clients resume.
+ */
+const REPLICATION_LUA = `
+local repl = redis.call('INFO', 'replication')
+local replid, replid2 = string.match(repl, 'master_replid:(%w+)'), string.match(repl, 'master_replid2:(%w+)')
+`;
+
+/**
  * Appends events to user channels whose keys share one slot (on a single node: any channels), each to
  * the channel's capped history stream, published with its offset. Per event it returns the offset
  * `<epoch>:<seq>`, `d` when it was appended before (its applied marker exists), or `x` when its
  * lease deadline has passed (only the repair sweep may append it now). A channel whose meta is
- * gone (flushed or expired) starts a new epoch with a fresh stream. The TTLs of history and meta
+ * gone (flushed or expired) starts a new epoch with a fresh stream, and so does one last written by
+ * the primary this node was promoted from (REPLICATION_LUA). The TTLs of history and meta
  * are renewed when a tenth of the history TTL has passed since the last renewal (meta field `x`),
  * not on every append: history lives HISTORY_TTL_MS after the last event, give or take a tenth.
  * An event's payload (type, order JSON, lease deadline) is sent once however many channels it goes to.
@@ -34,7 +49,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * per payload type, orderJson, deadlineMs; then the number of channels, then per channel its name,
  * its number of events and each event's payload number (1-based).
  */
-export const CHANNEL_APPEND_LUA = `${NOW_MS}
+export const CHANNEL_APPEND_LUA = `${NOW_MS}${REPLICATION_LUA}
 local histSize, histTtl, metaTtl, pubcmd, apTtl = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
 local np = tonumber(ARGV[7])
 local out = {}
@@ -44,12 +59,15 @@ for c = 1, tonumber(ARGV[8 + np * 3]) do
   k = k + 3
   local name, n = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
-  local m = redis.call('HMGET', meta, 'e', 's', 'x')
+  local m = redis.call('HMGET', meta, 'e', 's', 'x', 'r')
   local epoch, seq, renewed = m[1], tonumber(m[2] or '0'), tonumber(m[3] or '0')
+  if epoch and m[4] ~= replid and m[4] == replid2 then epoch = nil end
   if not epoch then
     epoch, seq, renewed = ARGV[1], 0, 0
     redis.call('DEL', hist)
-    redis.call('HSET', meta, 'e', epoch)
+    redis.call('HSET', meta, 'e', epoch, 's', 0, 'r', replid)
+  elseif m[4] ~= replid then
+    redis.call('HSET', meta, 'r', replid)
   end
   local first = seq
   for i = 1, n do
@@ -85,23 +103,27 @@ return out
 /**
  * Appends events to the partition's stream of an all-orders channel within an order step (the
  * stream lives in the partition's slot): atomic with the order's change, so that stream never has
- * a pending event and needs no applied markers. Its meta keeps no TTL (see CHANNEL_APPEND_LUA).
+ * a pending event and needs no applied markers. Its meta keeps no TTL (composite offsets name every
+ * partition's epoch, and a quiet partition must not change it); its epoch follows REPLICATION_LUA.
  * KEYS (last three): historyKey, metaKey, pubsubChannel of the partition stream.
  * ARGV (last five): the channel name frames carry, newEpoch, histSize, histTtlMs, pubcmd.
  */
-const PARTITION_STREAM_LUA = `
+const PARTITION_STREAM_LUA = `${REPLICATION_LUA}
 local fhk, fha = #KEYS - 2, #ARGV - 4
 local fhHist, fhMeta, fhCh = KEYS[fhk], KEYS[fhk + 1], KEYS[fhk + 2]
 local fhName, fhSize, fhTtl, fhPub = ARGV[fha], ARGV[fha + 2], ARGV[fha + 3], ARGV[fha + 4]
 local fhEpoch, fhSeq
 local function fh_append(typ, json)
   if not fhSeq then
-    local m = redis.call('HMGET', fhMeta, 'e', 's')
+    local m = redis.call('HMGET', fhMeta, 'e', 's', 'r')
     fhEpoch, fhSeq = m[1], tonumber(m[2] or '0')
+    if fhEpoch and m[3] ~= replid and m[3] == replid2 then fhEpoch = nil end
     if not fhEpoch then
       fhEpoch, fhSeq = ARGV[fha + 1], 0
       redis.call('DEL', fhHist)
-      redis.call('HSET', fhMeta, 'e', fhEpoch)
+      redis.call('HSET', fhMeta, 'e', fhEpoch, 's', 0, 'r', replid)
+    elseif m[3] ~= replid then
+      redis.call('HSET', fhMeta, 'r', replid)
     end
   end
   fhSeq = fhSeq + 1

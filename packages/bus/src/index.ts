@@ -1,5 +1,6 @@
 export * from "./keys.js";
 export * from "./partitions.js";
+export * from "./redis-url.js";
 export * from "./redis-connection.js";
 export * from "./redis-errors.js";
 export * from "./history-options.js";

@@ -18,7 +18,7 @@ import { EventWriter, type PendingEvents, pendingEventsOf, writerDeadline } from
 import { type HistoryOptions, DEFAULT_HISTORY, newEpoch } from "./history-options.js";
 import { firehoseChannel, historyKey, idempotencyKey, jobDataKey, jobOutboxKey, metaKey, orderKey, pendingKey, pubsubChannel } from "./keys.js";
 import { Partitioning } from "./partitions.js";
-import { guardRedis } from "./redis-errors.js";
+import { ReplicationUnconfirmedError, guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
 import { TickBatcher } from "./tick-batcher.js";
 
@@ -56,6 +56,12 @@ export interface OrderStoreOptions {
   onBatchStored?: (batch: StoredBatch) => void;
   /** Reports background failures (acks, clean-up); the repair sweep covers them. */
   onError?: (err: unknown, op: string) => void;
+  /**
+   * REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: creates and transitions resolve only after `WAIT`
+   * confirmed them on this many replicas, or reject with {@link ReplicationUnconfirmedError}. One
+   * node or Sentinel only (WAIT must run on the connection that wrote). Off when absent.
+   */
+  waitReplicas?: { replicas: number; timeoutMs: number };
 }
 
 /** Most orders one create or transition script carries. */
@@ -186,6 +192,7 @@ export class OrderStore {
     keys.push(...stream.keys);
     args.push(...stream.args);
     const reply = await guardRedis(() => this.conn.osOrderCreate(keys.length, ...keys, ...args));
+    const unconfirmed = await this.replicationShortfall();
     const deadline = writerDeadline(reply[1]);
     const pending: PendingEvents[] = [];
     const results: (CreateResult | string)[] = [];
@@ -206,6 +213,7 @@ export class OrderStore {
     // sweep). At most MAX_BACKGROUND_APPENDS calls run at once: beyond, creating waits.
     await this.inBackground(this.writer.complete(pending));
     if (createdIds.length > 0) this.opts.onBatchStored?.({ partition: p, batchId, orderIds: createdIds });
+    if (unconfirmed) throw unconfirmed;
     return Promise.all(
       results.map(async (r) => {
         if (typeof r !== "string") return r;
@@ -239,6 +247,7 @@ export class OrderStore {
     keys.push(...stream.keys);
     args.push(...stream.args);
     const reply = await guardRedis(() => this.conn.osOrderTransition(keys.length, ...keys, ...args));
+    const unconfirmed = await this.replicationShortfall();
     const deadline = writerDeadline(reply[1]);
     const pending: PendingEvents[] = [];
     const results = items.map((item, i): TransitionResult => {
@@ -250,6 +259,7 @@ export class OrderStore {
       return { ok: true, order: orderFrom(prefix, to), from: orderFrom(prefix, from).status };
     });
     await this.writer.complete(pending);
+    if (unconfirmed) throw unconfirmed;
     return results;
   }
 
@@ -261,6 +271,18 @@ export class OrderStore {
       keys: [historyKey(stream), metaKey(stream), pubsubChannel(stream)],
       args: [channel, newEpoch(), h.size, h.ttlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH"],
     };
+  }
+
+  /**
+   * With {@link OrderStoreOptions.waitReplicas}: `WAIT` on the connection that wrote (it covers
+   * every earlier write of the connection). Too few replicas: the error to answer with once the
+   * step has run its course (the write stays; its events and job go on as usual).
+   */
+  private async replicationShortfall(): Promise<ReplicationUnconfirmedError | undefined> {
+    const w = this.opts.waitReplicas;
+    if (w === undefined || w.replicas <= 0) return undefined;
+    const reached = Number(await guardRedis(() => this.conn.call("WAIT", w.replicas, w.timeoutMs)));
+    return reached < w.replicas ? new ReplicationUnconfirmedError(w.replicas, reached) : undefined;
   }
 
   /** One order, or undefined when it does not exist. */

@@ -1,83 +1,6 @@
 import { Cluster, Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { createRedis, parseRedisUrl } from "./redis-connection.js";
-
-describe("parseRedisUrl", () => {
-  it("reads one node, with the default port and without credentials", () => {
-    expect(parseRedisUrl("redis://127.0.0.1:6390")).toEqual({ kind: "single", nodes: [{ host: "127.0.0.1", port: 6390 }], tls: false });
-    expect(parseRedisUrl("redis://redis")).toEqual({ kind: "single", nodes: [{ host: "redis", port: 6379 }], tls: false });
-  });
-
-  it("reads user:pass, a password alone, percent-encoded characters and a /db", () => {
-    expect(parseRedisUrl("redis://app:p%40ss@redis.internal:6379/2")).toEqual({
-      kind: "single",
-      nodes: [{ host: "redis.internal", port: 6379 }],
-      username: "app",
-      password: "p@ss",
-      tls: false,
-      db: 2,
-    });
-    const noUser = parseRedisUrl("redis://:s3cret@h:1");
-    expect(noUser.password).toBe("s3cret");
-    expect(noUser.username).toBeUndefined();
-  });
-
-  it("turns on TLS for rediss://", () => {
-    expect(parseRedisUrl("rediss://u:p@cache.example.com:6380")).toMatchObject({ kind: "single", tls: true, username: "u", password: "p" });
-  });
-
-  it("reads a cluster of 3 with the password on each node, tolerating spaces after commas", () => {
-    const url = "redis://:pw@10.0.0.1:7000, redis://:pw@10.0.0.2:7001,redis://:pw@10.0.0.3:7002";
-    expect(parseRedisUrl(url)).toEqual({
-      kind: "cluster",
-      nodes: [
-        { host: "10.0.0.1", port: 7000 },
-        { host: "10.0.0.2", port: 7001 },
-        { host: "10.0.0.3", port: 7002 },
-      ],
-      password: "pw",
-      tls: false,
-    });
-  });
-
-  it("lets cluster nodes written without credentials share those of the others; IPv6 hosts lose their brackets", () => {
-    expect(parseRedisUrl("rediss://u:p@[::1]:7000,rediss://[::1]:7001")).toMatchObject({
-      kind: "cluster",
-      nodes: [{ host: "::1", port: 7000 }, { host: "::1", port: 7001 }],
-      username: "u",
-      password: "p",
-      tls: true,
-    });
-  });
-
-  it.each([
-    ["redis://a:1/3,redis://b:2", /REDIS_URL .*only db 0/],
-    ["redis://a:1,rediss://b:2", /mixes redis:\/\/ and rediss:\/\//],
-    ["redis://:one@a:1,redis://:two@b:2", /different credentials/],
-    ["redis://a:1,", /empty node entry/],
-    ["http://a:1", /unsupported scheme "http:"/],
-    ["a:6379", /unsupported scheme|not a URL/],
-    ["redis://a:1/x", /database "x"/],
-    ["redis://a:1?family=6", /query parameters/],
-    ["redis://a:0", /port 0/],
-    ["redis://a:99999", /not a URL/],
-    ["redis+sentinel://s:26379/mymaster", /redis\+sentinel/],
-    ["", /empty node entry/],
-  ])("rejects %j naming REDIS_URL", (url, why) => {
-    expect(() => parseRedisUrl(url)).toThrow(/^REDIS_URL /);
-    expect(() => parseRedisUrl(url)).toThrow(why);
-  });
-
-  it("never repeats a password in its errors", () => {
-    expect(() => parseRedisUrl("redis://:topsecret@a:1/0,redis://:topsecret@b:2")).toThrow(/\*\*\*@a:1/);
-    try {
-      parseRedisUrl("redis://:topsecret@a:1/0,redis://:topsecret@b:2");
-    } catch (err) {
-      expect(String(err)).not.toContain("topsecret");
-    }
-    expect(() => parseRedisUrl("redis://:top@secret@a:1?x=1")).toThrow(/"redis:\/\/\*\*\*@a:1\?x=1"/);
-  });
-});
+import { createRedis } from "./redis-connection.js";
 
 describe("createRedis", () => {
   it("gives a Cluster's node and subscriber connections the URL's credentials and TLS, auto-pipelining on request", () => {
@@ -130,5 +53,43 @@ describe("createRedis", () => {
 
   it("refuses a cluster URL with a /db path before connecting", () => {
     expect(() => createRedis("redis://a:1/1,redis://b:2", { role: "command", name: "t" })).toThrow(/REDIS_URL.*db 0/);
+  });
+
+  it("connects through the sentinels of a redis+sentinel:// URL, with the master's and the sentinels' credentials", () => {
+    const conn = createRedis("redis+sentinel://app:pw@localhost:1,127.0.0.1:2/mymaster?sentinelPassword=sp", { role: "command", name: "t" }) as Redis;
+    try {
+      expect(conn).toBeInstanceOf(Redis);
+      expect(conn.options).toMatchObject({
+        sentinels: [{ host: "localhost", port: 1 }, { host: "127.0.0.1", port: 2 }],
+        name: "mymaster",
+        role: "master",
+        username: "app",
+        password: "pw",
+        sentinelPassword: "sp",
+        failoverDetector: true,
+        enableOfflineQueue: false,
+      });
+      expect(conn.options.reconnectOnError?.(new Error("READONLY You can't write against a read only replica."))).toBe(1);
+      expect(conn.options.reconnectOnError?.(new Error("ERR wrong number of arguments"))).toBe(false);
+    } finally {
+      conn.disconnect();
+    }
+    const bull = createRedis("rediss+sentinel://s.example.com/m", { role: "bullmq", name: "q" }) as Redis;
+    try {
+      expect(bull.options).toMatchObject({ sentinels: [{ host: "s.example.com", port: 26379 }], enableTLSForSentinelMode: true, tls: {}, sentinelTLS: {}, maxRetriesPerRequest: null });
+      // Not a command connection: the refused write is sent again once reconnected.
+      expect(bull.options.reconnectOnError?.(new Error("READONLY You can't write against a read only replica."))).toBe(2);
+    } finally {
+      bull.disconnect();
+    }
+  });
+
+  it("reconnects a single-node connection on READONLY (a primary demoted behind its address)", () => {
+    const conn = createRedis("redis://127.0.0.1:1", { role: "command", name: "t" }) as Redis;
+    try {
+      expect(conn.options.reconnectOnError?.(new Error("READONLY You can't write against a read only replica. script: x"))).toBe(1);
+    } finally {
+      conn.disconnect();
+    }
   });
 });

@@ -1,10 +1,11 @@
 import { isIP } from "node:net";
 import { Cluster, Redis } from "ioredis";
+import { type ParsedRedisUrl, type RedisNodeAddress, parseRedisUrl } from "./redis-url.js";
 
 /** Connection options as passed to ioredis (its types fight exactOptionalPropertyTypes). */
 type ConnOptions = Record<string, unknown>;
 
-/** A Redis connection to a standalone server or a Redis Cluster. */
+/** A Redis connection to a standalone server, a Sentinel-managed primary or a Redis Cluster. */
 export type RedisConnection = Redis | Cluster;
 
 /**
@@ -35,123 +36,19 @@ export interface CreateRedisOptions {
   autoPipelining?: boolean;
 }
 
-/** One node address of a {@link ParsedRedisUrl}. */
-export interface RedisNodeAddress {
-  host: string;
-  port: number;
-}
-
-/**
- * What a `REDIS_URL` names: one node (`single`) or the seed nodes of a Redis Cluster (`cluster`),
- * with the credentials and TLS setting every connection to it must use.
- */
-export interface ParsedRedisUrl {
-  kind: "single" | "cluster";
-  nodes: RedisNodeAddress[];
-  username?: string;
-  password?: string;
-  /** True for `rediss://`. */
-  tls: boolean;
-  /** Database number of a single-node URL (`/db` path); a cluster has only db 0. */
-  db?: number;
-}
-
-const DEFAULT_PORT = 6379;
-
-/** The URL with any credentials replaced, safe to put in an error message or a log. */
-function redact(url: string): string {
-  return url
-    .split(",")
-    .map((part) => part.replace(/\/\/.*@/, "//***@"))
-    .join(",");
-}
-
-function urlError(url: string, why: string): Error {
-  return new Error(`REDIS_URL ${JSON.stringify(redact(url))}: ${why}`);
-}
-
-interface ParsedNode extends RedisNodeAddress {
-  tls: boolean;
-  username?: string;
-  password?: string;
-  db?: number;
-}
-
-function parseNode(part: string, whole: string): ParsedNode {
-  if (part === "") throw urlError(whole, "has an empty node entry (stray comma?)");
-  if (/^redis\+sentinel:/i.test(part)) throw urlError(whole, "redis+sentinel:// is not handled by parseRedisUrl");
-  let u: URL;
-  try {
-    u = new URL(part);
-  } catch {
-    throw urlError(whole, `node ${JSON.stringify(redact(part))} is not a URL (expected redis://[user:pass@]host:port)`);
-  }
-  if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
-    throw urlError(whole, `unsupported scheme ${JSON.stringify(u.protocol)} (expected redis:// or rediss://)`);
-  }
-  const host = u.hostname.replace(/^\[|\]$/g, "");
-  if (host === "") throw urlError(whole, `node ${JSON.stringify(redact(part))} has no host`);
-  if (u.search !== "" || u.hash !== "") throw urlError(whole, "query parameters and fragments are not supported");
-  const port = u.port === "" ? DEFAULT_PORT : Number(u.port);
-  if (port < 1) throw urlError(whole, `node ${JSON.stringify(redact(part))} has port 0`);
-  const node: ParsedNode = { host, port, tls: u.protocol === "rediss:" };
-  if (u.username !== "") node.username = decodeURIComponent(u.username);
-  if (u.password !== "") node.password = decodeURIComponent(u.password);
-  const path = u.pathname;
-  if (path !== "" && path !== "/") {
-    const db = path.slice(1);
-    if (!/^\d+$/.test(db)) throw urlError(whole, `database ${JSON.stringify(db)} is not a non-negative integer`);
-    node.db = Number(db);
-  }
-  return node;
-}
-
-/**
- * Parses a `REDIS_URL`: `redis[s]://[user:pass@]host[:port][/db]` for one node, or several
- * comma-separated node URLs for a Redis Cluster. A cluster URL must use one scheme and one set of
- * credentials (nodes written without credentials share those of the others) and has no `/db`.
- * Errors name REDIS_URL and never echo the password.
- */
-export function parseRedisUrl(url: string): ParsedRedisUrl {
-  const parts = url.split(",").map((p) => p.trim());
-  const nodes = parts.map((p) => parseNode(p, url));
-  const first = nodes[0];
-  if (first === undefined) throw urlError(url, "names no node");
-  const cluster = nodes.length > 1;
-  const tls = first.tls;
-  if (nodes.some((n) => n.tls !== tls)) throw urlError(url, "mixes redis:// and rediss:// nodes; use one scheme");
-  let username: string | undefined;
-  let password: string | undefined;
-  for (const n of nodes) {
-    if (n.username === undefined && n.password === undefined) continue;
-    if ((username !== undefined || password !== undefined) && (n.username !== username || n.password !== password)) {
-      throw urlError(url, "gives different credentials for different cluster nodes; a cluster has one set");
-    }
-    username = n.username;
-    password = n.password;
-  }
-  if (cluster && nodes.some((n) => n.db !== undefined)) {
-    throw urlError(url, "has a /db path on a cluster node; a Redis Cluster has only db 0, remove the path");
-  }
-  const parsed: ParsedRedisUrl = {
-    kind: cluster ? "cluster" : "single",
-    nodes: nodes.map(({ host, port }) => ({ host, port })),
-    tls,
-  };
-  if (username !== undefined) parsed.username = username;
-  if (password !== undefined) parsed.password = password;
-  if (!cluster && first.db !== undefined) parsed.db = first.db;
-  return parsed;
-}
-
-/** True when `url` names several nodes (comma-separated): a Redis Cluster. */
-export function isClusterUrl(url: string): boolean {
-  return url.includes(",");
-}
-
 /** `tls` option for a node: SNI and certificate check against its host name (not for an IP). */
 function tlsFor(host: string): ConnOptions {
   return isIP(host) === 0 ? { servername: host } : {};
+}
+
+/**
+ * A `READONLY` reply means the node behind the address is a replica now (a demoted primary behind
+ * one endpoint, or a primary Sentinel has just replaced): reconnect, which finds the primary again
+ * (a Sentinel is asked anew). A command connection fails the command (the caller answers
+ * UNAVAILABLE, see redis-errors.ts); the others resend it once reconnected (it was not executed).
+ */
+function reconnectOnReadonly(role: ConnectionRole): (err: Error) => boolean | 1 | 2 {
+  return (err) => (err.message.includes("READONLY") ? (role === "command" ? 1 : 2) : false);
 }
 
 function roleOptions(role: ConnectionRole, name: string, commandTimeoutMs: number): ConnOptions {
@@ -194,9 +91,40 @@ function createCluster(parsed: ParsedRedisUrl, options: ConnOptions, autoPipelin
 }
 
 /**
+ * A connection to the primary that the URL's sentinels name, found again after every failover:
+ * the failover detector listens for `+switch-master` on the sentinels and reconnects at once
+ * (the old primary may accept writes until Sentinel demotes it, seconds later), and the ready
+ * check refuses a node whose role is not master. Data-node credentials and TLS from the URL.
+ */
+function sentinelOptions(parsed: ParsedRedisUrl, options: ConnOptions, role: ConnectionRole): ConnOptions {
+  const sentinel: ConnOptions = {
+    ...options,
+    ...authOptions(parsed),
+    sentinels: parsed.nodes.map(({ host, port }) => ({ host, port })),
+    name: parsed.masterName,
+    role: "master",
+    failoverDetector: true,
+    // A sentinel that does not answer must not hold up the connection: ask the next one.
+    sentinelCommandTimeout: 1000,
+    sentinelRetryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+    reconnectOnError: reconnectOnReadonly(role),
+  };
+  if (parsed.sentinelUsername !== undefined) sentinel.sentinelUsername = parsed.sentinelUsername;
+  if (parsed.sentinelPassword !== undefined) sentinel.sentinelPassword = parsed.sentinelPassword;
+  if (parsed.tls) {
+    sentinel.tls = {};
+    sentinel.sentinelTLS = {};
+    sentinel.enableTLSForSentinelMode = true;
+  }
+  return sentinel;
+}
+
+/**
  * The one Redis connection factory: a standalone connection for a one-node URL, a Cluster (with
- * sharded subscribers for the `subscriber` role) for a comma-separated list; credentials and TLS
- * from the URL (see {@link parseRedisUrl}). An error listener is always attached.
+ * sharded subscribers for the `subscriber` role) for a comma-separated list, a Sentinel-managed
+ * primary for `redis+sentinel://`; credentials and TLS from the URL (see {@link parseRedisUrl}).
+ * Single and Sentinel connections reconnect on a `READONLY` reply. An error listener is always
+ * attached.
  */
 export function createRedis(url: string, opts: CreateRedisOptions): RedisConnection {
   const parsed = parseRedisUrl(url);
@@ -205,9 +133,13 @@ export function createRedis(url: string, opts: CreateRedisOptions): RedisConnect
   let conn: RedisConnection;
   if (parsed.kind === "cluster") {
     conn = createCluster(parsed, options, autoPipelining, opts.role === "subscriber");
+  } else if (parsed.kind === "sentinel") {
+    const sentinel = sentinelOptions(parsed, options, opts.role);
+    if (autoPipelining) sentinel.enableAutoPipelining = true;
+    conn = new Redis(sentinel as never);
   } else {
     const node = parsed.nodes[0] as RedisNodeAddress;
-    const single: ConnOptions = { ...options, ...authOptions(parsed), host: node.host, port: node.port };
+    const single: ConnOptions = { ...options, ...authOptions(parsed), host: node.host, port: node.port, reconnectOnError: reconnectOnReadonly(opts.role) };
     if (parsed.db !== undefined) single.db = parsed.db;
     if (parsed.tls) single.tls = tlsFor(node.host);
     if (autoPipelining) single.enableAutoPipelining = true;

@@ -6,6 +6,21 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/**
+ * A write Redis applied but `WAIT` did not confirm on enough replicas within its timeout: it may
+ * be lost if the primary fails now. Callers answer UNAVAILABLE with this message (it is client-safe).
+ */
+export class ReplicationUnconfirmedError extends RedisUnavailableError {
+  constructor(
+    readonly wanted: number,
+    readonly reached: number,
+  ) {
+    super("");
+    this.name = "ReplicationUnconfirmedError";
+    this.message = `written but not confirmed on ${wanted} replica${wanted === 1 ? "" : "s"} (${reached} confirmed); it may be lost in a failover, retry with the same idempotency key`;
+  }
+}
+
 const CONNECTION_MESSAGES = [
   "Stream isn't writeable",
   "Connection is closed",
@@ -16,6 +31,10 @@ const CONNECTION_MESSAGES = [
   "write EPIPE",
   "None of startup nodes is available",
   "Cluster isn't ready",
+  // Sentinel: no sentinel answered, or the node behind the address was demoted to a replica
+  // (the connection reconnects to the primary; this one command failed).
+  "All sentinels are unreachable",
+  "READONLY",
 ];
 
 /** True when an ioredis error means the connection, not the command, failed. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { HistoryOptions } from "./history-options.js";
 import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from "./partitions.js";
-import { parseRedisUrl } from "./redis-connection.js";
+import { isClusterUrl, parseRedisUrl } from "./redis-url.js";
 
 /** A configuration value that stops start-up; the message names the variable. */
 export class ConfigError extends Error {
@@ -16,13 +16,16 @@ export function envInt(min: number, max: number, def: number) {
   return z.coerce.number().int().min(min).max(max).default(def);
 }
 
+const REDIS_URL_REQUIRED = "is required (redis://host:port, comma-separated node URLs for a cluster, or redis+sentinel://host:26379,…/<master-name>)";
+
 /**
- * `REDIS_URL`: `redis://[user:pass@]host:port[/db]` or `rediss://…` (one node), or comma-separated
- * node URLs (a Redis Cluster); checked by {@link parseRedisUrl}, whose message names the problem.
+ * `REDIS_URL`: `redis://[user:pass@]host:port[/db]` or `rediss://…` (one node), comma-separated
+ * node URLs (a Redis Cluster), or `redis+sentinel://[user:pass@]host:port,…/<master-name>`
+ * (Sentinel); checked by {@link parseRedisUrl}, whose message names the problem.
  */
 export const redisUrlEnv = z
-  .string({ error: "is required (redis://host:port, or comma-separated node URLs for a cluster)" })
-  .min(1, "is required (redis://host:port, or comma-separated node URLs for a cluster)")
+  .string({ error: REDIS_URL_REQUIRED })
+  .min(1, REDIS_URL_REQUIRED)
   .superRefine((value, ctx) => {
     try {
       parseRedisUrl(value);
@@ -62,6 +65,35 @@ export const partitionEnv = {
   PARTITIONS: envInt(1, MAX_PARTITIONS, DEFAULT_PARTITIONS),
   EVENT_LEASE_MS: envInt(2000, 3600_000, 5000),
 };
+
+/**
+ * `REDIS_WAIT_REPLICAS` (0 = off, the default) and `REDIS_WAIT_TIMEOUT_MS`: creates and
+ * transitions answer only after `WAIT` confirmed them on that many replicas.
+ */
+export const waitEnv = {
+  REDIS_WAIT_REPLICAS: envInt(0, 64, 0),
+  REDIS_WAIT_TIMEOUT_MS: envInt(1, 10_000, 500),
+};
+
+/** WAIT must run on the connection that wrote: one node or Sentinel only, not a Redis Cluster. */
+export const waitTopologyRule: [
+  (c: { REDIS_URL: string; REDIS_WAIT_REPLICAS: number }) => boolean,
+  { path: string[]; message: string },
+] = [
+  (c) => {
+    try {
+      return c.REDIS_WAIT_REPLICAS === 0 || !isClusterUrl(c.REDIS_URL);
+    } catch {
+      return true; // REDIS_URL's own check reports it
+    }
+  },
+  { path: ["REDIS_WAIT_REPLICAS"], message: "works with one node or Sentinel; on a Redis Cluster it is not supported yet (unset it)" },
+];
+
+/** The parsed REDIS_WAIT_* variables as the order store's `waitReplicas` (undefined when off). */
+export function waitFromEnv(c: { REDIS_WAIT_REPLICAS: number; REDIS_WAIT_TIMEOUT_MS: number }): { replicas: number; timeoutMs: number } | undefined {
+  return c.REDIS_WAIT_REPLICAS > 0 ? { replicas: c.REDIS_WAIT_REPLICAS, timeoutMs: c.REDIS_WAIT_TIMEOUT_MS } : undefined;
+}
 
 /** `LOG_LEVEL`: a pino level. */
 export const logLevelEnv = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");

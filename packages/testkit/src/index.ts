@@ -6,3 +6,4 @@ export * from "./local-cluster.js";
 export * from "./test-token.js";
 export * from "./redis-cluster.js";
 export * from "./tls-cert.js";
+export * from "./redis-sentinel.js";

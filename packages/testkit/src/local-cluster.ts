@@ -4,6 +4,7 @@ import { freePort } from "./free-port.js";
 import type { Cluster, Redis } from "ioredis";
 import { type TestRedisCluster, startRedisCluster } from "./redis-cluster.js";
 import { type TestRedis, startRedis } from "./redis-server.js";
+import { type TestRedisSentinel, startRedisSentinel } from "./redis-sentinel.js";
 import { type ServiceProcess, startService } from "./service-process.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
@@ -21,15 +22,17 @@ export interface EdgeNode {
   env: Record<string, string>;
 }
 
-/** A whole cluster as real child processes on one real redis-server or a real Redis Cluster. */
+/** A whole cluster as real child processes on one real redis-server, a real Redis Cluster or Sentinel. */
 export interface LocalCluster {
   /** The redis-server of a single-node cluster (throws on a Redis Cluster: use redisCluster). */
   redis: TestRedis;
   /** The Redis Cluster, when started with `redis: "cluster"`. */
   redisCluster: TestRedisCluster | undefined;
+  /** The primary, replica and sentinels, when started with `redis: "sentinel"`. */
+  redisSentinel: TestRedisSentinel | undefined;
   /** REDIS_URL of every service. */
   redisUrl: string;
-  /** A client for assertions (a Cluster client on a Redis Cluster); closed by stop(). */
+  /** A client for assertions (a Cluster client on a Redis Cluster, Sentinel-aware on Sentinel); closed by stop(). */
   redisClient(): Redis | Cluster;
   jwtSecret: string;
   apiPort: number;
@@ -50,8 +53,8 @@ export interface LocalClusterOptions {
   edges?: number;
   processors?: number;
   api?: boolean;
-  /** One redis-server (default) or a 3-master Redis Cluster with a replica each. */
-  redis?: "single" | "cluster";
+  /** One redis-server (default), a 3-master Redis Cluster with a replica each, or a primary, a replica and 3 sentinels. */
+  redis?: "single" | "cluster" | "sentinel";
   /** Extra environment for every service. */
   env?: Record<string, string>;
   edgeEnv?: Record<string, string>;
@@ -61,9 +64,10 @@ export interface LocalClusterOptions {
 
 /** Starts redis-server, order-api, processors and edge nodes as child processes, each on a free port. */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
-  const single = opts.redis === "cluster" ? undefined : await startRedis();
+  const single = opts.redis === "cluster" || opts.redis === "sentinel" ? undefined : await startRedis();
   const redisCluster = opts.redis === "cluster" ? await startRedisCluster() : undefined;
-  const redisUrl = single?.url ?? redisCluster?.url ?? "";
+  const redisSentinel = opts.redis === "sentinel" ? await startRedisSentinel() : undefined;
+  const redisUrl = single?.url ?? redisCluster?.url ?? redisSentinel?.url ?? "";
   const jwtSecret = "test-secret";
   const common = { REDIS_URL: redisUrl, LOG_LEVEL: "warn", ...opts.env };
   const apiPort = await freePort();
@@ -71,12 +75,13 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const all: ServiceProcess[] = [];
   const cluster: LocalCluster = {
     get redis(): TestRedis {
-      if (!single) throw new Error("this local cluster runs on a Redis Cluster: use redisCluster / redisClient()");
+      if (!single) throw new Error(`this local cluster runs on Redis ${opts.redis}: use redisCluster / redisSentinel / redisClient()`);
       return single;
     },
     redisCluster,
+    redisSentinel,
     redisUrl,
-    redisClient: () => (single ? single.client() : (redisCluster as TestRedisCluster).client()),
+    redisClient: () => single?.client() ?? redisCluster?.client() ?? (redisSentinel as TestRedisSentinel).client(),
     jwtSecret,
     apiPort,
     apiMetricsPort,
@@ -119,6 +124,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       await Promise.all(all.map((p) => p.stop("SIGTERM", 5000)));
       await single?.stop();
       await redisCluster?.stop();
+      await redisSentinel?.stop();
     },
   };
   try {

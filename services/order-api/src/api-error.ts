@@ -1,5 +1,5 @@
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { RedisUnavailableError } from "@orderstream/bus";
+import { RedisUnavailableError, ReplicationUnconfirmedError } from "@orderstream/bus";
 import { ValidationError } from "@orderstream/domain";
 import type { Logger } from "pino";
 
@@ -27,6 +27,10 @@ export function serviceError(code: status, details: string): ServiceError {
 export function toServiceError(err: unknown, log: Logger, context: Record<string, unknown>): ServiceError {
   if (err instanceof ApiError) return serviceError(err.code, err.message);
   if (err instanceof ValidationError) return serviceError(status.INVALID_ARGUMENT, err.message);
+  if (err instanceof ReplicationUnconfirmedError) {
+    log.warn({ ...context, err: err.message }, "write not confirmed by WAIT");
+    return serviceError(status.UNAVAILABLE, err.message);
+  }
   if (err instanceof RedisUnavailableError) {
     log.warn({ ...context, err: err.message }, "redis unavailable");
     return serviceError(status.UNAVAILABLE, "storage unavailable, retry later");

@@ -9,6 +9,9 @@ import {
   logLevelEnv,
   parseEnv,
   redisUrlEnv,
+  waitEnv,
+  waitFromEnv,
+  waitTopologyRule,
 } from "@orderstream/bus";
 import { readFileSync } from "node:fs";
 import { type AuthKeys, authEnvFields, authEnvProblem, authKeysFromEnv, hasAuthKeys } from "@orderstream/auth";
@@ -19,6 +22,8 @@ export { ConfigError };
 /** order-api's configuration, parsed once from the environment at start-up. */
 export interface OrderApiConfig {
   redisUrl: string;
+  /** REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: writes confirmed by WAIT; undefined = off. */
+  waitReplicas?: { replicas: number; timeoutMs: number } | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownTimeoutMs: number;
   history: HistoryOptions;
@@ -59,6 +64,8 @@ const DAY_MS = 24 * 3600_000;
 const schema = z
   .object({
     REDIS_URL: redisUrlEnv,
+    REDIS_WAIT_REPLICAS: waitEnv.REDIS_WAIT_REPLICAS,
+    REDIS_WAIT_TIMEOUT_MS: waitEnv.REDIS_WAIT_TIMEOUT_MS,
     LOG_LEVEL: logLevelEnv,
     SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000),
     HISTORY_SIZE: historyEnv.HISTORY_SIZE,
@@ -100,7 +107,8 @@ const schema = z
         path: [c.GRPC_TLS_CERT === undefined ? "GRPC_TLS_CERT" : "GRPC_TLS_KEY"],
         message: "GRPC_TLS_CERT and GRPC_TLS_KEY go together: set both (TLS) or neither (plaintext)",
       });
-  });
+  })
+  .refine(...waitTopologyRule);
 
 /**
  * Parses and validates order-api's environment (names and defaults from HELPER_RULES.md).
@@ -110,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig
   const c = parseEnv("order-api", schema, Object.keys(schema.shape), env);
   return {
     redisUrl: c.REDIS_URL,
+    waitReplicas: waitFromEnv(c),
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     history: historyFromEnv(c),

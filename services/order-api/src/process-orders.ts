@@ -1,5 +1,5 @@
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
-import { type OrderStore, RedisUnavailableError } from "@orderstream/bus";
+import { type OrderStore, RedisUnavailableError, ReplicationUnconfirmedError } from "@orderstream/bus";
 import { isOrderAction } from "@orderstream/domain";
 import { type OrderAction, type OrderResult, OrderStatus } from "@orderstream/proto";
 import type { Logger } from "pino";
@@ -42,6 +42,7 @@ export async function applyAction(store: OrderStore, action: OrderAction, log: L
     const cur = r.order.status;
     return result(orderId, "invalid_transition", `cannot ${name} an order that is ${OrderStatus[cur]}`, cur);
   } catch (err) {
+    if (err instanceof ReplicationUnconfirmedError) return result(orderId, "unavailable", err.message);
     if (err instanceof RedisUnavailableError) return result(orderId, "unavailable", "storage unavailable, retry later");
     log.error({ err, rpc: "ProcessOrders", orderId, action: name }, "action failed");
     return result(orderId, "internal", "internal error");

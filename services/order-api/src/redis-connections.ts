@@ -1,6 +1,9 @@
 import { type ConnectionRole, type RedisConnection, createRedis, waitReady } from "@orderstream/bus";
 import type { Logger } from "pino";
 
+/** Command timeout of the fail-fast command connection (as createRedis's default). */
+export const COMMAND_TIMEOUT_MS = 800;
+
 /** Command timeout of the connection that writes BulkCreateOrders batches. */
 const BULK_COMMAND_TIMEOUT_MS = 10_000;
 
@@ -24,7 +27,7 @@ export interface ApiConnections {
  * Opens order-api's connections and waits until all are ready (rejects after `timeoutMs`). Each
  * logs one warning per outage, not one per reconnect attempt, and a line when it is restored.
  */
-export async function connectRedis(url: string, log: Logger, timeoutMs = 10_000): Promise<ApiConnections> {
+export async function connectRedis(url: string, log: Logger, timeoutMs = 10_000, commandTimeoutMs = COMMAND_TIMEOUT_MS): Promise<ApiConnections> {
   const connect = (role: ConnectionRole, name: string, commandTimeoutMs?: number): RedisConnection => {
     let down = false;
     const conn = createRedis(url, {
@@ -42,7 +45,7 @@ export async function connectRedis(url: string, log: Logger, timeoutMs = 10_000)
     });
     return conn;
   };
-  const cmd = connect("command", "cmd");
+  const cmd = connect("command", "cmd", commandTimeoutMs);
   const bulk = connect("command", "bulk", BULK_COMMAND_TIMEOUT_MS);
   const sub = connect("subscriber", "sub");
   const bull = connect("bullmq", "queue");

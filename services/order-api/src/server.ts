@@ -17,7 +17,7 @@ import { ORDER_SERVICE } from "./order-service-definition.js";
 import { OrderQueue } from "./order-queue.js";
 import type { StoredBatch } from "@orderstream/bus";
 import { processOrders } from "./process-orders.js";
-import { connectRedis } from "./redis-connections.js";
+import { COMMAND_TIMEOUT_MS, connectRedis } from "./redis-connections.js";
 import { addReflection } from "./reflection.js";
 import { StreamRegistry } from "./stream-registry.js";
 import { subscribeOrders } from "./subscribe-orders.js";
@@ -82,7 +82,8 @@ export async function startOrderApi(
   log: Logger = createLogger(config.logLevel),
   opts: { defaultMetrics?: boolean } = {},
 ): Promise<OrderApi> {
-  const conns = await connectRedis(config.redisUrl, log);
+  // A write's WAIT runs on the command connection: give it room for the WAIT timeout.
+  const conns = await connectRedis(config.redisUrl, log, undefined, config.waitReplicas ? COMMAND_TIMEOUT_MS + config.waitReplicas.timeoutMs : undefined);
   const { cmd, bulk, sub, bull } = conns;
   const healthState = new HealthState();
   cmd.on("ready", () => healthState.setRedisUp(true));
@@ -102,6 +103,7 @@ export async function startOrderApi(
     leaseMs: config.eventLeaseMs,
     onBatchStored: (b: StoredBatch) => queue?.enqueueSoon(b),
     onError: (err: unknown, op: string) => log.warn({ err, op }, "event write step failed; the repair sweep completes it"),
+    ...(config.waitReplicas ? { waitReplicas: config.waitReplicas } : {}),
   };
   const store = new OrderStore(cmd, storeOptions);
   const bulkStore = new OrderStore(bulk, storeOptions);

@@ -10,6 +10,9 @@ import {
   logLevelEnv,
   parseEnv,
   redisUrlEnv,
+  waitEnv,
+  waitFromEnv,
+  waitTopologyRule,
 } from "@orderstream/bus";
 import { z } from "zod";
 
@@ -18,6 +21,8 @@ export { ConfigError };
 /** The processor's configuration, parsed once from the environment at start-up. */
 export interface ProcessorConfig {
   redisUrl: string;
+  /** REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: writes confirmed by WAIT; undefined = off. */
+  waitReplicas?: { replicas: number; timeoutMs: number } | undefined;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   shutdownTimeoutMs: number;
   history: HistoryOptions;
@@ -48,6 +53,8 @@ const DAY_MS = 24 * 3600_000;
 const schema = z
   .object({
     REDIS_URL: redisUrlEnv,
+    REDIS_WAIT_REPLICAS: waitEnv.REDIS_WAIT_REPLICAS,
+    REDIS_WAIT_TIMEOUT_MS: waitEnv.REDIS_WAIT_TIMEOUT_MS,
     LOG_LEVEL: logLevelEnv,
     SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000),
     HISTORY_SIZE: historyEnv.HISTORY_SIZE,
@@ -69,6 +76,7 @@ const schema = z
     STALLED_INTERVAL_MS: int(100, 3600_000, 30_000),
   })
   .refine(...historyTtlRule)
+  .refine(...waitTopologyRule)
   .superRefine((c, ctx) => {
     try {
       parsePartitionSet(c.PROCESSOR_PARTITIONS, c.PARTITIONS);
@@ -85,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfi
   const c = parseEnv("processor", schema, Object.keys(schema.shape), env);
   return {
     redisUrl: c.REDIS_URL,
+    waitReplicas: waitFromEnv(c),
     logLevel: c.LOG_LEVEL,
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     history: historyFromEnv(c),

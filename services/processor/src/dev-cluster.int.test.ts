@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { freePort, startService } from "@orderstream/testkit";
+import { freePort, startRedisSentinel, startService } from "@orderstream/testkit";
 
 // `npm start` = build + scripts/dev-cluster.mjs; CI runs its --smoke mode to keep the quick start true.
 const LAUNCHER = fileURLToPath(new URL("../../../scripts/dev-cluster.mjs", import.meta.url));
@@ -96,16 +96,52 @@ describe("scripts/dev-cluster.mjs", () => {
     expect(pids.filter(alive)).toEqual([]);
   });
 
-  it("stops everything and exits non-zero when a child dies unexpectedly", async () => {
+  it("restarts a child that dies unexpectedly (logged, with backoff), then still stops everything on SIGTERM", async () => {
     const run = startService(LAUNCHER, await launcherEnv({ DEV_CLUSTER_SMOKE: "" }), "dev-cluster");
     try {
       await run.waitFor(/press Ctrl-C to stop/, 40_000);
       const victim = Number(/\[processor-1\]\s+\{[^\n]*"pid":(\d+)/.exec(run.output())?.[1]);
-      const pids = childPids(run.output());
       process.kill(victim, "SIGKILL");
-      const code = await Promise.race([run.exited, new Promise<string>((r) => setTimeout(r, 40_000, "timeout"))]);
-      expect(code).toBe(1);
-      expect(run.output()).toMatch(/processor-1 \(pid \d+\) exited unexpectedly/);
+      await run.waitFor(/processor-1 \(pid \d+\) exited unexpectedly \(code null, signal SIGKILL\); restarting it in 1000 ms \(restart 1\)/, 10_000);
+      const again = await run.waitFor(/processor-1 ready again \(pid (\d+), restart 1\)/, 30_000);
+      const newPid = Number(/pid (\d+)/.exec(again)?.[1]);
+      expect(newPid).not.toBe(victim);
+      expect(alive(newPid)).toBe(true);
+      expect(run.proc.exitCode).toBeNull(); // the cluster went on
+      const pids = childPids(run.output());
+      const code = await run.stop("SIGTERM", 40_000);
+      expect(code, run.output().slice(-4000)).toBe(0);
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      await run.stop("SIGTERM", 20_000);
+    }
+  });
+
+  it("LOCAL_REDIS=sentinel runs the stack on its own primary, replica and 3 sentinels, and stops them all", async () => {
+    const run = startService(LAUNCHER, await launcherEnv({ DEV_CLUSTER_SMOKE: "", LOCAL_REDIS: "sentinel" }), "dev-cluster");
+    try {
+      await run.waitFor(/press Ctrl-C to stop/, 40_000);
+      const out = run.output();
+      const url = /started Redis Sentinel \(primary \+ replica \+ 3 sentinels\): REDIS_URL=(\S+)/.exec(out)?.[1] ?? "";
+      expect(url).toMatch(/^redis\+sentinel:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/mymaster$/);
+      expect(out.match(/started redis-server sentinel 127\.0\.0\.1:\d+ \(pid \d+\)/g)).toHaveLength(3);
+      const primary = Number(/started redis-server primary 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      // Every service found the primary through the sentinels: their named connections are on it.
+      const node = new Redis({ host: "127.0.0.1", port: primary, lazyConnect: true });
+      const names = new Set<string>();
+      try {
+        await node.connect();
+        for (const m of String(await node.call("CLIENT", "LIST")).matchAll(/ name=(\S+)/g)) names.add(m[1] ?? "");
+      } finally {
+        node.disconnect();
+      }
+      for (const prefix of ["edge:edge-1", "edge:edge-2", "order-api", "processor"]) {
+        expect([...names].some((n) => n.startsWith(prefix)), `${prefix} in ${[...names].join(" ")}`).toBe(true);
+      }
+      const pids = childPids(out);
+      const code = await run.stop("SIGTERM", 30_000);
+      expect(code, run.output().slice(-4000)).toBe(0);
+      expect(run.output()).toContain("stopping Redis Sentinel");
       expect(pids.filter(alive)).toEqual([]);
     } finally {
       await run.stop("SIGTERM", 20_000);
@@ -123,6 +159,21 @@ describe("scripts/dev-cluster.mjs", () => {
       expect(run.output()).not.toContain("started redis-server");
     } finally {
       await new Promise<void>((r) => (blocker ? blocker.close(() => r()) : r()));
+    }
+  });
+
+  it("runs every service on an external REDIS_URL=redis+sentinel://… (--smoke)", async () => {
+    const rs = await startRedisSentinel();
+    try {
+      const run = startService(LAUNCHER, await launcherEnv({ REDIS_URL: rs.url }), "dev-cluster");
+      const code = await Promise.race([run.exited, new Promise<string>((r) => setTimeout(r, 40_000, "timeout"))]);
+      if (code === "timeout") await run.stop("SIGTERM", 15_000);
+      expect(code, run.output().slice(-3000)).toBe(0);
+      expect(run.output()).toContain(`using REDIS_URL=${rs.url}`);
+      expect(run.output()).toContain("cluster ready");
+      expect(run.output()).not.toContain("started redis-server");
+    } finally {
+      await rs.stop();
     }
   });
 

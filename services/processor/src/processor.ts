@@ -57,7 +57,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     role: "command",
     name: "processor-cmd",
     // Nobody waits on a processor's reply: under a backlog its scripts may queue behind others.
-    commandTimeoutMs: PROCESSOR_COMMAND_TIMEOUT_MS,
+    commandTimeoutMs: PROCESSOR_COMMAND_TIMEOUT_MS + (config.waitReplicas?.timeoutMs ?? 0),
     onError: onError("command"),
   });
   const bullConn: RedisConnection = createRedis(config.redisUrl, {
@@ -112,6 +112,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       partitions,
       leaseMs: config.eventLeaseMs,
       onError: (err, op) => logger.warn({ err, op }, "event write step failed; the repair sweep completes it"),
+      ...(config.waitReplicas ? { waitReplicas: config.waitReplicas } : {}),
     });
     store = st;
     const delays = { shipDelayMs: config.shipDelayMs, deliverDelayMs: config.deliverDelayMs };
