@@ -176,7 +176,7 @@ try {
   }
 
   let rs;
-  let progress = [];
+  const progress = [];
   for (;;) {
     await sleep(100);
     rs = await reportAll();

@@ -24,7 +24,6 @@ async function measure(name, fn) {
 }
 const results = {};
 const append = await c.script("LOAD", CHANNEL_APPEND_LUA);
-let seq = 0;
 // one channel (orders.created-like), 100 events per call
 await measure("append 1ch x100", async (i) => {
   const keys = ["os:hist:{c}", "os:meta:{c}", "os:ch:{c}"]; const pay = []; const refs = [1, "c", B];

@@ -223,7 +223,7 @@ function printEndpoints(redisUrl, started) {
     `  AUTH_JWT_SECRET  ${secret}${secret === DEV_SECRET ? " (development secret; set AUTH_JWT_SECRET to change)" : ""}`,
     `  admin token      ${adminToken}`,
     `  user token       ${userToken}   (sub "alice": channel orders.user.alice)`,
-    `  watch events     node services/edge/dist/watch-cli.js ws://127.0.0.1:${edgeBase}/ws orders.created orders.status`,
+    `  watch events     node packages/loadgen/dist/watch-cli.js ws://127.0.0.1:${edgeBase}/ws orders.created orders.status`,
     `  load test        npm run load -- e2e --sockets 200 --rate 50 --duration 10 --jwt-secret ${secret}`,
     "",
   );

@@ -1,24 +1,29 @@
 #!/usr/bin/env node
-// Makes `npm start` and `npm test` work on a fresh clone: installs the npm dependencies when
-// node_modules is missing or older than package-lock.json, and the Debian packages that are
-// missing (as root with apt-get; otherwise says how): redis-server for `npm start` when REDIS_URL
-// is unset; with --test, what the tests use (redis-server, chromium, python3-grpcio,
-// python3-grpc-tools, and prometheus for `promtool check rules` on the alert rules).
+// Makes `npm start`, `npm test` and `.ci/run` work on a fresh clone: installs the npm dependencies
+// when node_modules is missing or older than package-lock.json (not with --ci, which runs its own
+// `npm ci`), then the Debian packages that are missing (list and reasons in system-deps.mjs).
+// Before installing anything it prints each package and why. apt-get runs only as root; with
+// ORDERSTREAM_NO_APT=1 (or not root) it prints the `apt-get install` line instead and goes on,
+// or stops with exit code 1 when a package the command cannot run without is missing.
+//
+// Usage: node scripts/ensure-deps.mjs [--test | --ci]   (default: what `npm start` needs)
 import { execFileSync, execSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { installPlan, missingPackages } from "./system-deps.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const marker = join(root, "node_modules/.package-lock.json");
 const lock = join(root, "package-lock.json");
+const purpose = process.argv.includes("--ci") ? "ci" : process.argv.includes("--test") ? "test" : "start";
 
-if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs) {
+if (purpose !== "ci" && (!existsSync(marker) || statSync(marker).mtimeMs < statSync(lock).mtimeMs)) {
   console.log("installing npm dependencies (npm ci)…");
   execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
 }
 
-function has(cmd) {
+function hasCommand(cmd) {
   try {
     execSync(`command -v ${cmd}`, { stdio: "ignore", shell: "/bin/sh" });
     return true;
@@ -27,37 +32,22 @@ function has(cmd) {
   }
 }
 
-/**
- * Debian packages the tests use: real Redis, Chromium for page tests, gRPC for the article's Python
- * client, promtool (Debian package prometheus) to check the alert rules under k8s/components/monitoring.
- */
-function missingTestPackages() {
-  const missing = [];
-  if (!has("redis-server")) missing.push("redis-server");
-  if (!has("chromium")) missing.push("chromium");
-  if (!has("promtool")) missing.push("prometheus");
+function hasPython(module) {
   try {
-    execFileSync("/usr/bin/python3", ["-c", "import grpc, grpc_tools"], { stdio: "ignore" });
+    execFileSync("/usr/bin/python3", ["-c", `import ${module}`], { stdio: "ignore" });
+    return true;
   } catch {
-    missing.push("python3-grpcio", "python3-grpc-tools");
+    return false;
   }
-  return missing;
 }
 
-const forTests = process.argv.includes("--test");
-const missing = forTests ? missingTestPackages() : !process.env.REDIS_URL && !has("redis-server") ? ["redis-server"] : [];
-if (missing.length > 0) {
-  if (process.getuid?.() === 0 && has("apt-get")) {
-    console.log(`installing ${missing.join(" ")} (apt-get install -y)…`);
-    execSync(`apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(" ")}`, {
-      stdio: "inherit",
-      shell: "/bin/sh",
-    });
-  } else if (missing.includes("redis-server") && !forTests) {
-    console.error("redis-server is not installed: run `sudo apt-get install -y redis-server`, or set REDIS_URL.");
-    process.exit(1);
-  } else {
-    console.error(`missing Debian packages for the tests: sudo apt-get install -y ${missing.join(" ")}`);
-    process.exit(1);
-  }
-}
+const missing = missingPackages(purpose, { command: hasCommand, python: hasPython }, { redisUrl: process.env.REDIS_URL });
+const plan = installPlan(missing, {
+  purpose,
+  isRoot: process.getuid?.() === 0,
+  hasApt: hasCommand("apt-get"),
+  noApt: process.env.ORDERSTREAM_NO_APT === "1",
+});
+for (const line of plan.lines) (plan.exitCode === 0 ? console.log : console.error)(`ensure-deps: ${line}`);
+if (plan.run) execSync(plan.run, { stdio: "inherit", shell: "/bin/sh" });
+if (plan.exitCode !== 0) process.exit(plan.exitCode);

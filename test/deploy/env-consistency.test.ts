@@ -14,7 +14,7 @@ import {
 
 type Env = Record<string, string>;
 
-/** The names each service must read (docs: HELPER_RULES.md contract); a sanity floor for the parser. */
+/** The names each service must read (the README's Configuration table); a sanity floor for the parser. */
 const COMMON = ["REDIS_URL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "HISTORY_SIZE", "HISTORY_TTL_MS", "HISTORY_META_TTL_MS"];
 const CONTRACT: Record<string, string[]> = {
   "order-api": [...COMMON, "GRPC_HOST", "GRPC_PORT", "METRICS_PORT", "MAX_MESSAGE_BYTES", "MAX_BULK_ORDERS", "BULK_BATCH_SIZE", "IDEMPOTENCY_TTL_MS", "SUBSCRIBE_MAX_PENDING", "ORDER_API_AUTH", "AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_PUBLIC_KEY_FILE", "GRPC_TLS_CERT", "GRPC_TLS_KEY"],

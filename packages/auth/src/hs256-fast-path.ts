@@ -49,7 +49,7 @@ export class Hs256FastPath {
     const given = Buffer.from(sig, "base64url");
     if (given.length !== mac.length || !timingSafeEqual(given, mac) || mac.toString("base64url") !== sig) return undefined;
     const header = jsonSegment(head);
-    if (!header || header["alg"] !== "HS256" || !Object.keys(header).every((k) => PLAIN_HEADER_KEYS.has(k))) return undefined;
+    if (header?.["alg"] !== "HS256" || !Object.keys(header).every((k) => PLAIN_HEADER_KEYS.has(k))) return undefined;
     const claims = jsonSegment(body);
     if (!claims) return undefined;
     const { sub, iat, nbf, exp } = claims;

@@ -39,7 +39,7 @@ let c: SigningKey;
 
 beforeAll(async () => {
   [a, b, c] = await Promise.all([signingKey("a", "RS256"), signingKey("b", "ES256"), signingKey("c", "RS256")]);
-  server = createServer((req, res) => {
+  server = createServer((_req, res) => {
     fetches++;
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: published.map((k) => k.jwk) }));
   });

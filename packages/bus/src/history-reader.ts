@@ -1,4 +1,4 @@
-import { type StreamPosition } from "@orderstream/domain";
+import type { StreamPosition } from "@orderstream/domain";
 import type { HistoryRead } from "./broker.js";
 import { READ_HISTORY_LUA } from "./event-scripts.js";
 import { historyKey, metaKey } from "./keys.js";

@@ -1,4 +1,4 @@
-import { type Order } from "@orderstream/proto";
+import type { Order } from "@orderstream/proto";
 import { CHANNEL_CREATED, CHANNEL_STATUS, userChannel } from "./channels.js";
 import { parseStatus, statusName } from "./order-status.js";
 

@@ -23,7 +23,7 @@ export const TRANSITIONS: Readonly<Record<OrderActionName, Transition>> = {
 
 /** True for the names in {@link TRANSITIONS}. */
 export function isOrderAction(name: string): name is OrderActionName {
-  return Object.prototype.hasOwnProperty.call(TRANSITIONS, name);
+  return Object.hasOwn(TRANSITIONS, name);
 }
 
 /** Whether `action` may be applied to an order currently in `status`. */

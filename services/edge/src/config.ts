@@ -99,7 +99,7 @@ export interface EdgeConfig {
   workerIndex: number | undefined;
 }
 
-/** Parses and validates the edge's environment variables (names as in HELPER_RULES / DESIGN). */
+/** Parses and validates the edge's environment variables (names and defaults: the README's Configuration table). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
   const c = parseEnv("edge", schema, ENV_NAMES, env);
   return {

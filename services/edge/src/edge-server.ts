@@ -26,7 +26,7 @@ import { nativeUws, nativeUwsSource } from "./native-uws.js";
 import { effectiveMaxConnections } from "./open-file-limit.js";
 import { OrderActionClient } from "./order-action-client.js";
 import { OrderActions } from "./order-actions.js";
-import { type EdgeSocket, type SocketState, newSocketState } from "./socket-state.js";
+import { type SocketState, newSocketState } from "./socket-state.js";
 import { releaseAll } from "./subscriptions.js";
 import { RateLimit } from "./rate-limiter.js";
 import { closeExpired } from "./token-expiry.js";

@@ -8,7 +8,8 @@ import { createLogger } from "./logger.js";
 import { TEST_SECRET, edgeConfig } from "./test-support/edge-env.js";
 import { makeToken, orderRequest } from "./test-support/ws-client.js";
 
-const CLI = fileURLToPath(new URL("../dist/watch-cli.js", import.meta.url));
+// The watch CLI lives in packages/loadgen (installable without the edge); tested here against a real edge.
+const CLI = fileURLToPath(new URL("../../../packages/loadgen/dist/watch-cli.js", import.meta.url));
 let redis: TestRedis;
 let cmd: RedisConnection;
 let node: EdgeNode;

@@ -5,7 +5,7 @@ import { OrderStore } from "@orderstream/bus";
 import { type BulkResponse, type Order, OrderServiceClient, type OrderResult, OrderStatus, health } from "@orderstream/proto";
 import { type ServiceProcess, type TestCert, type TestRedis, selfSignedCert, signToken, startRedis, startService } from "@orderstream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiHarness, grpcError, orderReq, startHarness, subscribed } from "./testing/api-harness.js";
+import { type ApiHarness, grpcError, orderReq, startHarness } from "./testing/api-harness.js";
 
 const SECRET = "order-api-auth-test-secret";
 const alice = signToken(SECRET, { sub: "alice" });

@@ -111,7 +111,7 @@ const schema = z
   .refine(...waitTopologyRule);
 
 /**
- * Parses and validates order-api's environment (names and defaults from HELPER_RULES.md).
+ * Parses and validates order-api's environment (names and defaults: the README's Configuration table).
  * Empty values count as unset. Throws {@link ConfigError} naming every offending variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig {

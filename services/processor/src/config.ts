@@ -86,7 +86,7 @@ const schema = z
   });
 
 /**
- * Parses and validates the processor's environment (names and defaults from HELPER_RULES.md).
+ * Parses and validates the processor's environment (names and defaults: the README's Configuration table).
  * Empty values count as unset. Throws {@link ConfigError} naming every offending variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {

@@ -1,28 +1,25 @@
 #!/usr/bin/env node
-import WebSocket from "ws";
-
 /**
- * `watch`: prints the live events of channels, one JSON line each.
- * Usage: node services/edge/dist/watch-cli.js ws://127.0.0.1:9001/ws orders.status [more channels] [--token T]
+ * `orderstream-watch`: prints the live events of channels, one JSON line each (usage and exit
+ * codes in {@link WATCH_USAGE}).
  */
-function parseArgs(argv: string[]): { url: string; channels: string[]; token: string | undefined } {
-  const rest: string[] = [];
-  let token: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--token") token = argv[++i];
-    else if (a.startsWith("--token=")) token = a.slice(8);
-    else rest.push(a);
-  }
-  const [url, ...channels] = rest;
-  if (!url || channels.length === 0 || !/^wss?:\/\//.test(url)) {
-    process.stderr.write("usage: watch-cli <ws://host:port/ws> <channel> [channel...] [--token T]\n");
-    process.exit(2);
-  }
-  return { url, channels, token };
+import WebSocket from "ws";
+import { WATCH_USAGE, type WatchArgs, WatchUsageError, parseWatchArgs } from "./watch-args.js";
+
+let args: WatchArgs;
+try {
+  args = parseWatchArgs(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof WatchUsageError)) throw err;
+  process.stderr.write(`orderstream-watch: ${err.message}\n\n${WATCH_USAGE}\n`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(`${WATCH_USAGE}\n`);
+  process.exit(0);
 }
 
-const { url, channels, token } = parseArgs(process.argv.slice(2));
+const { url, channels, token } = args;
 const ws = new WebSocket(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
 ws.on("open", () => ws.send(JSON.stringify({ type: "subscribe", channels })));
 ws.on("message", (data) => {
