@@ -31,8 +31,16 @@ function newEpochTail(channel: string, got: readonly SeenEvent[], want: readonly
     const wanted = new Set(want.map((e) => e.offset));
     const missing = want.filter((e) => !mine.includes(e.offset)).map((e) => e.offset);
     const epochs = [...new Set(got.map((e) => e.offset.split(":")[0]))];
-    const lastOld = got.map((e, i) => [e, i] as const).filter(([e]) => e.offset.split(":")[0] !== epoch).pop();
-    return `got ${got.length} (${mine.length} of the new epoch, ${new Set(mine).size} distinct, ${mine.filter((o) => !wanted.has(o)).length} not in history: ${mine.filter((o) => !wanted.has(o)).slice(0, 3).join(" ")} (history ${want[0]?.offset}..${want[want.length - 1]?.offset}); epochs ${epochs.join(" ")}), new epoch ${want.length}, missing ${missing.slice(0, 5).join(" ")}; last old-epoch event at ${lastOld?.[1]}: ${lastOld?.[0].offset}; first new at ${got.findIndex((e) => e.offset.split(":")[0] === epoch)}`;
+    const lastOld = got
+      .map((e, i) => [e, i] as const)
+      .filter(([e]) => e.offset.split(":")[0] !== epoch)
+      .pop();
+    return `got ${got.length} (${mine.length} of the new epoch, ${new Set(mine).size} distinct, ${mine.filter((o) => !wanted.has(o)).length} not in history: ${mine
+      .filter((o) => !wanted.has(o))
+      .slice(0, 3)
+      .join(
+        " ",
+      )} (history ${want[0]?.offset}..${want[want.length - 1]?.offset}); epochs ${epochs.join(" ")}), new epoch ${want.length}, missing ${missing.slice(0, 5).join(" ")}; last old-epoch event at ${lastOld?.[1]}: ${lastOld?.[0].offset}; first new at ${got.findIndex((e) => e.offset.split(":")[0] === epoch)}`;
   }
   const byOrder = (list: readonly SeenEvent[]): Map<string, string[]> => {
     const m = new Map<string, string[]>();
@@ -123,7 +131,12 @@ describe.each([
       20,
     );
     const switchedAt = Date.now();
-    const firstAfter = (await waitUntil(() => accepted.find((o) => o.at > switchedAt)?.at, "an order accepted after the switch", 20_000, 10)) as number;
+    const firstAfter = (await waitUntil(
+      () => accepted.find((o) => o.at > switchedAt)?.at,
+      "an order accepted after the switch",
+      20_000,
+      10,
+    )) as number;
     const writesAgainMs = firstAfter - t0;
     // Every socket is live again once it has received an event of an order accepted after the switch.
     const afterSwitch = (): Set<string> => new Set(accepted.filter((o) => o.at > switchedAt).map((o) => o.id));
@@ -152,11 +165,18 @@ describe.each([
       }
       return out;
     };
-    await waitUntil(async () => {
-      const got = await Promise.all(late.map((o) => store.get(o.id)));
-      return got.every((o) => o?.status === OrderStatus.DELIVERED);
-    }, "orders accepted after the switch DELIVERED", 30_000, 200).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await statuses(late))}\nprocessor:\n${cluster.processors[0]?.output().slice(-3000)}`);
+    await waitUntil(
+      async () => {
+        const got = await Promise.all(late.map((o) => store.get(o.id)));
+        return got.every((o) => o?.status === OrderStatus.DELIVERED);
+      },
+      "orders accepted after the switch DELIVERED",
+      30_000,
+      200,
+    ).catch(async (err: Error) => {
+      throw new Error(
+        `${err.message}: ${JSON.stringify(await statuses(late))}\nprocessor:\n${cluster.processors[0]?.output().slice(-3000)}`,
+      );
     });
     // Orders acknowledged before the switch but lost with the old primary (asynchronous replication).
     const early = accepted.filter((o) => o.at <= switchedAt);
@@ -167,7 +187,9 @@ describe.each([
     // Sockets against the channels' histories on the new primary. The repair sweep may still be
     // completing stranded orders (after their lease) and the last frames may be on their way:
     // compare again, with the history read again, until it holds or 20 s have passed.
-    const stored = new Set((await Promise.all(accepted.map(async (o) => ((await store.get(o.id)) ? o.id : undefined)))).filter((id) => id !== undefined));
+    const stored = new Set(
+      (await Promise.all(accepted.map(async (o) => ((await store.get(o.id)) ? o.id : undefined)))).filter((id) => id !== undefined),
+    );
     const compare = async () => {
       const truth = await readHistory(redis, fleet.channels());
       // A mismatch is a silent gap unless that socket was told recovered:false for the channel;
@@ -192,14 +214,18 @@ describe.each([
           } else {
             const why = newEpochTail(ch, gotEvents, wantEvents);
             const list = isFirehose(ch) ? firehoseAfterRecovery : brokenAfterRecovery;
-            if (why !== undefined && list.length < 5) list.push(`client ${c.index} ${ch} (${c.recoveryFailed.length} recoveryFailed): ${why}`);
+            if (why !== undefined && list.length < 5)
+              list.push(`client ${c.index} ${ch} (${c.recoveryFailed.length} recoveryFailed): ${why}`);
           }
         }
       }
       return { truth, silent, brokenAfterRecovery, firehoseAfterRecovery, eventsOfLostOrders };
     };
     let result = await compare();
-    for (const deadline = Date.now() + 20_000; (result.silent.length > 0 || result.brokenAfterRecovery.length > 0) && Date.now() < deadline; ) {
+    for (
+      const deadline = Date.now() + 20_000;
+      (result.silent.length > 0 || result.brokenAfterRecovery.length > 0) && Date.now() < deadline;
+    ) {
       await sleep(500);
       result = await compare();
     }

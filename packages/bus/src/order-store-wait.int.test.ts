@@ -36,7 +36,10 @@ describe("OrderStore with waitReplicas", () => {
   it("answers 'written but not confirmed on N replicas' when WAIT falls short; the write stays", async () => {
     const store = new OrderStore(conn, { waitReplicas: { replicas: 2, timeoutMs: 100 } });
     const t = Date.now();
-    const err = await store.create(req).then(() => undefined, (e: unknown) => e);
+    const err = await store.create(req).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ReplicationUnconfirmedError);
     expect((err as Error).message).toMatch(/^written but not confirmed on 2 replicas \(1 confirmed\)/);
     expect(Date.now() - t).toBeGreaterThanOrEqual(90);

@@ -139,7 +139,13 @@ export function createRedis(url: string, opts: CreateRedisOptions): RedisConnect
     conn = new Redis(sentinel as never);
   } else {
     const node = parsed.nodes[0] as RedisNodeAddress;
-    const single: ConnOptions = { ...options, ...authOptions(parsed), host: node.host, port: node.port, reconnectOnError: reconnectOnReadonly(opts.role) };
+    const single: ConnOptions = {
+      ...options,
+      ...authOptions(parsed),
+      host: node.host,
+      port: node.port,
+      reconnectOnError: reconnectOnReadonly(opts.role),
+    };
     if (parsed.db !== undefined) single.db = parsed.db;
     if (parsed.tls) single.tls = tlsFor(node.host);
     if (autoPipelining) single.enableAutoPipelining = true;

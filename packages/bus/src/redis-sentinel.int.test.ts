@@ -95,12 +95,17 @@ describe("createRedis on Redis Sentinel (primary, replica, 3 sentinels)", () => 
     await bull.set("sentinel:bull", "1");
 
     await expect
-      .poll(async () => {
-        await cmd.publish("sentinel:ch", "after-switch");
-        return got.includes("after-switch");
-      }, { timeout: 10_000, interval: 100 })
+      .poll(
+        async () => {
+          await cmd.publish("sentinel:ch", "after-switch");
+          return got.includes("after-switch");
+        },
+        { timeout: 10_000, interval: 100 },
+      )
       .toBe(true);
-    console.log(`sentinel failover: sentinels switched in ${sw.ms} ms; writes again ${writableMs} ms after that; slowest write ${slowest} ms`);
+    console.log(
+      `sentinel failover: sentinels switched in ${sw.ms} ms; writes again ${writableMs} ms after that; slowest write ${slowest} ms`,
+    );
   }, 60_000);
 
   it("follows a SIGKILLed primary to the promoted replica", async () => {

@@ -42,7 +42,10 @@ describe("parseRedisUrl", () => {
   it("lets cluster nodes written without credentials share those of the others; IPv6 hosts lose their brackets", () => {
     expect(parseRedisUrl("rediss://u:p@[::1]:7000,rediss://[::1]:7001")).toMatchObject({
       kind: "cluster",
-      nodes: [{ host: "::1", port: 7000 }, { host: "::1", port: 7001 }],
+      nodes: [
+        { host: "::1", port: 7000 },
+        { host: "::1", port: 7001 },
+      ],
       username: "u",
       password: "p",
       tls: true,
@@ -99,7 +102,10 @@ describe("parseRedisUrl", () => {
   it("reads a Sentinel URL's master credentials, the sentinels' own from the query, and TLS", () => {
     expect(parseRedisUrl("rediss+sentinel://app:p%40ss@s1:1,s2:2/orders%2Dmain?sentinelUsername=sen&sentinelPassword=x%26y")).toEqual({
       kind: "sentinel",
-      nodes: [{ host: "s1", port: 1 }, { host: "s2", port: 2 }],
+      nodes: [
+        { host: "s1", port: 1 },
+        { host: "s2", port: 2 },
+      ],
       masterName: "orders-main",
       username: "app",
       password: "p@ss",

@@ -104,8 +104,10 @@ function parseSentinelUrl(url: string): ParsedRedisUrl {
   const userinfo = at === -1 ? undefined : authority.slice(0, at);
   const hosts = at === -1 ? authority : authority.slice(at + 1);
   const masterName = decodeURIComponent(path.replace(/^\//, ""));
-  if (masterName === "") throw urlError(url, "names no master group: add /<master-name> after the sentinels (redis+sentinel://host:26379/mymaster)");
-  if (masterName.includes("/")) throw urlError(url, `master name ${JSON.stringify(masterName)} contains "/"; a sentinel URL has no /db path`);
+  if (masterName === "")
+    throw urlError(url, "names no master group: add /<master-name> after the sentinels (redis+sentinel://host:26379/mymaster)");
+  if (masterName.includes("/"))
+    throw urlError(url, `master name ${JSON.stringify(masterName)} contains "/"; a sentinel URL has no /db path`);
   const entries = hosts.split(",").map((h) => h.trim());
   if (entries.some((h) => h === "")) throw urlError(url, "has an empty sentinel entry (stray comma?)");
   const parsed: ParsedRedisUrl = {

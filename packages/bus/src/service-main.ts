@@ -21,8 +21,8 @@ export interface ServiceSpec<C extends ServiceConfigBase, S> {
    * the moment it reads it); may also do what readiness means besides (a worker tells its supervisor).
    */
   ready: (service: S, config: C) => { msg: string; fields: Record<string, unknown> };
-  /** Ordered, idempotent stop; resolves with the exit code (0 when omitted). */
-  stop: (service: S, reason: string, config: C) => Promise<number | void>;
+  /** Ordered, idempotent stop; resolves with the exit code (0 unless it resolves with a number). */
+  stop: (service: S, reason: string, config: C) => Promise<unknown>;
   /** Further reasons to shut down, beyond SIGTERM / SIGINT (a worker whose supervisor is gone). */
   onStarted?: (service: S, shutdown: (reason: string) => void) => void;
 }
@@ -53,9 +53,10 @@ export function runService<C extends ServiceConfigBase, S>(spec: ServiceSpec<C, 
     deadline.unref();
     const stopped = service === undefined ? Promise.resolve(undefined) : spec.stop(service, reason, config);
     stopped.then(
-      (code) => {
-        log.info({ code: failed ? 1 : (code ?? 0) }, "exit");
-        process.exit(failed ? 1 : (code ?? 0));
+      (result) => {
+        const code = failed ? 1 : typeof result === "number" ? result : 0;
+        log.info({ code }, "exit");
+        process.exit(code);
       },
       (err: unknown) => {
         log.error({ err }, "shutdown failed");

@@ -72,7 +72,14 @@ function track(proc: ChildProcess): void {
 }
 
 async function ask(port: number, ...args: string[]): Promise<unknown> {
-  const conn = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 2000 });
+  const conn = new Redis({
+    host: "127.0.0.1",
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    commandTimeout: 2000,
+  });
   conn.on("error", () => undefined);
   try {
     await conn.connect();
@@ -154,9 +161,26 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
       await rm(dir, { recursive: true, force: true });
     })());
   const dataArgs = (port: number, extra: string[]): string[] => [
-    "--port", String(port), "--bind", "127.0.0.1", "--protected-mode", "no", "--save", "", "--appendonly", "no",
-    "--dir", dir, "--dbfilename", `dump-${port}.rdb`, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
-    ...extra, ...(opts.extraArgs ?? []),
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--protected-mode",
+    "no",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--dbfilename",
+    `dump-${port}.rdb`,
+    "--repl-diskless-sync",
+    "yes",
+    "--repl-diskless-sync-delay",
+    "0",
+    ...extra,
+    ...(opts.extraArgs ?? []),
   ];
   try {
     const primary = await spawnServer(taken, async (p) => dataArgs(p, []), "the primary");
@@ -197,12 +221,17 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
         }
         const replicas = (await ask(port, "SENTINEL", "REPLICAS", masterName)) as unknown[];
         const r = fields(replicas[0]);
-        if (r.flags !== "slave" || r["master-link-status"] !== "ok") return `sentinel ${port}: replica flags ${r.flags} link ${r["master-link-status"]}`;
+        if (r.flags !== "slave" || r["master-link-status"] !== "ok")
+          return `sentinel ${port}: replica flags ${r.flags} link ${r["master-link-status"]}`;
       }
       return undefined;
     };
     const deadline = Date.now() + 30_000;
-    for (let why = await notReady().catch((e: Error) => e.message); why !== undefined; why = await notReady().catch((e: Error) => e.message)) {
+    for (
+      let why = await notReady().catch((e: Error) => e.message);
+      why !== undefined;
+      why = await notReady().catch((e: Error) => e.message)
+    ) {
       if (Date.now() > deadline) throw new Error(`sentinels not ready within 30 s (${why})`);
       await sleep(100);
     }
@@ -223,14 +252,20 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
     const waitSwitch = async (from: number, started: number, timeoutMs: number): Promise<SentinelFailover> => {
       for (;;) {
         const named = await Promise.all(
-          sentinelPorts.map((p) => ask(p, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName).then((a) => Number((a as string[])[1]), () => -1)),
+          sentinelPorts.map((p) =>
+            ask(p, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", masterName).then(
+              (a) => Number((a as string[])[1]),
+              () => -1,
+            ),
+          ),
         );
         const to = named[0] as number;
         if (to !== from && to > 0 && named.every((p) => p === to)) {
           const role = await ask(to, "ROLE").catch(() => undefined);
           if (Array.isArray(role) && role[0] === "master") return { from, to, ms: Date.now() - started };
         }
-        if (Date.now() - started > timeoutMs) throw new Error(`no failover from ${from} within ${timeoutMs} ms (sentinels name ${named.join(", ")})`);
+        if (Date.now() - started > timeoutMs)
+          throw new Error(`no failover from ${from} within ${timeoutMs} ms (sentinels name ${named.join(", ")})`);
         await sleep(20);
       }
     };
@@ -249,7 +284,11 @@ export async function startRedisSentinel(opts: RedisSentinelOptions = {}): Promi
       }
     };
     const client = (): Redis => {
-      const c = new Redis({ sentinels: sentinelPorts.map((port) => ({ host: "127.0.0.1", port })), name: masterName, failoverDetector: true });
+      const c = new Redis({
+        sentinels: sentinelPorts.map((port) => ({ host: "127.0.0.1", port })),
+        name: masterName,
+        failoverDetector: true,
+      });
       c.on("error", () => undefined);
       clients.push(c);
       return c;

@@ -22,7 +22,9 @@ runService<EdgeConfig, EdgeProcess>({
     }
     let started: EdgeNode | undefined;
     const link =
-      config.workerIndex !== undefined ? new WorkerLink(async () => (started ? started.metrics.registry.getMetricsAsJSON() : [])) : undefined;
+      config.workerIndex !== undefined
+        ? new WorkerLink(async () => (started ? started.metrics.registry.getMetricsAsJSON() : []))
+        : undefined;
     started = await startEdge(config, log as Logger, link ? { sharedPort: true, metricsText: () => link.groupMetrics() } : {});
     return { kind: "node", edge: started, link };
   },

@@ -27,7 +27,12 @@ export interface ApiConnections {
  * Opens order-api's connections and waits until all are ready (rejects after `timeoutMs`). Each
  * logs one warning per outage, not one per reconnect attempt, and a line when it is restored.
  */
-export async function connectRedis(url: string, log: Logger, timeoutMs = 10_000, commandTimeoutMs = COMMAND_TIMEOUT_MS): Promise<ApiConnections> {
+export async function connectRedis(
+  url: string,
+  log: Logger,
+  timeoutMs = 10_000,
+  commandTimeoutMs = COMMAND_TIMEOUT_MS,
+): Promise<ApiConnections> {
   const connect = (role: ConnectionRole, name: string, commandTimeoutMs?: number): RedisConnection => {
     let down = false;
     const conn = createRedis(url, {
