@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Offline checks of the deployment files (run by .ci/run). Every section runs and prints all the
 // problems it finds; the exit code is non-zero when any section failed.
-//   1. docker-compose.yml: `docker-compose config -q` (or `docker compose`), skipped when neither exists;
+//   1. docker-compose.yml: `docker-compose config -q` (or `docker compose`), alone and with the
+//      Sentinel override and profile, skipped when neither exists;
 //   2. k8s/compose/haproxy.cfg: `haproxy -c`, skipped when haproxy is not installed;
 //   3. every overlay in k8s/overlays: `kubectl kustomize`, then each rendered object against the
 //      Kubernetes OpenAPI schema (kubernetes-models) plus structural rules (see structuralProblems);
@@ -20,6 +21,10 @@ import { parseAllDocuments, parse as parseYaml } from "yaml";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The kustomize overlays that are checked (every directory under k8s/overlays). */
 export const OVERLAYS_DIR = join(ROOT, "k8s/overlays");
+/** The override pointing every service at the `sentinel` profile's sentinels (docker-compose.yml). */
+export const SENTINEL_OVERRIDE = join(ROOT, "k8s/compose/docker-compose.sentinel.yml");
+/** `docker compose` arguments of the Sentinel setup: both files and the profile. */
+export const SENTINEL_COMPOSE_ARGS = ["-f", join(ROOT, "docker-compose.yml"), "-f", SENTINEL_OVERRIDE, "--profile", "sentinel"];
 /** The application services and their Deployment / compose service names. */
 export const SERVICES = ["order-api", "processor", "edge"];
 
@@ -171,25 +176,31 @@ function section(title) {
   console.log(`\n== ${title}`);
 }
 
+/** The compose command line (`docker-compose` or `docker compose`), or undefined when neither is installed. */
+export function composeCommand() {
+  if (has("docker-compose", ["version"])) return ["docker-compose"];
+  if (has("docker", ["compose", "version"])) return ["docker", "compose"];
+  return undefined;
+}
+
 function checkCompose() {
   section("docker-compose.yml");
-  let cmd;
-  if (has("docker-compose", ["version"])) cmd = ["docker-compose"];
-  else if (has("docker", ["compose", "version"])) cmd = ["docker", "compose"];
+  const cmd = composeCommand();
   if (!cmd) {
     console.log("SKIPPED: neither docker-compose nor `docker compose` is installed (apt-get install -y docker-compose)");
     return true;
   }
-  const r = spawnSync(cmd[0], [...cmd.slice(1), "-f", join(ROOT, "docker-compose.yml"), "config", "-q"], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (r.status !== 0) {
-    console.error(`FAIL: ${cmd.join(" ")} config -q\n${r.stderr}${r.stdout}`);
-    return false;
+  let ok = true;
+  for (const files of [["-f", join(ROOT, "docker-compose.yml")], SENTINEL_COMPOSE_ARGS]) {
+    const args = [...cmd.slice(1), ...files, "config", "-q"];
+    const r = spawnSync(cmd[0], args, { cwd: ROOT, encoding: "utf8" });
+    const shown = `${cmd[0]} ${args.map((a) => (a.startsWith(`${ROOT}/`) ? relative(ROOT, a) : a)).join(" ")}`;
+    if (r.status !== 0) {
+      console.error(`FAIL: ${shown}\n${r.stderr}${r.stdout}`);
+      ok = false;
+    } else console.log(`ok: ${shown}`);
   }
-  console.log(`ok: ${cmd.join(" ")} config -q`);
-  return true;
+  return ok;
 }
 
 function checkHaproxy() {

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
-import { OrderStore, isFirehose } from "@orderstream/bus";
+import { OrderStore } from "@orderstream/bus";
 import { type LocalCluster, type SentinelFailover, signToken, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import { type OrderServiceClient, OrderStatus } from "@orderstream/proto";
-import { ClientFleet, type FleetClientSpec, type SeenEvent } from "./client-fleet.js";
+import { ClientFleet, type FleetClientSpec } from "./client-fleet.js";
+import { failoverCheck } from "./failover-check.js";
 import { report, scaled, sleep } from "./fault-scale.js";
 import { createOrder, orderClient, orderRequest } from "./grpc-orders.js";
-import { checkSequences, comparable, readHistory } from "./history-truth.js";
+import { checkSequences, readHistory } from "./history-truth.js";
 
 // The whole order path (order-api, a processor, two edges) on Redis Sentinel, orders flowing over
 // gRPC and SDK sockets subscribed, when Sentinel fails the primary over: no service restarts,
@@ -14,47 +15,6 @@ import { checkSequences, comparable, readHistory } from "./history-truth.js";
 const SOCKETS = scaled(40, 10);
 const USERS = Array.from({ length: scaled(10, 3) }, (_, i) => `su${i}`);
 const CONCURRENCY = 8;
-
-/**
- * Why what a client got does not end with the channel's new-epoch history, or undefined when it
- * does. An all-orders channel's partitions move to new epochs one by one: there each order's
- * events must end with its new-epoch events (its partition's), in order, once each.
- */
-function newEpochTail(channel: string, got: readonly SeenEvent[], want: readonly SeenEvent[]): string | undefined {
-  const key = (e: SeenEvent): string => `${e.type}:${e.status}`;
-  if (!isFirehose(channel)) {
-    const tail = got.slice(Math.max(0, got.length - want.length));
-    const at = tail.findIndex((e, i) => e.offset !== want[i]?.offset);
-    if (tail.length === want.length && at < 0) return undefined;
-    const epoch = want[0]?.offset.split(":")[0];
-    const mine = got.filter((e) => e.offset.split(":")[0] === epoch).map((e) => e.offset);
-    const wanted = new Set(want.map((e) => e.offset));
-    const missing = want.filter((e) => !mine.includes(e.offset)).map((e) => e.offset);
-    const epochs = [...new Set(got.map((e) => e.offset.split(":")[0]))];
-    const lastOld = got
-      .map((e, i) => [e, i] as const)
-      .filter(([e]) => e.offset.split(":")[0] !== epoch)
-      .pop();
-    return `got ${got.length} (${mine.length} of the new epoch, ${new Set(mine).size} distinct, ${mine.filter((o) => !wanted.has(o)).length} not in history: ${mine
-      .filter((o) => !wanted.has(o))
-      .slice(0, 3)
-      .join(
-        " ",
-      )} (history ${want[0]?.offset}..${want[want.length - 1]?.offset}); epochs ${epochs.join(" ")}), new epoch ${want.length}, missing ${missing.slice(0, 5).join(" ")}; last old-epoch event at ${lastOld?.[1]}: ${lastOld?.[0].offset}; first new at ${got.findIndex((e) => e.offset.split(":")[0] === epoch)}`;
-  }
-  const byOrder = (list: readonly SeenEvent[]): Map<string, string[]> => {
-    const m = new Map<string, string[]>();
-    for (const e of list) m.set(e.orderId, [...(m.get(e.orderId) ?? []), key(e)]);
-    return m;
-  };
-  const gotBy = byOrder(got);
-  for (const [id, w] of byOrder(want)) {
-    const g = gotBy.get(id) ?? [];
-    const tail = g.slice(Math.max(0, g.length - w.length));
-    if (tail.length !== w.length || tail.some((x, i) => x !== w[i])) return `order ${id}: got [${g.join(",")}], new epoch [${w.join(",")}]`;
-  }
-  return undefined;
-}
 
 interface Accepted {
   id: string;
@@ -192,34 +152,7 @@ describe.each([
     );
     const compare = async () => {
       const truth = await readHistory(redis, fleet.channels());
-      // A mismatch is a silent gap unless that socket was told recovered:false for the channel;
-      // then what it got since must be the new epoch's history, complete, ordered, duplicate-free.
-      const silent: string[] = [];
-      const brokenAfterRecovery: string[] = [];
-      // All-orders channels: reported, not asserted (see below).
-      const firehoseAfterRecovery: string[] = [];
-      let eventsOfLostOrders = 0;
-      for (const c of fleet.clients) {
-        const failed = new Set(c.recoveryFailed.flat());
-        for (const ch of c.channels) {
-          const wantEvents = truth.get(ch) ?? [];
-          const gotEvents = c.events.get(ch) ?? [];
-          eventsOfLostOrders += gotEvents.filter((e) => !stored.has(e.orderId)).length;
-          if (!failed.has(ch)) {
-            const want = comparable(ch, wantEvents);
-            const got = comparable(ch, gotEvents);
-            if ((got.length !== want.length || got.some((x, i) => x !== want[i])) && silent.length < 5) {
-              silent.push(`client ${c.index} ${ch}: got ${gotEvents.length}, want ${wantEvents.length}, no recovered:false`);
-            }
-          } else {
-            const why = newEpochTail(ch, gotEvents, wantEvents);
-            const list = isFirehose(ch) ? firehoseAfterRecovery : brokenAfterRecovery;
-            if (why !== undefined && list.length < 5)
-              list.push(`client ${c.index} ${ch} (${c.recoveryFailed.length} recoveryFailed): ${why}`);
-          }
-        }
-      }
-      return { truth, silent, brokenAfterRecovery, firehoseAfterRecovery, eventsOfLostOrders };
+      return { truth, ...failoverCheck(fleet, truth, stored) };
     };
     let result = await compare();
     for (

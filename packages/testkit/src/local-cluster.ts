@@ -55,6 +55,8 @@ export interface LocalClusterOptions {
   api?: boolean;
   /** One redis-server (default), a 3-master Redis Cluster with a replica each, or a primary, a replica and 3 sentinels. */
   redis?: "single" | "cluster" | "sentinel";
+  /** The single redis-server writes an AOF kept across its stop()/start() (a restart that keeps the data). */
+  appendonly?: boolean;
   /** Extra environment for every service. */
   env?: Record<string, string>;
   edgeEnv?: Record<string, string>;
@@ -64,7 +66,7 @@ export interface LocalClusterOptions {
 
 /** Starts redis-server, order-api, processors and edge nodes as child processes, each on a free port. */
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
-  const single = opts.redis === "cluster" || opts.redis === "sentinel" ? undefined : await startRedis();
+  const single = opts.redis === "cluster" || opts.redis === "sentinel" ? undefined : await startRedis([], { appendonly: opts.appendonly === true });
   const redisCluster = opts.redis === "cluster" ? await startRedisCluster() : undefined;
   const redisSentinel = opts.redis === "sentinel" ? await startRedisSentinel() : undefined;
   const redisUrl = single?.url ?? redisCluster?.url ?? redisSentinel?.url ?? "";

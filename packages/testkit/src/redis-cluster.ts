@@ -42,6 +42,11 @@ export interface TestRedisCluster {
   client(): Cluster;
   /** A plain connection to one node (for CLUSTER, INFO, DEBUG …); closed by {@link stop}. */
   nodeClient(port: number): Redis;
+  /**
+   * Kills the node on `port` (a process this helper started, by its PID) and resolves once it has
+   * exited: `SIGKILL` for a crash, as in a failover test. The node is not restarted.
+   */
+  kill(port: number, signal?: NodeJS.Signals): Promise<void>;
   /** Stops every node this helper started (SIGTERM, SIGKILL after 3 s) and removes its files. */
   stop(): Promise<void>;
 }
@@ -267,6 +272,13 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
         c.on("error", () => undefined);
         clients.push(c);
         return c;
+      },
+      async kill(port, signal = "SIGKILL") {
+        const node = procs.find((n) => n.port === port);
+        if (node === undefined) throw new Error(`no cluster node of this helper on port ${port}`);
+        if (node.proc.exitCode !== null || node.proc.signalCode !== null) return;
+        node.proc.kill(signal);
+        await node.exited;
       },
       stop,
     };
