@@ -35,6 +35,16 @@ const CONNECTION_MESSAGES = [
   // (the connection reconnects to the primary; this one command failed).
   "All sentinels are unreachable",
   "READONLY",
+  // A Redis Cluster moving a slot to a promoted replica, or a node still loading its data: the
+  // same command succeeds once the topology settles.
+  "CLUSTERDOWN",
+  "TRYAGAIN",
+  "MASTERDOWN",
+  "LOADING",
+  "Too many Cluster redirections",
+  "Failed to refresh slots cache",
+  "connect ETIMEDOUT",
+  "connect EHOSTUNREACH",
 ];
 
 /** True when an ioredis error means the connection, not the command, failed. */
