@@ -35,6 +35,8 @@ export interface GrowthLimits {
   rssFactor: number;
   rssSlackMB: number;
   fdSlack: number;
+  /** Slots whose RSS is not judged (redis: the soak keeps every event's history as the ground truth). */
+  rssExempt: string[];
 }
 
 /** RSS (VmRSS) in MB and the number of entries in /proc/<pid>/fd; undefined once the process is gone. */
@@ -93,7 +95,7 @@ export class SoakSampler {
       let growth: string | undefined;
       if (baseline) {
         const rssLimit = baseline.rssMB * limits.rssFactor + limits.rssSlackMB;
-        if (last.rssMB > rssLimit) growth = `RSS ${baseline.rssMB} MB at ${baseline.t} s → ${last.rssMB} MB at ${last.t} s (limit ${rssLimit.toFixed(1)})`;
+        if (last.rssMB > rssLimit && !limits.rssExempt.includes(slot)) growth = `RSS ${baseline.rssMB} MB at ${baseline.t} s → ${last.rssMB} MB at ${last.t} s (limit ${rssLimit.toFixed(1)})`;
         else if (last.fds > baseline.fds + limits.fdSlack) growth = `fds ${baseline.fds} at ${baseline.t} s → ${last.fds} at ${last.t} s (limit +${limits.fdSlack})`;
       }
       return {
