@@ -108,7 +108,10 @@ function startOrders(grpc: OrderServiceClient, ratePerS: number, users: string[]
  */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? (() => undefined);
-  const cluster = await startLocalCluster({ edges: 2, processors: 2, env: { HISTORY_SIZE: "10000000" }, edgeEnv: { DRAIN_WINDOW_MS: "2000" } });
+  // The writers keep every event (the ground truth); the edges keep their default history cache
+  // (HISTORY_SIZE is a per-channel cache size there: 10 M would let the cache grow with the run).
+  const keepAll = { HISTORY_SIZE: "10000000" };
+  const cluster = await startLocalCluster({ edges: 2, processors: 2, apiEnv: keepAll, processorEnv: keepAll, edgeEnv: { DRAIN_WINDOW_MS: "2000" } });
   const grpc = orderClient(cluster.apiPort);
   const redis = cluster.redis.client();
   const fleet = new ChurningFleet({ urls: cluster.edges.map((e) => e.url), churnPerS: o.churnPerS, maxGapMs: 2000 });
