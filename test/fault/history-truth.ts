@@ -1,5 +1,10 @@
 import { Partitioning, type RedisConnection, isFirehose, readChannelHistory } from "@orderstream/bus";
-import type { ClientFleet, SeenEvent } from "./client-fleet.js";
+import type { FleetClient, SeenEvent } from "./client-fleet.js";
+
+/** What the checks read of a fleet: its clients' channels and the events they received. */
+export interface DeliveryRecord {
+  clients: readonly Pick<FleetClient, "index" | "channels" | "events">[];
+}
 
 /**
  * The ground truth: every event of each channel, as stored in its Redis history (an all-orders
@@ -49,7 +54,7 @@ export interface SequenceCheck {
  * Compares every client's delivered sequence of each channel with the channel's whole history:
  * the clients subscribed before the first event, so they must hold exactly that sequence.
  */
-export function checkSequences(fleet: ClientFleet, truth: Map<string, SeenEvent[]>): SequenceCheck {
+export function checkSequences(fleet: DeliveryRecord, truth: Map<string, SeenEvent[]>): SequenceCheck {
   const r: SequenceCheck = { clients: fleet.clients.length, channelSubscriptions: 0, eventsExpected: 0, eventsDelivered: 0, mismatched: 0, examples: [] };
   for (const c of fleet.clients) {
     for (const ch of c.channels) {
@@ -75,6 +80,6 @@ export function checkSequences(fleet: ClientFleet, truth: Map<string, SeenEvent[
 }
 
 /** True once every client has received as many events per channel as the history holds. */
-export function caughtUp(fleet: ClientFleet, truth: Map<string, SeenEvent[]>): boolean {
+export function caughtUp(fleet: DeliveryRecord, truth: Map<string, SeenEvent[]>): boolean {
   return fleet.clients.every((c) => c.channels.every((ch) => (c.events.get(ch)?.length ?? 0) >= (truth.get(ch)?.length ?? 0)));
 }
