@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cluster } from "ioredis";
 import { OrderStore } from "@orderstream/bus";
-import { type LocalCluster, type TestRedisCluster, signToken, startLocalCluster, waitUntil } from "@orderstream/testkit";
+import { type LocalCluster, type TestRedisCluster, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import { type OrderServiceClient, OrderStatus } from "@orderstream/proto";
-import { ClientFleet, type FleetClientSpec } from "./client-fleet.js";
+import { ClientFleet } from "./client-fleet.js";
 import { failoverCheck } from "./failover-check.js";
 import { report, scaled, sleep } from "./fault-scale.js";
-import { createOrder, orderClient, orderRequest } from "./grpc-orders.js";
+import { type Accepted, OrderCallers, twoEdgeFleet, waitSocketsLive } from "./failover-flow.js";
+import { orderClient } from "./grpc-orders.js";
 import { checkSequences, readHistory } from "./history-truth.js";
 
 // The whole order path (order-api, a processor, two edges) on a 3-master Redis Cluster with a
@@ -16,11 +17,6 @@ import { checkSequences, readHistory } from "./history-truth.js";
 const SOCKETS = scaled(40, 10);
 const USERS = Array.from({ length: scaled(10, 3) }, (_, i) => `cf${i}`);
 const CONCURRENCY = 8;
-
-interface Accepted {
-  id: string;
-  at: number;
-}
 
 let cluster: LocalCluster;
 let redis: Cluster;
@@ -56,32 +52,11 @@ afterAll(async () => {
 describe("a Redis Cluster master SIGKILLed under a flow of orders", () => {
   it("its replica takes over; every order accepted after the switch is DELIVERED; every socket is complete, ordered and duplicate-free or told recovered:false", async () => {
     const rc = cluster.redisCluster as TestRedisCluster;
-    const [a, b] = cluster.edges as [LocalCluster["edges"][0], LocalCluster["edges"][0]];
-    const admin = signToken(cluster.jwtSecret, { sub: "ops", admin: true });
-    const specs: FleetClientSpec[] = Array.from({ length: SOCKETS }, (_, i) => {
-      const urls = i % 2 === 0 ? [a.url, b.url] : [b.url, a.url];
-      if (i % 5 === 0) return { urls, token: admin, channels: ["orders.created", "orders.status"] };
-      const user = USERS[i % USERS.length] as string;
-      return { urls, token: signToken(cluster.jwtSecret, { sub: user }), channels: [`orders.user.${user}`] };
-    });
-    await fleet.connect(specs);
+    await fleet.connect(twoEdgeFleet(cluster, SOCKETS, USERS));
 
-    const accepted: Accepted[] = [];
-    const failures: { at: number; code: number | undefined }[] = [];
-    let running = true;
-    let n = 0;
-    const callers = Array.from({ length: CONCURRENCY }, async () => {
-      while (running) {
-        const i = n++;
-        try {
-          const order = await createOrder(grpc, orderRequest(USERS[i % USERS.length] as string, i), 3000);
-          accepted.push({ id: order.id, at: Date.now() });
-        } catch (err) {
-          failures.push({ at: Date.now(), code: (err as { code?: number }).code });
-          await sleep(20);
-        }
-      }
-    });
+    // CONCURRENCY callers create orders one after the other; failures (UNAVAILABLE) are counted.
+    const orders = new OrderCallers(grpc, USERS, CONCURRENCY);
+    const { accepted, failures } = orders;
     await waitUntil(() => accepted.length >= 200, "200 orders before the failover", 30_000);
 
     // The master of slot 0 dies; its replica (the node replicating it) must take its slots over.
@@ -100,26 +75,12 @@ describe("a Redis Cluster master SIGKILLed under a flow of orders", () => {
     )) as Awaited<ReturnType<TestRedisCluster["masters"]>>;
     const switchedAt = Date.now();
     const newMaster = promoted.find((m) => !before.some((x) => x.port === m.port))?.port;
-    const firstAfter = (await waitUntil(
-      () => accepted.find((o) => o.at > switchedAt)?.at,
-      "an order accepted after the switch",
-      30_000,
-      10,
-    )) as number;
-    const afterSwitch = (): Set<string> => new Set(accepted.filter((o) => o.at > switchedAt).map((o) => o.id));
-    await waitUntil(
-      () => {
-        const ids = afterSwitch();
-        return fleet.clients.every((c) => c.channels.some((ch) => (c.events.get(ch) ?? []).some((e) => ids.has(e.orderId))));
-      },
-      "every socket receives events of orders accepted after the switch",
-      30_000,
-      25,
-    );
+    const firstAfter = await orders.firstAcceptedAfter(switchedAt, "an order accepted after the switch", 30_000);
+    // Every socket is live again once it has received an event of an order accepted after the switch.
+    await waitSocketsLive(fleet, orders, switchedAt, "every socket receives events of orders accepted after the switch");
     const socketsLiveMs = Date.now() - t0;
     await sleep(1500);
-    running = false;
-    await Promise.all(callers);
+    await orders.stop();
 
     const store = new OrderStore(redis);
     const statuses = async (list: Accepted[]): Promise<Record<string, number>> => {

@@ -5,7 +5,8 @@ import { type OrderServiceClient, OrderStatus } from "@orderstream/proto";
 import type { Redis } from "ioredis";
 import { ClientFleet, type FleetClientSpec, type SeenEvent } from "./client-fleet.js";
 import { report, scaled, sleep } from "./fault-scale.js";
-import { createOrder, orderClient, orderRequest } from "./grpc-orders.js";
+import { OrderCallers, twoEdgeFleet, waitSocketsLive } from "./failover-flow.js";
+import { orderClient } from "./grpc-orders.js";
 import { checkSequences, readHistory } from "./history-truth.js";
 
 // The whole order path on one redis-server with AOF on, orders flowing over gRPC and SDK sockets
@@ -51,31 +52,11 @@ afterAll(async () => {
 describe("Redis restarted with AOF (same data dir) under a flow of orders", () => {
   it("every socket resumes with recovered:true and nothing missing; every acknowledged order is kept and DELIVERED", async () => {
     const [a, b] = cluster.edges as [LocalCluster["edges"][0], LocalCluster["edges"][0]];
-    const admin = signToken(cluster.jwtSecret, { sub: "ops", admin: true });
-    const specs: FleetClientSpec[] = Array.from({ length: SOCKETS }, (_, i) => {
-      const urls = i % 2 === 0 ? [a.url, b.url] : [b.url, a.url];
-      if (i % 5 === 0) return { urls, token: admin, channels: ["orders.created", "orders.status"] };
-      const user = USERS[i % USERS.length] as string;
-      return { urls, token: signToken(cluster.jwtSecret, { sub: user }), channels: [`orders.user.${user}`] };
-    });
-    await fleet.connect(specs);
+    await fleet.connect(twoEdgeFleet(cluster, SOCKETS, USERS));
 
-    const accepted: { id: string; at: number }[] = [];
-    const failures: { at: number; code: number | undefined }[] = [];
-    let running = true;
-    let n = 0;
-    const callers = Array.from({ length: CONCURRENCY }, async () => {
-      while (running) {
-        const i = n++;
-        try {
-          const order = await createOrder(grpc, orderRequest(USERS[i % USERS.length] as string, i), 3000);
-          accepted.push({ id: order.id, at: Date.now() });
-        } catch (err) {
-          failures.push({ at: Date.now(), code: (err as { code?: number }).code });
-          await sleep(20);
-        }
-      }
-    });
+    // CONCURRENCY callers create orders one after the other; failures (UNAVAILABLE) are counted.
+    const orders = new OrderCallers(grpc, USERS, CONCURRENCY);
+    const { accepted, failures } = orders;
     await waitUntil(() => accepted.length >= 200, "200 orders before the restart", 30_000);
     // Offline clients (a user's channel each): they leave now and come back after the restart
     // with the offsets they saved, as a page reload would.
@@ -97,28 +78,14 @@ describe("Redis restarted with AOF (same data dir) under a flow of orders", () =
     await sleep(500);
     await cluster.redis.start();
     const restartedAt = Date.now();
-    const firstAfter = (await waitUntil(
-      () => accepted.find((o) => o.at > restartedAt)?.at,
-      "an order accepted after the restart",
-      30_000,
-      10,
-    )) as number;
+    const firstAfter = await orders.firstAcceptedAfter(restartedAt, "an order accepted after the restart", 30_000);
     const writesAgainMs = firstAfter - t0;
-    const afterRestart = (): Set<string> => new Set(accepted.filter((o) => o.at > restartedAt).map((o) => o.id));
-    await waitUntil(
-      () => {
-        const ids = afterRestart();
-        return fleet.clients.every((c) => c.channels.some((ch) => (c.events.get(ch) ?? []).some((e) => ids.has(e.orderId))));
-      },
-      "every socket receives events of orders accepted after the restart",
-      30_000,
-      25,
-    );
+    // Every socket is live again once it has received an event of an order accepted after the restart.
+    await waitSocketsLive(fleet, orders, restartedAt, "every socket receives events of orders accepted after the restart");
     const socketsLiveMs = Date.now() - t0;
     await after.connect(before.clients.map((_c, i) => ({ ...userSpec(i), offsets: saved[i] ?? {} })));
     await sleep(1000);
-    running = false;
-    await Promise.all(callers);
+    await orders.stop();
 
     // Nothing acknowledged is lost: every accepted order is in Redis and completes.
     const redis = cluster.redisClient() as Redis;
