@@ -61,7 +61,7 @@ export const SYSTEM_PACKAGES = [
   {
     pkg: "haproxy",
     probe: { command: "haproxy" },
-    why: "`npm run check:deploy` checks k8s/compose/haproxy.cfg with `haproxy -c` (skipped without it)",
+    why: "`npm run check:deploy` checks k8s/compose/haproxy.cfg with `haproxy -c`, and test/deploy/haproxy-edge.int.test.ts runs it in front of an edge (both skipped without it outside CI)",
     for: ["ci"],
     required: [],
   },

@@ -14,7 +14,12 @@ export interface ServiceProcess {
 
 /** Spawns `node entry` with `env` added to the current environment. */
 export function startService(entry: string, env: Record<string, string>, name = entry): ServiceProcess {
-  const proc = spawn(process.execPath, [entry], {
+  return startCommand(process.execPath, [entry], env, name);
+}
+
+/** Spawns any program (haproxy, dockerd, ...) with `env` added, with the same handle as startService. */
+export function startCommand(cmd: string, args: string[], env: Record<string, string> = {}, name = cmd): ServiceProcess {
+  const proc = spawn(cmd, args, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
