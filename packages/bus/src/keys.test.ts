@@ -41,7 +41,7 @@ describe("key names", () => {
   it("puts every key of a partition in one slot, and a channel's markers in the channel's slot", () => {
     const t = "3.7";
     const slot = calculateSlot(orderKey(t, "o1"));
-    for (const k of [idempotencyKey(t, "k"), pendingKey(t), jobOutboxKey(t), jobDataKey(t), `${bullmqPrefix(t)}:orders:wait`]) {
+    for (const k of [idempotencyKey(t, "u", "k"), pendingKey(t), jobOutboxKey(t), jobDataKey(t), `${bullmqPrefix(t)}:orders:wait`]) {
       expect(calculateSlot(k)).toBe(slot);
     }
     expect(calculateSlot(appliedKey("orders.user.a", "o1", 2))).toBe(calculateSlot(historyKey("orders.user.a")));

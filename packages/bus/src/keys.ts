@@ -89,9 +89,13 @@ export function orderKey(partitionTag: string, orderId: string): string {
   return `${KEY_PREFIX}{${partitionTag}}:order:${orderId}`;
 }
 
-/** An idempotency key's record (the id of the order it created), in its partition's slot. */
-export function idempotencyKey(partitionTag: string, key: string): string {
-  return `${KEY_PREFIX}{${partitionTag}}:idem:${key}`;
+/**
+ * An idempotency key's record (the id of the order it created), in its partition's slot. Scoped
+ * to the user: the same key from two users names two records (the user id's length keeps
+ * `a` + `b:c` apart from `a:b` + `c`).
+ */
+export function idempotencyKey(partitionTag: string, userId: string, key: string): string {
+  return `${KEY_PREFIX}{${partitionTag}}:idem:${userId.length}:${userId}:${key}`;
 }
 
 /**

@@ -145,10 +145,11 @@ export class OrderStore {
   /**
    * Stores a validated order PENDING with its `order.created` event pending, and resolves; the
    * event reaches its channels right after (see {@link settled}), exactly once. With an
-   * idempotency key, a key seen before returns the order it created (as it is now).
+   * idempotency key, a key this user sent before returns the order it created (as it is now);
+   * the same key from another user is another order.
    */
   create(req: ValidOrderRequest, idemKey?: string): Promise<CreateResult> {
-    const p = idemKey === undefined ? this.roundRobin() : this.partitions.ofIdempotencyKey(idemKey);
+    const p = idemKey === undefined ? this.roundRobin() : this.partitions.ofIdempotencyKey(req.userId, idemKey);
     return this.creates.add(p, { req, idemKey });
   }
 
@@ -185,7 +186,7 @@ export class OrderStore {
       orders.push(order);
       prefixes.push(prefix);
       keys.push(orderKey(tag, id));
-      if (idemKey !== undefined) keys.push(idempotencyKey(tag, idemKey));
+      if (idemKey !== undefined) keys.push(idempotencyKey(tag, req.userId, idemKey));
       args.push(id, prefix, req.userId, idemKey === undefined ? "0" : "1");
     }
     const stream = this.partitionStream(CHANNEL_CREATED, tag);

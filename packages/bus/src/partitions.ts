@@ -58,9 +58,9 @@ export class Partitioning {
     return fnv1a(orderId) % this.count;
   }
 
-  /** The partition an idempotency key's record lives in (its order is created there too). */
-  ofIdempotencyKey(key: string): number {
-    return fnv1a(`idem:${key}`) % this.count;
+  /** The partition a user's idempotency key's record lives in (its order is created there too). */
+  ofIdempotencyKey(userId: string, key: string): number {
+    return fnv1a(`idem:${userId.length}:${userId}:${key}`) % this.count;
   }
 
   /** A new order id (a v4 UUID) that belongs to partition `p`, or to a random one. */

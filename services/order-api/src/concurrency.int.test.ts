@@ -41,6 +41,18 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
       expect((await createOrder(h.client, orderReq("idem-user"), { key: `${key}-2` })).id).not.toBe(id);
     });
 
+    it("an idempotency key is the user's own: the same key from two users makes two orders, each user's own", async () => {
+      const key = `shared-key-${Date.now()}`;
+      const alice = await createOrder(h.client, orderReq("idem-alice"), { key });
+      const bob = await createOrder(h.client, orderReq("idem-bob"), { key });
+      expect(bob.id).not.toBe(alice.id);
+      expect(bob.userId).toBe("idem-bob");
+      expect(alice.userId).toBe("idem-alice");
+      // Each user's retry still finds its own order.
+      expect((await createOrder(h.client, orderReq("idem-alice"), { key })).id).toBe(alice.id);
+      expect((await createOrder(h.client, orderReq("idem-bob"), { key })).id).toBe(bob.id);
+    });
+
     it("25 ship + 25 cancel racing on one PROCESSING order over 5 streams: exactly one wins", async () => {
       const order = await createOrder(h.client, orderReq("cas-user"));
       await processActions(h.client, [
