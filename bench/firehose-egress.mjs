@@ -23,7 +23,7 @@
 // BATCH (250 orders per step), TIMEOUT_MS (120000).
 import WebSocket from "ws";
 import {
-  FIREHOSE_CHANNELS,
+  ALL_ORDERS_CHANNELS,
   OrderStore,
   Partitioning,
   channelStreams,
@@ -112,7 +112,7 @@ try {
   const client = cluster.redisClient();
   // Every channel the run publishes on, with the master owning its slot.
   const channels = [
-    ...FIREHOSE_CHANNELS.flatMap((ch) => channelStreams(ch, partitions).map((name, p) => ({ name, kind: "all-orders", partition: p }))),
+    ...ALL_ORDERS_CHANNELS.flatMap((ch) => channelStreams(ch, partitions).map((name, p) => ({ name, kind: "all-orders", partition: p }))),
     ...Array.from({ length: USERS }, (_, i) => ({ name: userChannel(i), kind: "user" })),
   ];
   for (const c of channels) {

@@ -67,7 +67,6 @@ describe("the event frame the Redis scripts build", () => {
     const store = new OrderStore(conn);
     const { order } = await store.create({ userId: "wire", items: [{ productId: "p", quantity: 2, price: 1.25 }] });
     expect((await store.transition(order.id, "confirm")).ok).toBe(true);
-    await store.settled();
     const frames: string[] = [];
     for (const ch of ["orders.created", "orders.status", "orders.user.wire"]) {
       frames.push(...(await readChannelHistory(conn, ch, store.partitions)));
@@ -79,6 +78,5 @@ describe("the event frame the Redis scripts build", () => {
       expect(frame).toBe(eventFrameText(parsed.type, parsed.channel, parsed.offset, data));
       expect(JSON.parse(data)).toMatchObject({ id: order.id, userId: "wire" });
     }
-    await store.close();
   });
 });

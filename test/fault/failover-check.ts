@@ -1,4 +1,4 @@
-import { isFirehose } from "@orderstream/bus";
+import { isAllOrders } from "@orderstream/bus";
 import type { ClientFleet, SeenEvent } from "./client-fleet.js";
 import { comparable } from "./history-truth.js";
 
@@ -12,7 +12,7 @@ import { comparable } from "./history-truth.js";
  */
 export function newEpochTail(channel: string, got: readonly SeenEvent[], want: readonly SeenEvent[]): string | undefined {
   const key = (e: SeenEvent): string => `${e.type}:${e.status}`;
-  if (!isFirehose(channel)) {
+  if (!isAllOrders(channel)) {
     const tail = got.slice(Math.max(0, got.length - want.length));
     const at = tail.findIndex((e, i) => e.offset !== want[i]?.offset);
     if (tail.length === want.length && at < 0) return undefined;
@@ -84,10 +84,28 @@ export function failoverCheck(fleet: ClientFleet, truth: Map<string, SeenEvent[]
         }
       } else {
         const why = newEpochTail(ch, gotEvents, wantEvents);
-        const list = isFirehose(ch) ? firehoseAfterRecovery : brokenAfterRecovery;
+        const list = isAllOrders(ch) ? firehoseAfterRecovery : brokenAfterRecovery;
         if (why !== undefined && list.length < 5) list.push(`client ${c.index} ${ch} (${c.recoveryFailed.length} recoveryFailed): ${why}`);
       }
     }
   }
   return { silent, brokenAfterRecovery, firehoseAfterRecovery, eventsOfLostOrders };
+}
+
+/**
+ * Waits (at most `timeoutMs`) until every order of `ids` that survived the failover is DELIVERED:
+ * its due entry was written with it, so a job lost with the old primary is queued again by the
+ * due sweep. Returns the statuses at the end (`missing` = lost with the old primary).
+ */
+export async function survivorsDelivered(
+  statuses: () => Promise<Record<string, number>>,
+  timeoutMs = 30_000,
+): Promise<{ statuses: Record<string, number>; stuck: number }> {
+  const stuckIn = (s: Record<string, number>): number =>
+    Object.entries(s).reduce((n, [k, v]) => (k === "DELIVERED" || k === "missing" ? n : n + v), 0);
+  let s = await statuses();
+  for (const deadline = Date.now() + timeoutMs; stuckIn(s) > 0 && Date.now() < deadline; s = await statuses()) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { statuses: s, stuck: stuckIn(s) };
 }

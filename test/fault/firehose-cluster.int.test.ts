@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { Cluster } from "ioredis";
 import { OrderStreamClient } from "@orderstream/client";
-import { FIREHOSE_CHANNELS, Partitioning, channelHistoryLength, channelStreams, pubsubChannel } from "@orderstream/bus";
+import { ALL_ORDERS_CHANNELS, Partitioning, channelHistoryLength, channelStreams, pubsubChannel } from "@orderstream/bus";
 import { type LocalCluster, type TestRedisCluster, signToken, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import type { OrderServiceClient } from "@orderstream/proto";
 import { ClientFleet, type FleetClient, type FleetClientSpec } from "./client-fleet.js";
@@ -35,7 +35,7 @@ beforeAll(async () => {
     edges: EDGES,
     processors: 1,
     env: { HISTORY_SIZE: "1000000" },
-    processorEnv: { SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", PROCESSOR_CONCURRENCY: "100", OUTBOX_SWEEP_INTERVAL_MS: "200" },
+    processorEnv: { SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", PROCESSOR_CONCURRENCY: "100", DUE_SWEEP_INTERVAL_MS: "200" },
   });
   redisCluster = cluster.redisCluster as TestRedisCluster;
   redis = cluster.redisClient() as Cluster;
@@ -97,7 +97,7 @@ async function bounce(victim: FleetClient, url: string, token: string): Promise<
 /** `PUBSUB SHARDNUMSUB` of every partition stream of the all-orders channels, asked on the master owning its slot. */
 async function shardSubscribers(): Promise<{ stream: string; master: number; subscribers: number }[]> {
   const masters = await redisCluster.masters();
-  const streams = FIREHOSE_CHANNELS.flatMap((ch) => channelStreams(ch, new Partitioning()));
+  const streams = ALL_ORDERS_CHANNELS.flatMap((ch) => channelStreams(ch, new Partitioning()));
   return Promise.all(
     streams.map(async (stream) => {
       const name = pubsubChannel(stream);
@@ -117,7 +117,7 @@ describe("the all-orders channels on a 3-master Redis Cluster, 4 edge nodes", ()
     const specs: FleetClientSpec[] = Array.from({ length: EDGES * PER_NODE }, (_, i) => ({ urls: [urls[i % EDGES] as string], token: admin, channels: CHANNELS }));
     await fleet.connect(specs);
     const streams = await shardSubscribers();
-    expect(streams).toHaveLength(FIREHOSE_CHANNELS.length * new Partitioning().count);
+    expect(streams).toHaveLength(ALL_ORDERS_CHANNELS.length * new Partitioning().count);
 
     // Orders at CREATE_RATE_PER_S over one bulk stream; 30 % in, subscriber 0 (on node 0) goes away for 2 s.
     const victim = fleet.clients[0] as FleetClient;

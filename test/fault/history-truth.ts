@@ -1,4 +1,4 @@
-import { Partitioning, type RedisConnection, isFirehose, readChannelHistory } from "@orderstream/bus";
+import { Partitioning, type RedisConnection, isAllOrders, readChannelHistory } from "@orderstream/bus";
 import type { FleetClient, SeenEvent } from "./client-fleet.js";
 
 /** What the checks read of a fleet: its clients' channels and the events they received. */
@@ -33,7 +33,7 @@ export async function readHistory(redis: RedisConnection, channels: string[], pa
  * partitions) each order's events in order, orders sorted by id.
  */
 export function comparable(channel: string, events: readonly SeenEvent[]): string[] {
-  if (!isFirehose(channel)) return events.map((e) => e.offset);
+  if (!isAllOrders(channel)) return events.map((e) => e.offset);
   const byOrder = new Map<string, string[]>();
   for (const e of events) byOrder.set(e.orderId, [...(byOrder.get(e.orderId) ?? []), `${e.type}:${e.status}`]);
   return [...byOrder.keys()].sort().map((id) => `${id} ${(byOrder.get(id) ?? []).join(",")}`);

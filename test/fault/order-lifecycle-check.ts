@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from "ioredis";
-import { Partitioning, readChannelHistory, writePathBacklog } from "@orderstream/bus";
+import { Partitioning, dueBacklog, readChannelHistory } from "@orderstream/bus";
 
 /** The statuses an order passes through after PENDING when the processors auto-advance it. */
 export const LIFECYCLE = ["CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED"];
@@ -60,9 +60,8 @@ export interface LifecycleCheck {
   delivered: number;
   statusEvents: number;
   userEvents: number;
-  /** Order batches whose job is not confirmed queued, and orders with events not yet on every channel. */
-  outboxLeft: number;
-  pendingLeft: number;
+  /** Orders still in their partition's due set (a step still owed to them). */
+  dueLeft: number;
   /** Orders whose events are not exactly one per step on every channel they belong to, in order. */
   bad: number;
   examples: string[];
@@ -81,14 +80,12 @@ export async function checkLifecycles(redis: AnyRedis, partitions = new Partitio
   const created = await eventsByOrder(redis, "orders.created", partitions);
   const users = new Map<string, Map<string, string[]>>();
   for (const { user } of orders.values()) if (!users.has(user)) users.set(user, await eventsByOrder(redis, `orders.user.${user}`, partitions));
-  const backlog = await writePathBacklog(redis, partitions);
   const r: LifecycleCheck = {
     orders: orders.size,
     delivered: 0,
     statusEvents: 0,
     userEvents: 0,
-    outboxLeft: backlog.unqueuedBatches,
-    pendingLeft: backlog.pendingOrders,
+    dueLeft: (await dueBacklog(redis, partitions)).due,
     bad: 0,
     examples: [],
   };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Partitioning, bullmqPrefix, channelHistoryLength, writePathBacklog } from "@orderstream/bus";
+import { Partitioning, bullmqPrefix, channelHistoryLength, dueBacklog } from "@orderstream/bus";
 import { type LocalCluster, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import type { OrderServiceClient } from "@orderstream/proto";
 import { report, scaled } from "./fault-scale.js";
@@ -26,8 +26,8 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
         PROCESSOR_CONCURRENCY: "50",
         SHIP_DELAY_MS: "200",
         DELIVER_DELAY_MS: "200",
-        OUTBOX_SWEEP_INTERVAL_MS: "200",
-        OUTBOX_STALE_MS: "500",
+        DUE_SWEEP_INTERVAL_MS: "200",
+        DUE_GRACE_MS: "1000",
         // Short locks so the jobs a killed processor held are found stalled within seconds.
         JOB_LOCK_MS: "1500",
         STALLED_INTERVAL_MS: "500",
@@ -43,14 +43,10 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
     await cluster?.stop();
   });
 
-  /** The summed `queued` and `repaired` figures of the processors' repair-sweep log lines. */
-  function sweptFromLogs(): { queued: number; repaired: number } {
-    const n = { queued: 0, repaired: 0 };
-    for (const p of cluster.processors)
-      for (const m of p.output().matchAll(/"queued":(\d+),"repaired":(\d+)[^\n]*repair sweep completed stranded work/g)) {
-        n.queued += Number(m[1]);
-        n.repaired += Number(m[2]);
-      }
+  /** The summed `requeued` figures of the processors' due-sweep log lines. */
+  function requeuedFromLogs(): number {
+    let n = 0;
+    for (const p of cluster.processors) for (const m of p.output().matchAll(/"requeued":(\d+)[^\n]*due sweep queued/g)) n += Number(m[1]);
     return n;
   }
 
@@ -67,7 +63,7 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
     it("a processor SIGKILLed mid-transition: every order still reaches DELIVERED with one event per transition", async () => {
       let created = 0;
       let failed = 0;
-      let killed: { statusEventsAtKill: number; activeAtKill: number; halfDoneAtKill: number } | undefined;
+      let killed: { statusEventsAtKill: number; activeAtKill: number; dueAtKill: number } | undefined;
       const victim = cluster.processors[0] as (typeof cluster.processors)[0];
       const worker = async (): Promise<void> => {
         while (created + failed < UNARY_ORDERS) {
@@ -83,12 +79,12 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
         }
       };
       const kill = async (): Promise<void> => {
-        killed = { statusEventsAtKill: -1, activeAtKill: -1, halfDoneAtKill: -1 };
+        killed = { statusEventsAtKill: -1, activeAtKill: -1, dueAtKill: -1 };
         victim.proc.kill("SIGKILL");
         killed.statusEventsAtKill = await statusLen();
         killed.activeAtKill = await activeJobs();
-        // Orders whose events were not yet acked on every channel: a writer between its steps.
-        killed.halfDoneAtKill = (await writePathBacklog(redis, partitions)).pendingOrders;
+        // Orders owed a step: the victim's active jobs held some of them.
+        killed.dueAtKill = (await dueBacklog(redis, partitions)).due;
       };
       await Promise.all(Array.from({ length: 32 }, worker));
       if (!killed) {
@@ -99,65 +95,53 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
       expect(await victim.exited).toBe(null);
       await cluster.addProcessor(); // the replacement a deployment would start
       await waitUntil(async () => (await undelivered(redis)) === 0, "every order DELIVERED", 60_000, 250);
-      // An order the victim moved just before it died has its event pending until the lease ends
-      // and the repair sweep appends it.
-      const pendingWhenDelivered = (await writePathBacklog(redis, partitions)).pendingOrders;
-      await waitUntil(async () => (await writePathBacklog(redis, partitions)).pendingOrders === 0, "half-done events repaired", 30_000, 250);
       const check = await checkLifecycles(redis);
-      report(`order-path-crash/processor/${topology}`, { unaryOrders: UNARY_ORDERS, created, failed, killed, pendingWhenDelivered, ...check });
+      report(`order-path-crash/processor/${topology}`, { unaryOrders: UNARY_ORDERS, created, failed, killed, ...check });
       expect(killed).toBeDefined();
       expect(failed).toBe(0);
       expect(check.orders).toBe(created);
       expect(check.examples).toEqual([]);
       expect(check.bad).toBe(0);
       expect(check.statusEvents).toBe(4 * check.orders);
+      expect(check.dueLeft).toBe(0);
     }, 120_000);
 
-    it("order-api SIGKILLed during BulkCreateOrders: the repair sweep queues and completes what it left, all reach DELIVERED", async () => {
+    it("order-api SIGKILLed during BulkCreateOrders: every stored order reaches DELIVERED (the due sweep queues what it left)", async () => {
       const api = cluster.api as NonNullable<typeof cluster.api>;
       const base = await createdLen();
-      let outboxAtKill = -1;
-      let halfDoneAtKill = -1;
+      let dueAtKill = -1;
       let storedAtKill = -1;
       const storedNow = async (): Promise<number> => (await createdLen()) - base;
       const result = await bulkCreate(grpc, BULK_ORDERS, USERS, async (sent) => {
-        if (outboxAtKill >= 0) return;
+        if (dueAtKill >= 0) return;
         // Keep the stream mid-flight (gRPC would otherwise buffer it all before the api stores any).
         await waitUntil(async () => (await storedNow()) >= sent - 600, "api keeps up with the stream", 10_000, 5);
         const stored = await storedNow();
         if (stored < BULK_ORDERS / 3) return;
         api.proc.kill("SIGKILL");
-        const backlog = await writePathBacklog(redis, partitions);
-        outboxAtKill = backlog.unqueuedBatches;
-        halfDoneAtKill = backlog.pendingOrders;
+        dueAtKill = (await dueBacklog(redis, partitions)).due;
         storedAtKill = stored;
       });
-      expect(outboxAtKill).toBeGreaterThanOrEqual(0);
+      expect(dueAtKill).toBeGreaterThan(0);
       expect(await api.exited).toBe(null);
       const stored = (await createdLen()) - base;
       await waitUntil(async () => (await undelivered(redis)) === 0, "every stored order DELIVERED", 60_000, 250);
-      await waitUntil(async () => (await writePathBacklog(redis, partitions)).pendingOrders === 0, "half-done events repaired", 30_000, 250);
       const check = await checkLifecycles(redis);
-      const swept = sweptFromLogs();
       report(`order-path-crash/api/${topology}`, {
         bulkOrders: BULK_ORDERS,
         sent: result.sent,
         streamError: result.error?.message.slice(0, 80),
         storedAtKill,
         stored,
-        outboxAtKill,
-        halfDoneAtKill,
-        sweptByProcessors: swept,
+        dueAtKill,
+        requeuedByProcessors: requeuedFromLogs(),
         ...check,
       });
       expect(result.error).toBeDefined();
       expect(stored).toBeGreaterThan(0);
       expect(stored).toBeLessThan(BULK_ORDERS);
-      // The kill left work for the repair: batches without their job, or events not yet on every channel.
-      expect(outboxAtKill + halfDoneAtKill).toBeGreaterThan(0);
-      // (Job adds the victim had already sent still ran after the kill: the sweep queued the rest.)
-      expect(check.outboxLeft).toBe(0);
-      expect(check.pendingLeft).toBe(0);
+      // Nothing is left owed: every order's due entry went with its delivery.
+      expect(check.dueLeft).toBe(0);
       expect(check.examples).toEqual([]);
       expect(check.bad).toBe(0);
       expect(check.statusEvents).toBe(4 * check.orders);

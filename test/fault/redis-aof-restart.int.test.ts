@@ -34,8 +34,8 @@ beforeAll(async () => {
     processorEnv: {
       SHIP_DELAY_MS: "1",
       DELIVER_DELAY_MS: "1",
-      OUTBOX_SWEEP_INTERVAL_MS: "200",
-      OUTBOX_STALE_MS: "1000",
+      DUE_SWEEP_INTERVAL_MS: "200",
+      DUE_GRACE_MS: "1000",
       JOB_LOCK_MS: "2000",
       STALLED_INTERVAL_MS: "1000",
     },

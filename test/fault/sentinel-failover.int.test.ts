@@ -4,7 +4,7 @@ import { OrderStore } from "@orderstream/bus";
 import { type LocalCluster, type SentinelFailover, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import { type OrderServiceClient, OrderStatus } from "@orderstream/proto";
 import { ClientFleet } from "./client-fleet.js";
-import { failoverCheck } from "./failover-check.js";
+import { failoverCheck, survivorsDelivered } from "./failover-check.js";
 import { report, scaled, sleep } from "./fault-scale.js";
 import { type Accepted, OrderCallers, twoEdgeFleet, waitSocketsLive } from "./failover-flow.js";
 import { orderClient } from "./grpc-orders.js";
@@ -32,7 +32,7 @@ describe.each([
       edges: 2,
       processors: 1,
       env: { HISTORY_SIZE: "1000000", ...(wait ? { REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "500" } : {}) },
-      processorEnv: { SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", OUTBOX_SWEEP_INTERVAL_MS: "200", OUTBOX_STALE_MS: "1000" },
+      processorEnv: { SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", DUE_SWEEP_INTERVAL_MS: "200", DUE_GRACE_MS: "1000" },
     });
     redis = cluster.redisClient() as Redis;
     grpc = orderClient(cluster.apiPort);
@@ -101,11 +101,11 @@ describe.each([
     const early = accepted.filter((o) => o.at <= switchedAt);
     const earlyStored = await Promise.all(early.map((o) => store.get(o.id)));
     const lostOrders = earlyStored.filter((o) => o === undefined).length;
-    // Orders acknowledged before the switch whose job went with the old primary stay where they were.
     const earlyStatuses = await statuses(early);
-    // Sockets against the channels' histories on the new primary. The repair sweep may still be
-    // completing stranded orders (after their lease) and the last frames may be on their way:
-    // compare again, with the history read again, until it holds or 20 s have passed.
+    // Every order acknowledged before the switch that survived it reaches DELIVERED.
+    const survivors = await survivorsDelivered(() => statuses(early));
+    // Sockets against the channels' histories on the new primary. The last frames may be on their
+    // way: compare again, with the history read again, until it holds or 20 s have passed.
     const stored = new Set(
       (await Promise.all(accepted.map(async (o) => ((await store.get(o.id)) ? o.id : undefined)))).filter((id) => id !== undefined),
     );
@@ -136,6 +136,7 @@ describe.each([
       failureCodes: [...new Set(failures.map((f) => f.code))],
       lostOrdersAcceptedBeforeSwitch: lostOrders,
       acceptedBeforeSwitch: earlyStatuses,
+      acceptedBeforeSwitchAtEnd: survivors.statuses,
       eventsOfLostOrders,
       recoveryFailed,
       reconnected,
@@ -154,5 +155,6 @@ describe.each([
     expect(silent).toEqual([]);
     expect(brokenAfterRecovery).toEqual([]);
     if (wait) expect(lostOrders).toBe(0);
-  }, 90_000);
+    expect(survivors.stuck).toBe(0);
+  }, 120_000);
 });

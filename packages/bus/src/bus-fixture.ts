@@ -30,8 +30,6 @@ export interface BusFixture {
   killSubscribers(): Promise<void>;
   /** Loses every key (FLUSHALL on every master), as a Redis that lost its data. */
   flushAll(): Promise<void>;
-  /** Waits until the background appends of every store of the fixture are done. */
-  settled(): Promise<void>;
   /** Another store on its own connection (other options), closed with the fixture. */
   newStore(opts?: OrderStoreOptions): Promise<{ store: OrderStore; conn: RedisConnection }>;
   close(): Promise<void>;
@@ -83,9 +81,6 @@ export async function busFixture(topology: Topology = "single"): Promise<BusFixt
       if (!cluster) await (cmd as Redis).flushall();
       else for (const m of await cluster.masters()) await cluster.nodeClient(m.port).flushall();
     },
-    async settled() {
-      await Promise.all([store, ...extra.map((e) => e.store)].map((s) => s.settled()));
-    },
     async newStore(opts = {}) {
       const conn = createRedis(url, { role: "command", name: "test-cmd-2" });
       await waitReady(conn);
@@ -94,11 +89,7 @@ export async function busFixture(topology: Topology = "single"): Promise<BusFixt
       return { store, conn };
     },
     async close() {
-      for (const e of extra) {
-        await e.store.close();
-        await closeRedis(e.conn);
-      }
-      await store.close();
+      for (const e of extra) await closeRedis(e.conn);
       for (const s of subs) await closeRedis(s);
       await closeRedis(cmd);
       await closeRedis(sub);

@@ -6,7 +6,7 @@ import { EMPTY_OFFSET, type StreamPosition, epochDigest, formatCompositeOffset, 
 import type { Broker } from "./broker.js";
 import { ChannelStream, type StreamTake, withOffset } from "./channel-stream.js";
 import { channelStreams } from "./channel-history.js";
-import { isFirehose } from "./keys.js";
+import { isAllOrders } from "./keys.js";
 import { Partitioning } from "./partitions.js";
 
 /** Receives every frame of every held channel, in order, once per process (the node's fan-out). */
@@ -156,13 +156,13 @@ export class ChannelFeed {
   offset(channel: string): string | undefined {
     const entry = this.entries.get(channel);
     if (!entry) return undefined;
-    return isFirehose(channel) ? this.composite(entry.streams) : formatOffset((entry.streams[0] as ChannelStream).position());
+    return isAllOrders(channel) ? this.composite(entry.streams) : formatOffset((entry.streams[0] as ChannelStream).position());
   }
 
   private open(channel: string): Entry {
     const names = channelStreams(channel, this.partitions);
     const entry: Entry = { refs: 0, ready: Promise.resolve(), streams: [], closed: false };
-    const firehose = isFirehose(channel);
+    const firehose = isAllOrders(channel);
     // A channel's memory stays its cache size however many partitions carry it.
     const cacheSize = Math.max(MIN_PARTITION_CACHE, Math.ceil(this.tuning.cacheSize / names.length));
     entry.streams = names.map((name) => {
@@ -259,7 +259,7 @@ export class ChannelFeed {
     if (entry.closed) return here(false, []);
     const takes: StreamTake[] = entry.streams.map((s, i) => s.take(from[i] as StreamPosition));
     if (takes.some((t) => !t.recovered)) return here(false, []);
-    if (!isFirehose(channel)) return here(true, (takes[0] as StreamTake).frames);
+    if (!isAllOrders(channel)) return here(true, (takes[0] as StreamTake).frames);
     // Merge the partitions' frames (each partition in order), each with the composite offset it
     // brings the subscriber to; after the last one the subscriber stands where the feed does.
     const digest = epochDigest(entry.streams.map((s) => s.epoch));
@@ -277,7 +277,7 @@ export class ChannelFeed {
   /** Where each stream of a channel resumes from for `since`; undefined when it cannot (another epoch, malformed). */
   private sincePositions(channel: string, streams: readonly ChannelStream[], since: string): StreamPosition[] | undefined {
     if (since === EMPTY_OFFSET) return streams.map(() => ({ epoch: "", seq: 0 }));
-    if (!isFirehose(channel)) {
+    if (!isAllOrders(channel)) {
       const pos = parseOffset(since);
       return pos ? [pos] : undefined;
     }

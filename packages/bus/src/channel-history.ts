@@ -1,10 +1,17 @@
-import { firehoseChannel, historyKey, isFirehose } from "./keys.js";
+import { parseChannel } from "@orderstream/domain";
+import { partitionStream, historyKey, isAllOrders } from "./keys.js";
 import type { Partitioning } from "./partitions.js";
 import type { RedisConnection } from "./redis-connection.js";
 
-/** The streams that carry a channel (history and live): one per partition for an all-orders channel. */
+/**
+ * The streams that carry a channel (history and live): one per partition for an all-orders
+ * channel, the one in its user's partition for a user's channel.
+ */
 export function channelStreams(channel: string, partitions: Partitioning): string[] {
-  return isFirehose(channel) ? partitions.all().map((p) => firehoseChannel(channel, partitions.tag(p))) : [channel];
+  if (isAllOrders(channel)) return partitions.all().map((p) => partitionStream(channel, partitions.tag(p)));
+  const user = parseChannel(channel);
+  if (user?.kind !== "user") throw new RangeError(`not a channel: ${channel}`);
+  return [partitionStream(channel, partitions.tag(partitions.ofUser(user.userId)))];
 }
 
 /**

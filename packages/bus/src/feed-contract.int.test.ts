@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHANNEL_CREATED, CHANNEL_STATUS, parseCompositeOffset, parseEventFrame, parseOffset } from "@orderstream/domain";
 import { waitUntil } from "@orderstream/testkit";
 import { ChannelFeed } from "./channel-feed.js";
+import { channelStreams } from "./channel-history.js";
+import { Partitioning } from "./partitions.js";
 import { BACKENDS, type FeedBackend, feedBackend } from "./feed-fixture.js";
-import { firehoseChannel } from "./keys.js";
+import { partitionStream } from "./keys.js";
 import { MemoryBus } from "./memory-broker.js";
 
 const seqOf = (frame: string) => parseOffset(parseEventFrame(frame).offset)?.seq ?? -1;
@@ -38,10 +40,10 @@ describe.each(BACKENDS)("ChannelFeed on the %s backend", (kind) => {
     await Promise.all(Array.from({ length: 50 }, () => n1.feed.acquire("orders.user.share")));
     await n2.feed.acquire("orders.user.share");
     expect(n1.feed.count("orders.user.share")).toBe(50);
-    expect(await b.numsub("orders.user.share")).toBe(2);
+    expect(await b.numsub(streamOf("orders.user.share", b.partitions))).toBe(2);
     for (let i = 0; i < 50; i++) n1.feed.release("orders.user.share");
     n1.feed.release("orders.user.share"); // one too many: ignored
-    await waitUntil(async () => (await b.numsub("orders.user.share")) === 1, "unsubscribed after the last reference");
+    await waitUntil(async () => (await b.numsub(streamOf("orders.user.share", b.partitions))) === 1, "unsubscribed after the last reference");
     expect(n1.feed.channelCount).toBe(0);
     n2.feed.release("orders.user.share");
   });
@@ -116,7 +118,7 @@ describe.each(BACKENDS)("ChannelFeed on the %s backend", (kind) => {
     const n2 = node(b, 1000);
     await Promise.all([n1.feed.acquire(CHANNEL_STATUS), n2.feed.acquire(CHANNEL_STATUS)]);
     for (const p of [0, 5, b.partitions.count - 1]) {
-      expect(await b.numsub(firehoseChannel(CHANNEL_STATUS, b.partitions.tag(p)))).toBe(2);
+      expect(await b.numsub(partitionStream(CHANNEL_STATUS, b.partitions.tag(p)))).toBe(2);
     }
     const ids: string[] = [];
     for (let i = 0; i < 24; i++) ids.push(await b.create(`fh${i % 3}`));
@@ -185,10 +187,10 @@ describe("ChannelFeed subscription ownership (memory backend)", () => {
     const refused = await Promise.allSettled([feed.acquire("orders.user.d"), feed.acquire("orders.user.d"), feed.acquire("orders.user.e")]);
     expect(refused.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
     expect(feed.count("orders.user.d")).toBe(0);
-    expect(bus.numsub("orders.user.d") + bus.numsub("orders.user.e")).toBe(0);
+    expect(bus.numsub(streamOf("orders.user.d", new Partitioning())) + bus.numsub(streamOf("orders.user.e", new Partitioning()))).toBe(0);
     // The next attempt starts afresh.
     await feed.acquire("orders.user.d");
-    expect(bus.numsub("orders.user.d")).toBe(1);
+    expect(bus.numsub(streamOf("orders.user.d", new Partitioning()))).toBe(1);
   });
 
   it("gives up on a subscription the broker does not answer, holding nothing", async () => {
@@ -200,3 +202,8 @@ describe("ChannelFeed subscription ownership (memory backend)", () => {
     expect(feed.channelCount).toBe(0);
   });
 });
+
+/** The stream that carries a user's channel (in its user's partition). */
+function streamOf(channel: string, partitions: Partitioning): string {
+  return channelStreams(channel, partitions)[0] as string;
+}

@@ -1,7 +1,8 @@
 import { CHANNEL_CREATED, CHANNEL_STATUS, userChannel } from "@orderstream/domain";
 import type { Broker } from "./broker.js";
+import { channelStreams } from "./channel-history.js";
 import { type BusFixture, busFixture } from "./bus-fixture.js";
-import { firehoseChannel } from "./keys.js";
+import { partitionStream } from "./keys.js";
 import { MemoryBus, type MemoryBroker } from "./memory-broker.js";
 import { Partitioning } from "./partitions.js";
 import { pubsubChannel } from "./keys.js";
@@ -49,8 +50,8 @@ function memoryBackend(): FeedBackend {
     const o = orders.get(id) as { userId: string };
     const json = JSON.stringify({ id, userId: o.userId, items: [], total: 0, status, createdAt: "1970-01-01T00:00:00.000Z" });
     const all = type === "order.created" ? CHANNEL_CREATED : CHANNEL_STATUS;
-    bus.publish(firehoseChannel(all, partitions.tag(partitions.of(id))), type, json);
-    bus.publish(userChannel(o.userId), type, json);
+    bus.publish(partitionStream(all, partitions.tag(partitions.of(id))), type, json);
+    bus.publish(channelStreams(userChannel(o.userId), partitions)[0] as string, type, json);
   };
   return {
     partitions,
@@ -60,7 +61,7 @@ function memoryBackend(): FeedBackend {
       return b;
     },
     async create(userId) {
-      const id = partitions.newOrderId();
+      const id = partitions.newOrderId(partitions.ofUser(userId));
       orders.set(id, { userId, step: 0 });
       emit(id, "order.created", "PENDING");
       return id;
@@ -95,14 +96,12 @@ function redisBackend(f: BusFixture): FeedBackend {
     broker: () => f.broker(),
     async create(userId) {
       const { order } = await f.store.create(req(userId));
-      await f.settled();
       return order.id;
     },
     async advance(id) {
       const step = steps.get(id) ?? 0;
       steps.set(id, step + 1);
       await f.store.transition(id, STEPS[step] as (typeof STEPS)[number]);
-      await f.settled();
     },
     numsub: (channel) => f.numsub(pubsubChannel(channel)),
     async dropSubscriptions(meanwhile) {

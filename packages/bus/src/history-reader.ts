@@ -1,11 +1,9 @@
 import type { StreamPosition } from "@orderstream/domain";
 import type { HistoryRead } from "./broker.js";
-import { READ_HISTORY_LUA } from "./event-scripts.js";
-import { historyKey, metaKey } from "./keys.js";
+import { metaKey } from "./keys.js";
+import { Scripts } from "./lua-scripts.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
-
-type ReadConn = RedisConnection & { osReadHistory(...args: (string | number)[]): Promise<unknown[]> };
 
 /**
  * Reads channel history for resumes and gap repair. A resume is `recovered` only when the epoch
@@ -13,20 +11,15 @@ type ReadConn = RedisConnection & { osReadHistory(...args: (string | number)[]):
  * reported as not recovered, never as a silent gap.
  */
 export class HistoryReader {
-  private readonly conn: ReadConn;
+  private readonly scripts: Scripts;
 
-  constructor(conn: RedisConnection) {
-    if (typeof (conn as ReadConn).osReadHistory !== "function") {
-      conn.defineCommand("osReadHistory", { numberOfKeys: 2, lua: READ_HISTORY_LUA });
-    }
-    this.conn = conn as ReadConn;
+  constructor(private readonly conn: RedisConnection) {
+    this.scripts = new Scripts(conn);
   }
 
   /** The events of `channel` after `since`, at most `maxCount` of them. */
   async readSince(channel: string, since: StreamPosition, maxCount: number): Promise<HistoryRead> {
-    const reply = await guardRedis(() =>
-      this.conn.osReadHistory(historyKey(channel), metaKey(channel), since.seq, maxCount),
-    );
+    const reply = await guardRedis(() => this.scripts.readHistory(channel, since.seq, maxCount));
     const epoch = String(reply[0] ?? "");
     const lastSeq = Number(reply[1] ?? 0);
     const top = { epoch, seq: lastSeq };

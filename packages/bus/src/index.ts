@@ -5,23 +5,13 @@ export * from "./redis-connection.js";
 export * from "./redis-errors.js";
 export * from "./history-options.js";
 export * from "./order-store.js";
-export * from "./order-repair.js";
-export * from "./event-writer.js";
+export * from "./due-orders.js";
 export * from "./order-queues.js";
 export * from "./history-reader.js";
 export * from "./broker.js";
 export * from "./redis-broker.js";
 export * from "./memory-broker.js";
-export {
-  CHANNEL_APPEND_LUA,
-  ORDER_CREATE_LUA,
-  ORDER_TRANSITION_LUA,
-  ORDER_CLAIM_LUA,
-  ORDER_ACK_LUA,
-  MARK_QUEUED_LUA,
-  READ_HISTORY_LUA,
-  STREAM_POSITION_LUA,
-} from "./event-scripts.js";
+export { loadLua } from "./lua-scripts.js";
 export * from "./frame-cache.js";
 export * from "./channel-stream.js";
 export * from "./channel-feed.js";

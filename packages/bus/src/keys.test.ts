@@ -1,35 +1,38 @@
-import { describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
 import calculateSlot from "cluster-key-slot";
+import { describe, expect, it } from "vitest";
+import { channelStreams } from "./channel-history.js";
 import {
-  appliedKey,
   bullmqPrefix,
   channelOfPubsub,
+  dueKey,
   historyKey,
   idempotencyKey,
-  jobDataKey,
-  jobOutboxKey,
   metaKey,
   orderKey,
-  pendingKey,
-  firehoseChannel,
+  partitionStream,
   pubsubChannel,
 } from "./keys.js";
+import { loadLua } from "./lua-scripts.js";
 import { Partitioning } from "./partitions.js";
-import * as scripts from "./event-scripts.js";
 
 describe("key names", () => {
-  it("tags each channel's keys with the channel name, and a partition stream's with its partition (one Cluster slot each)", () => {
-    for (const k of [historyKey("orders.user.a@b"), metaKey("orders.user.a@b"), pubsubChannel("orders.user.a@b")]) {
-      expect(k).toContain("{orders.user.a@b}");
-    }
+  it("puts every key one event touches in its user's partition: one Cluster slot", () => {
     const p = new Partitioning(12);
-    for (const ch of ["orders.created", "orders.status"]) {
-      const fh = firehoseChannel(ch, p.tag(5));
-      const slot = calculateSlot(orderKey(p.tag(5), "o"));
-      for (const k of [historyKey(fh), metaKey(fh), pubsubChannel(fh), appliedKey(fh, "o", 1)]) expect(calculateSlot(k)).toBe(slot);
-      expect(channelOfPubsub(pubsubChannel(fh))).toBe(fh);
+    const tag = p.tag(p.ofUser("a@b"));
+    const slot = calculateSlot(dueKey(tag));
+    const [user] = channelStreams("orders.user.a@b", p) as [string];
+    const keys = [orderKey(tag, p.newOrderId(p.ofUser("a@b"))), idempotencyKey(tag, "a@b", "k"), `${bullmqPrefix(tag)}:orders:wait`];
+    for (const stream of [user, partitionStream("orders.created", tag), partitionStream("orders.status", tag)]) {
+      keys.push(historyKey(stream), metaKey(stream), pubsubChannel(stream));
+      expect(channelOfPubsub(pubsubChannel(stream))).toBe(stream);
     }
-    expect(historyKey(firehoseChannel("orders.created", "1.2"))).not.toBe(historyKey(firehoseChannel("orders.status", "1.2")));
+    for (const k of keys) expect(calculateSlot(k), k).toBe(slot);
+    expect(historyKey(partitionStream("orders.created", "1.2"))).not.toBe(historyKey(partitionStream("orders.status", "1.2")));
+  });
+
+  it("scopes idempotency keys to their user, unambiguously", () => {
+    expect(idempotencyKey("t", "a", "b:c")).not.toBe(idempotencyKey("t", "a:b", "c"));
   });
 
   it("maps pub/sub channel names back and refuses foreign ones", () => {
@@ -38,19 +41,13 @@ describe("key names", () => {
     expect(channelOfPubsub("os:ch:{x}y")).toBeUndefined();
   });
 
-  it("puts every key of a partition in one slot, and a channel's markers in the channel's slot", () => {
-    const t = "3.7";
-    const slot = calculateSlot(orderKey(t, "o1"));
-    for (const k of [idempotencyKey(t, "u", "k"), pendingKey(t), jobOutboxKey(t), jobDataKey(t), `${bullmqPrefix(t)}:orders:wait`]) {
-      expect(calculateSlot(k)).toBe(slot);
-    }
-    expect(calculateSlot(appliedKey("orders.user.a", "o1", 2))).toBe(calculateSlot(historyKey("orders.user.a")));
-  });
-
   it("never builds a key name inside Lua: every key comes in KEYS", () => {
-    for (const [name, lua] of Object.entries(scripts)) {
-      expect(lua, name).not.toMatch(/['"]os:|\.\. *'[a-z]+:\{/);
-      expect(lua, name).not.toContain("KEY_PREFIX");
+    const files = readdirSync(new URL("../lua/", import.meta.url)).filter((f) => f.endsWith(".lua"));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const f of files) {
+      const lua = loadLua(f.slice(0, -4));
+      expect(lua, f).not.toMatch(/['"]os:|\.\. *'[a-z]+:\{/);
+      expect(lua, f).not.toContain("@include");
     }
   });
 });

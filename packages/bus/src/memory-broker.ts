@@ -2,7 +2,7 @@
 import type { StreamPosition } from "@orderstream/domain";
 import type { Broker, BrokerHandler, HistoryRead } from "./broker.js";
 import { newEpoch } from "./history-options.js";
-import { isPartitionStream, publicChannel } from "./keys.js";
+import { isAllOrders, publicChannel } from "./keys.js";
 
 interface MemoryStream {
   epoch: string;
@@ -121,7 +121,7 @@ export class MemoryBroker implements Broker {
 
   async position(channel: string): Promise<StreamPosition> {
     await Promise.resolve();
-    const st = this.bus.stream(channel, isPartitionStream(channel));
+    const st = this.bus.stream(channel, isAllOrders(publicChannel(channel)));
     return st ? { epoch: st.epoch, seq: st.seq } : { epoch: "", seq: 0 };
   }
 

@@ -21,13 +21,13 @@ export const DEFAULT_JOB_ATTEMPTS = 5;
 export const JOB_BACKOFF_MS = 500;
 
 /**
- * Options every order job is added with, by order-api and by the outbox sweeper alike: the job
- * id is the batch id (so adding it twice is a no-op), retries back off exponentially, and
- * finished jobs are trimmed instead of kept forever.
+ * Options every order job is added with, by order-api and by the due sweep alike: the given job
+ * id (adding it twice is a no-op), retries backing off exponentially, and finished jobs trimmed
+ * instead of kept forever.
  */
-export function orderJobOptions(batchId: string, attempts: number = DEFAULT_JOB_ATTEMPTS): JobsOptions {
+export function orderJobOptions(jobId: string, attempts: number = DEFAULT_JOB_ATTEMPTS): JobsOptions {
   return {
-    jobId: batchId,
+    jobId,
     attempts,
     backoff: { type: "exponential", delay: JOB_BACKOFF_MS },
     removeOnComplete: { age: 3600, count: 10_000 },

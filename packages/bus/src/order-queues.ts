@@ -1,11 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import { MARK_QUEUED_LUA } from "./event-scripts.js";
-import { ORDERS_QUEUE, bullmqPrefix, jobDataKey, jobOutboxKey } from "./keys.js";
+import type { DueOrder } from "./due-orders.js";
+import { ORDERS_QUEUE, bullmqPrefix } from "./keys.js";
 import { ORDER_JOB_NAME, type OrderJobData, orderJobOptions } from "./order-job.js";
 import type { StoredBatch } from "./order-store.js";
 import type { Partitioning } from "./partitions.js";
 import type { RedisConnection } from "./redis-connection.js";
-import { guardRedis } from "./redis-errors.js";
 
 /** Most orders one job drives (one transition script per round carries at most 100). */
 const MAX_ORDERS_PER_JOB = 100;
@@ -28,47 +28,38 @@ export function createOrderQueues(
 
 /**
  * Adds the jobs of stored batches to their partitions' queues. Batches of one partition added
- * together become one job (id = the first batch's id, data = all their orders), so a job carries
- * what was created in one partition since the last add; adding a job id twice is a no-op, and a
- * batch queued twice (once merged, once by the sweeper) only costs compare-and-set misses.
+ * together become one job (up to {@link MAX_ORDERS_PER_JOB} orders), so a job carries what was
+ * created in one partition since the last add. A job lost on the way is found by the due sweep.
  */
 export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batches: readonly StoredBatch[], attempts?: number): Promise<void> {
-  await Promise.all(
-    [...byPartition(batches)].map(([p, list]) => {
-      const q = queues[p];
-      if (!q) throw new Error(`no queue for partition ${p}`);
-      const jobs: { batchId: string; orderIds: string[] }[] = [];
-      for (const b of list) {
-        const last = jobs[jobs.length - 1];
-        if (last && last.orderIds.length + b.orderIds.length <= MAX_ORDERS_PER_JOB) last.orderIds.push(...b.orderIds);
-        else jobs.push({ batchId: b.batchId, orderIds: [...b.orderIds] });
-      }
-      return q.addBulk(jobs.map((j) => ({ name: ORDER_JOB_NAME, data: { orderIds: j.orderIds }, opts: orderJobOptions(j.batchId, attempts) })));
-    }),
-  );
-}
-
-type MarkConn = RedisConnection & { osMarkQueued(numKeys: number, ...args: string[]): Promise<number> };
-
-/** Removes batches from their partitions' job outboxes once their jobs are known to be queued. */
-export async function markBatchesQueued(conn: RedisConnection, partitions: Partitioning, batches: readonly StoredBatch[]): Promise<void> {
-  const c = conn as MarkConn;
-  if (typeof c.osMarkQueued !== "function") conn.defineCommand("osMarkQueued", { lua: MARK_QUEUED_LUA });
-  await Promise.all(
-    [...byPartition(batches)].map(([p, list]) => {
-      const tag = partitions.tag(p);
-      return guardRedis(() => c.osMarkQueued(2, jobOutboxKey(tag), jobDataKey(tag), ...list.map((b) => b.batchId)));
-    }),
-  );
-}
-
-/** Batches grouped by partition (each partition's outbox and queue live in its own slot). */
-function byPartition(batches: readonly StoredBatch[]): Map<number, StoredBatch[]> {
-  const out = new Map<number, StoredBatch[]>();
+  const byPartition = new Map<number, string[][]>();
   for (const b of batches) {
-    const list = out.get(b.partition);
-    if (list) list.push(b);
-    else out.set(b.partition, [b]);
+    let jobs = byPartition.get(b.partition);
+    if (!jobs) byPartition.set(b.partition, (jobs = []));
+    const last = jobs[jobs.length - 1];
+    if (last && last.length + b.orderIds.length <= MAX_ORDERS_PER_JOB) last.push(...b.orderIds);
+    else jobs.push([...b.orderIds]);
   }
-  return out;
+  await Promise.all(
+    [...byPartition].map(([p, jobs]) =>
+      queueOf(queues, p).addBulk(jobs.map((orderIds) => ({ name: ORDER_JOB_NAME, data: { orderIds }, opts: orderJobOptions(randomUUID(), attempts) }))),
+    ),
+  );
+}
+
+/**
+ * Re-queues overdue orders of partition `p`, one job each, with the id `due-<order>-<dueAt>`: the
+ * same overdue entry is queued once however many sweeps see it, and a later step is a new job.
+ */
+export async function addDueJobs(queues: readonly Queue<OrderJobData>[], p: number, orders: readonly DueOrder[], attempts?: number): Promise<void> {
+  if (orders.length === 0) return;
+  await queueOf(queues, p).addBulk(
+    orders.map((o) => ({ name: ORDER_JOB_NAME, data: { orderIds: [o.orderId] }, opts: orderJobOptions(`due-${o.orderId}-${o.dueAt}`, attempts) })),
+  );
+}
+
+function queueOf(queues: readonly Queue<OrderJobData>[], p: number): Queue<OrderJobData> {
+  const q = queues[p];
+  if (!q) throw new Error(`no queue for partition ${p}`);
+  return q;
 }

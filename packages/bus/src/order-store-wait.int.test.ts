@@ -30,7 +30,6 @@ describe("OrderStore with waitReplicas", () => {
     const { order } = await store.create(req);
     const r = await store.transition(order.id, "confirm");
     expect(r.ok).toBe(true);
-    await store.close();
   });
 
   it("answers 'written but not confirmed on N replicas' when WAIT falls short; the write stays", async () => {
@@ -46,7 +45,6 @@ describe("OrderStore with waitReplicas", () => {
     // The order is stored all the same (it is the answer that says it may be lost).
     const ids = (await conn.keys("os:{*}:order:*")).length;
     expect(ids).toBeGreaterThanOrEqual(2);
-    await store.close();
   });
 
   it("does not WAIT when off", async () => {
@@ -54,6 +52,5 @@ describe("OrderStore with waitReplicas", () => {
     const store = new OrderStore(conn);
     const { order } = await store.create(req);
     expect((await store.get(order.id))?.status).toBe(OrderStatus.PENDING);
-    await store.close();
   });
 });

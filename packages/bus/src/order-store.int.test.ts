@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStatus } from "@orderstream/proto";
-import { orderJsonPrefix, parseEventFrame } from "@orderstream/domain";
+import calculateSlot from "cluster-key-slot";
+import { parseEventFrame } from "@orderstream/domain";
 import { waitUntil } from "@orderstream/testkit";
 import { type BusFixture, TOPOLOGIES, busFixture } from "./bus-fixture.js";
-import { ORDER_TRANSITION_LUA } from "./event-scripts.js";
-import { readChannelHistory } from "./channel-history.js";
-import { firehoseChannel, historyKey, metaKey, orderKey, pendingKey, pubsubChannel } from "./keys.js";
-import { markBatchesQueued } from "./order-queues.js";
-import { OrderRepair } from "./order-repair.js";
+import { channelStreams, readChannelHistory } from "./channel-history.js";
+import { dueKey, historyKey, idempotencyKey, metaKey, orderKey, pubsubChannel } from "./keys.js";
 import type { StoredBatch } from "./order-store.js";
 import { RedisUnavailableError } from "./redis-errors.js";
 
@@ -24,7 +22,6 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
   });
 
   async function framesOf(channel: string) {
-    await f.settled();
     return (await readChannelHistory(f.cmd, channel, f.store.partitions)).map((frame) => parseEventFrame(frame));
   }
 
@@ -91,60 +88,51 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
     expect(new Set(offsets.map((o) => o.split(":")[0])).size).toBe(1);
   });
 
-  it("creates many orders in batches, one job-outbox entry per batch, spread over partitions", async () => {
+  it("creates many orders, one script per partition, each order in its user's partition", async () => {
     const seen: StoredBatch[] = [];
-    const { store, conn } = await f.newStore({ onBatchStored: (b) => seen.push(b) });
+    const { store } = await f.newStore({ onBatchStored: (b) => seen.push(b) });
     const orders = await store.createMany(Array.from({ length: 450 }, (_, i) => req(`bulk-${i % 5}`)));
     expect(new Set(orders.map((o) => o.id)).size).toBe(450);
     expect(seen.flatMap((b) => b.orderIds).sort()).toEqual(orders.map((o) => o.id).sort());
-    expect(new Set(seen.map((b) => b.partition)).size).toBe(5);
+    for (const o of orders) expect(store.partitions.of(o.id)).toBe(store.partitions.ofUser(o.userId));
     for (const b of seen) for (const id of b.orderIds) expect(store.partitions.of(id)).toBe(b.partition);
-    const repair = new OrderRepair(conn, store);
-    const first = seen[0] as StoredBatch;
-    expect((await repair.unqueuedBatches(first.partition, 0, 100)).map((b) => b.batchId)).toContain(first.batchId);
-    await markBatchesQueued(conn, store.partitions, [first]);
-    expect((await repair.unqueuedBatches(first.partition, 0, 100)).map((b) => b.batchId)).not.toContain(first.batchId);
+    expect((await framesOf("orders.user.bulk-3")).length).toBe(90);
   });
 
-  it("completes events whose writer died after the order step, exactly once, after the lease", async () => {
-    const { store, conn } = await f.newStore({ leaseMs: 2000 });
-    const { order } = await store.create(req("u-crash"));
-    // The order step alone, as a writer that died right after it leaves it.
-    conn.defineCommand("testTransition", { lua: ORDER_TRANSITION_LUA });
-    const tag = store.partitions.tag(store.partitions.of(order.id));
-    const raw = conn as typeof conn & { testTransition(n: number, ...a: (string | number)[]): Promise<unknown[]> };
-    const stream = firehoseChannel("orders.status", tag);
-    const streamKeys = [historyKey(stream), metaKey(stream), pubsubChannel(stream)];
-    const streamArgs = ["orders.status", "newepoch", 1000, 60_000, topology === "cluster" ? "SPUBLISH" : "PUBLISH"];
-    for (const [from, to] of [["PENDING", "CONFIRMED"], ["CONFIRMED", "PROCESSING"]]) {
-      await raw.testTransition(5, pendingKey(tag), orderKey(tag, order.id), ...streamKeys, 2000, 1, order.id, from as string, to as string, ...streamArgs);
-    }
-    // The all-orders stream got each event with its order step; the user's channel waits for the repair.
-    const userStatuses = async () => (await framesOf("orders.user.u-crash")).filter((e) => e.data.id === order.id).map((e) => e.data.status);
-    expect(await userStatuses()).toEqual(["PENDING"]);
-    expect((await framesOf("orders.status")).filter((e) => e.data.id === order.id).map((e) => e.data.status)).toEqual(["CONFIRMED", "PROCESSING"]);
-    const repair = new OrderRepair(conn, store);
-    const p = store.partitions.of(order.id);
-    expect(await repair.completeStale(p, 100)).toBe(0); // lease still live
-    await waitUntil(async () => (await repair.completeStale(p, 100)) > 0, "claimed after the lease", 10_000);
-    await expectEvents(order.id, "u-crash", ["PENDING", "CONFIRMED", "PROCESSING"]);
-    // A retry of the same events (a writer that only lost the ack) appends nothing more.
-    await waitUntil(async () => (await repair.pendingSize(p)) === 0, "acked", 5000);
-    const ship = await store.transition(order.id, "ship");
-    expect(ship.ok).toBe(true);
-    await expectEvents(order.id, "u-crash", ["PENDING", "CONFIRMED", "PROCESSING", "SHIPPED"]);
+  it("keeps an order, its user's channel and its due entry in one slot", async () => {
+    const { order } = await f.store.create(req("u-slot"));
+    const tag = f.store.partitions.tag(f.store.partitions.of(order.id));
+    const [stream] = channelStreams("orders.user.u-slot", f.store.partitions) as [string];
+    const slots = [orderKey(tag, order.id), historyKey(stream), metaKey(stream), pubsubChannel(stream), dueKey(tag), idempotencyKey(tag, "u-slot", "k")];
+    expect(new Set(slots.map((k) => calculateSlot(k))).size).toBe(1);
   });
 
-  it("appends a retried event once, and refuses appends after the lease deadline", async () => {
-    const { order } = await f.store.create(req("u-retry"));
-    const p = f.store.partitions.of(order.id);
-    const base = { orderId: order.id, partition: p, userId: "u-retry", prefix: "", firstVersion: 1, statuses: ["PENDING"] };
-    const prefix = orderJsonPrefix(order);
-    await f.store.writer.complete([{ ...base, prefix, deadline: Date.now() + 60_000 }]);
-    await f.store.writer.complete([{ ...base, prefix, deadline: Date.now() + 60_000 }]);
-    expect(await framesOf("orders.user.u-retry")).toHaveLength(1);
-    await f.store.writer.complete([{ ...base, prefix, firstVersion: 7, statuses: ["CANCELLED"], deadline: Date.now() - 10_000 }]);
-    expect(await framesOf("orders.user.u-retry")).toHaveLength(1);
+  it("puts every order with a step due in its partition's due set, until it is terminal", async () => {
+    const { order } = await f.store.create(req("u-due"));
+    const key = dueKey(f.store.partitions.tag(f.store.partitions.of(order.id)));
+    const score = async () => f.cmd.zscore(key, order.id);
+    const created = Number(await score());
+    expect(Math.abs(created - Date.now())).toBeLessThan(5000);
+    // The processor says when the next step is due; a client's action keeps the entry as it is.
+    await f.store.transitionOne({ orderId: order.id, action: "confirm", dueInMs: 0 });
+    await f.store.transitionOne({ orderId: order.id, action: "process", dueInMs: 60_000 });
+    expect(Number(await score()) - created).toBeGreaterThanOrEqual(59_000);
+    const shippedDue = await score();
+    await f.store.transition(order.id, "ship");
+    expect(await score()).toBe(shippedDue);
+    await f.store.transition(order.id, "deliver");
+    expect(await score()).toBeNull();
+    const { order: stopped } = await f.store.create(req("u-due"));
+    await f.store.transitionOne({ orderId: stopped.id, action: "confirm", dueInMs: "none" });
+    expect(await f.cmd.zscore(key, stopped.id)).toBeNull();
+  });
+
+  it("puts an event on its owner's channel when the caller names another user", async () => {
+    const { order } = await f.store.create(req("u-owner"));
+    const r = await f.store.transitionOne({ orderId: order.id, action: "confirm", userId: "u-someone-else" });
+    expect(r.ok).toBe(true);
+    await expectEvents(order.id, "u-owner", ["PENDING", "CONFIRMED"]);
+    expect(await framesOf("orders.user.u-someone-else")).toEqual([]);
   });
 
   it.runIf(topology === "single")("fails fast with RedisUnavailableError while Redis is down, and works again after", async () => {

@@ -1,11 +1,9 @@
-import { randomUUID } from "node:crypto";
 import {
-  CHANNEL_CREATED,
-  CHANNEL_STATUS,
   type OrderActionName,
   type OrderJson,
   type ValidOrderRequest,
   TRANSITIONS,
+  isTerminal,
   orderFromJson,
   orderJsonPrefix,
   orderJsonWithStatus,
@@ -13,19 +11,18 @@ import {
   statusName,
 } from "@orderstream/domain";
 import { type Order, OrderStatus } from "@orderstream/proto";
-import { ORDER_CREATE_LUA, ORDER_TRANSITION_LUA } from "./event-scripts.js";
-import { EventWriter, type PendingEvents, pendingEventsOf, writerDeadline } from "./event-writer.js";
-import { type HistoryOptions, DEFAULT_HISTORY, newEpoch } from "./history-options.js";
-import { firehoseChannel, historyKey, idempotencyKey, jobDataKey, jobOutboxKey, metaKey, orderKey, pendingKey, pubsubChannel } from "./keys.js";
+import type { HistoryOptions } from "./history-options.js";
+import { orderKey } from "./keys.js";
+import { type CreateItem, Scripts, type TransitionItem } from "./lua-scripts.js";
 import { Partitioning } from "./partitions.js";
-import { ReplicationUnconfirmedError, guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
+import { ReplicationUnconfirmedError, guardRedis } from "./redis-errors.js";
 import { TickBatcher } from "./tick-batcher.js";
 
 /** Result of {@link OrderStore.create}. */
 export interface CreateResult {
   order: Order;
-  /** False when an idempotency key returned an order created earlier. */
+  /** False when the user's idempotency key returned an order created earlier. */
   created: boolean;
 }
 
@@ -35,11 +32,23 @@ export type TransitionResult =
   | { ok: false; code: "not_found" }
   | { ok: false; code: "invalid_transition"; order: Order };
 
-/** Orders created together in one partition: one job-outbox entry, one job (id = batchId). */
+/** Orders created together in one partition: their job is to be queued (one job per batch). */
 export interface StoredBatch {
   partition: number;
-  batchId: string;
   orderIds: string[];
+}
+
+/** One status transition asked of the store. */
+export interface TransitionRequest {
+  orderId: string;
+  action: OrderActionName;
+  /** The order's user, when the caller knows it (saves a read; a wrong one is corrected). */
+  userId?: string | undefined;
+  /**
+   * When the order's next step is due, in ms from now; "none": nothing is due (it leaves the due
+   * set); undefined: the due entry stays as it is. A terminal status always leaves the due set.
+   */
+  dueInMs?: number | "none" | undefined;
 }
 
 /** Options of {@link OrderStore}. */
@@ -50,12 +59,8 @@ export interface OrderStoreOptions {
   /** Use SPUBLISH (Redis Cluster sharded pub/sub) instead of PUBLISH. */
   sharded?: boolean;
   partitions?: Partitioning;
-  /** How long a writer holds its events before the repair sweep may take them over. */
-  leaseMs?: number;
   /** Called once per stored batch of new orders: its job is to be queued. */
   onBatchStored?: (batch: StoredBatch) => void;
-  /** Reports background failures (acks, clean-up); the repair sweep covers them. */
-  onError?: (err: unknown, op: string) => void;
   /**
    * REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: creates and transitions resolve only after `WAIT`
    * confirmed them on this many replicas, or reject with {@link ReplicationUnconfirmedError}. One
@@ -67,25 +72,9 @@ export interface OrderStoreOptions {
 /** Most orders one create or transition script carries. */
 export const MAX_ORDERS_PER_SCRIPT = 100;
 
-/** Most channel-append calls of creates running in the background at once (backpressure). */
-const MAX_BACKGROUND_APPENDS = 64;
-
-/** Default lease of a writer on the events it emitted (EVENT_LEASE_MS). */
-export const DEFAULT_LEASE_MS = 5000;
-
-type StoreConn = RedisConnection & {
-  osOrderCreate(numKeys: number, ...args: (string | number)[]): Promise<unknown[]>;
-  osOrderTransition(numKeys: number, ...args: (string | number)[]): Promise<unknown[]>;
-};
-
-interface CreateItem {
+interface CreateRequest {
   req: ValidOrderRequest;
   idemKey: string | undefined;
-}
-
-interface TransitionItem {
-  orderId: string;
-  action: OrderActionName;
 }
 
 function orderFrom(prefix: string, status: string): Order {
@@ -93,191 +82,142 @@ function orderFrom(prefix: string, status: string): Order {
 }
 
 /**
- * The order store: orders as hashes in their partition's slot, idempotent creation, and status
- * transitions as compare-and-set scripts. Each step is two-phase: one script in the partition
- * (the order's change, its event appended to the partition's stream of the all-orders channel and
- * recorded as pending for the user's channel), then the {@link EventWriter}'s idempotent append to
- * the user's channel. Concurrent calls are coalesced into one script per partition per turn.
+ * The order store. An order lives in its user's partition, and each change of it is one event
+ * written by one script in that partition's slot: the order's hash, its event on the user's
+ * channel and on the partition's all-orders stream, and its entry in the due set, all at once,
+ * so every channel holds each event exactly once. Concurrent calls are coalesced into one script
+ * per partition per event-loop turn.
  */
 export class OrderStore {
   readonly partitions: Partitioning;
-  readonly writer: EventWriter;
-  private readonly conn: StoreConn;
-  private readonly idemTtlMs: number;
-  /** How long a writer holds the events it emitted (EVENT_LEASE_MS). */
-  readonly leaseMs: number;
-  private readonly creates: TickBatcher<number, CreateItem, CreateResult>;
-  private readonly transitions: TickBatcher<number, TransitionItem, TransitionResult>;
-  private nextPartition: number;
-  private readonly background = new Set<Promise<void>>();
+  private readonly scripts: Scripts;
+  private readonly creates: TickBatcher<number, CreateRequest, CreateResult>;
+  private readonly transitions: TickBatcher<number, TransitionRequest, TransitionResult>;
 
   constructor(
-    conn: RedisConnection,
+    private readonly conn: RedisConnection,
     private readonly opts: OrderStoreOptions = {},
   ) {
-    const c = conn as StoreConn;
-    if (typeof c.osOrderCreate !== "function") {
-      conn.defineCommand("osOrderCreate", { lua: ORDER_CREATE_LUA });
-      conn.defineCommand("osOrderTransition", { lua: ORDER_TRANSITION_LUA });
-    }
-    this.conn = c;
     this.partitions = opts.partitions ?? new Partitioning();
-    this.idemTtlMs = opts.idempotencyTtlMs ?? 24 * 3600_000;
-    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-    this.writer = new EventWriter(conn, {
-      history: opts.history ?? DEFAULT_HISTORY,
+    this.scripts = new Scripts(conn, {
+      ...(opts.history ? { history: opts.history } : {}),
       sharded: opts.sharded ?? false,
-      partitions: this.partitions,
-      ...(opts.onError ? { onError: opts.onError } : {}),
+      idempotencyTtlMs: opts.idempotencyTtlMs ?? 24 * 3600_000,
     });
-    this.nextPartition = Math.floor(Math.random() * this.partitions.count);
     this.creates = new TickBatcher((p, items) => this.createIn(p, items), MAX_ORDERS_PER_SCRIPT);
     this.transitions = new TickBatcher((p, items) => this.transitionIn(p, items), MAX_ORDERS_PER_SCRIPT);
   }
 
-  /** The next partition for orders without an idempotency key (round robin). */
-  private roundRobin(): number {
-    const p = this.nextPartition;
-    this.nextPartition = (p + 1) % this.partitions.count;
-    return p;
-  }
-
   /**
-   * Stores a validated order PENDING with its `order.created` event pending, and resolves; the
-   * event reaches its channels right after (see {@link settled}), exactly once. With an
-   * idempotency key, a key this user sent before returns the order it created (as it is now);
-   * the same key from another user is another order.
+   * Stores a validated order PENDING with its `order.created` event on its channels, and
+   * resolves. With an idempotency key, a key this user sent before returns the order it created
+   * (as it is now); the same key from another user is another order.
    */
   create(req: ValidOrderRequest, idemKey?: string): Promise<CreateResult> {
-    const p = idemKey === undefined ? this.roundRobin() : this.partitions.ofIdempotencyKey(req.userId, idemKey);
-    return this.creates.add(p, { req, idemKey });
+    return this.creates.add(this.partitions.ofUser(req.userId), { req, idemKey });
   }
 
-  /** Creates many validated orders, in scripts of at most {@link MAX_ORDERS_PER_SCRIPT} orders. */
+  /** Creates many validated orders, one script per partition per {@link MAX_ORDERS_PER_SCRIPT} orders. */
   async createMany(reqs: readonly ValidOrderRequest[]): Promise<Order[]> {
+    const byPartition = new Map<number, CreateRequest[]>();
+    for (const req of reqs) {
+      const p = this.partitions.ofUser(req.userId);
+      const list = byPartition.get(p);
+      if (list) list.push({ req, idemKey: undefined });
+      else byPartition.set(p, [{ req, idemKey: undefined }]);
+    }
     const chunks: Promise<CreateResult[]>[] = [];
-    for (let i = 0; i < reqs.length; i += MAX_ORDERS_PER_SCRIPT) {
-      const items = reqs.slice(i, i + MAX_ORDERS_PER_SCRIPT).map((req) => ({ req, idemKey: undefined }));
-      chunks.push(this.createIn(this.roundRobin(), items));
+    for (const [p, items] of byPartition) {
+      for (let i = 0; i < items.length; i += MAX_ORDERS_PER_SCRIPT) chunks.push(this.createIn(p, items.slice(i, i + MAX_ORDERS_PER_SCRIPT)));
     }
     return (await Promise.all(chunks)).flat().map((r) => r.order);
   }
 
-  private async createIn(p: number, items: CreateItem[]): Promise<CreateResult[]> {
-    const tag = this.partitions.tag(p);
-    const batchId = randomUUID();
-    const keys = [pendingKey(tag), jobOutboxKey(tag), jobDataKey(tag)];
-    const args: (string | number)[] = [batchId, this.leaseMs, this.idemTtlMs, items.length];
-    const orders: Order[] = [];
-    const prefixes: string[] = [];
+  private async createIn(p: number, items: CreateRequest[]): Promise<CreateResult[]> {
     const createdAt = new Date();
-    for (const { req, idemKey } of items) {
-      const id = this.partitions.newOrderId(p);
-      const order: Order = {
-        id,
-        userId: req.userId,
-        items: req.items,
-        total: orderTotal(req.items),
-        status: OrderStatus.PENDING,
-        createdAt,
-        eventOffset: "",
-      };
-      const prefix = orderJsonPrefix(order);
-      orders.push(order);
-      prefixes.push(prefix);
-      keys.push(orderKey(tag, id));
-      if (idemKey !== undefined) keys.push(idempotencyKey(tag, req.userId, idemKey));
-      args.push(id, prefix, req.userId, idemKey === undefined ? "0" : "1");
-    }
-    const stream = this.partitionStream(CHANNEL_CREATED, tag);
-    keys.push(...stream.keys);
-    args.push(...stream.args);
-    const reply = await guardRedis(() => this.conn.osOrderCreate(keys.length, ...keys, ...args));
+    const orders = items.map(({ req }): Order => ({
+      id: this.partitions.newOrderId(p),
+      userId: req.userId,
+      items: req.items,
+      total: orderTotal(req.items),
+      status: OrderStatus.PENDING,
+      createdAt,
+      eventOffset: "",
+    }));
+    const calls = orders.map((o, i): CreateItem => ({ id: o.id, prefix: orderJsonPrefix(o), userId: o.userId, idemKey: items[i]?.idemKey }));
+    const tag = this.partitions.tag(p);
+    const reply = await guardRedis(() => this.scripts.createOrders(tag, calls));
     const unconfirmed = await this.replicationShortfall();
-    const deadline = writerDeadline(reply[1]);
-    const pending: PendingEvents[] = [];
-    const results: (CreateResult | string)[] = [];
-    const createdIds: string[] = [];
-    items.forEach((item, i) => {
-      const order = orders[i] as Order;
-      if (Number(reply[3 + i * 2]) === 1) {
-        createdIds.push(order.id);
-        results.push({ order, created: true });
-        const ref = { orderId: order.id, partition: p, userId: item.req.userId, prefix: prefixes[i] as string };
-        pending.push(pendingEventsOf(ref, 0, "PENDING", deadline));
-      } else {
-        results.push(String(reply[2 + i * 2]));
-      }
-    });
-    // The orders, their pending events and the batch's job-outbox entry are stored: answer now and
-    // append the events in the background (a writer that dies meanwhile leaves them to the repair
-    // sweep). At most MAX_BACKGROUND_APPENDS calls run at once: beyond, creating waits.
-    await this.inBackground(this.writer.complete(pending));
-    if (createdIds.length > 0) this.opts.onBatchStored?.({ partition: p, batchId, orderIds: createdIds });
+    const createdIds = orders.filter((_, i) => Number(reply[i * 2 + 1]) === 1).map((o) => o.id);
+    if (createdIds.length > 0) this.opts.onBatchStored?.({ partition: p, orderIds: createdIds });
     if (unconfirmed) throw unconfirmed;
     return Promise.all(
-      results.map(async (r) => {
-        if (typeof r !== "string") return r;
-        const order = await this.get(r);
-        if (!order) throw new Error("idempotency key names an order that no longer exists");
-        return { order, created: false };
+      orders.map(async (order, i) => {
+        if (Number(reply[i * 2 + 1]) === 1) return { order, created: true };
+        const existing = await this.get(String(reply[i * 2]));
+        if (!existing) throw new Error("idempotency key names an order that no longer exists");
+        return { order: existing, created: false };
       }),
     );
   }
 
   /** Applies an action as one compare-and-set transition (see TRANSITIONS). */
   transition(orderId: string, action: OrderActionName): Promise<TransitionResult> {
-    return this.transitions.add(this.partitions.of(orderId), { orderId, action });
+    return this.transitionOne({ orderId, action });
   }
 
-  /** Applies many actions, one script per partition; results in the order of `items`. */
-  async transitionMany(items: readonly TransitionItem[]): Promise<TransitionResult[]> {
-    return Promise.all(items.map((it) => this.transition(it.orderId, it.action)));
+  /** {@link transition} with the caller's knowledge of the user and of the next due step. */
+  transitionOne(t: TransitionRequest): Promise<TransitionResult> {
+    return this.transitions.add(this.partitions.of(t.orderId), t);
   }
 
-  private async transitionIn(p: number, items: TransitionItem[]): Promise<TransitionResult[]> {
+  /** Applies many transitions, one script per partition; results in the order of `items`. */
+  transitionMany(items: readonly TransitionRequest[]): Promise<TransitionResult[]> {
+    return Promise.all(items.map((t) => this.transitionOne(t)));
+  }
+
+  private async transitionIn(p: number, items: TransitionRequest[], retry = true): Promise<TransitionResult[]> {
     const tag = this.partitions.tag(p);
-    const keys = [pendingKey(tag)];
-    const args: (string | number)[] = [this.leaseMs, items.length];
-    for (const { orderId, action } of items) {
-      const t = TRANSITIONS[action];
-      keys.push(orderKey(tag, orderId));
-      args.push(orderId, t.from.map(statusName).join(","), statusName(t.to));
-    }
-    const stream = this.partitionStream(CHANNEL_STATUS, tag);
-    keys.push(...stream.keys);
-    args.push(...stream.args);
-    const reply = await guardRedis(() => this.conn.osOrderTransition(keys.length, ...keys, ...args));
-    const unconfirmed = await this.replicationShortfall();
-    const deadline = writerDeadline(reply[1]);
-    const pending: PendingEvents[] = [];
-    const results = items.map((item, i): TransitionResult => {
-      const r = (reply[2 + i] as unknown[]).map((x) => (typeof x === "number" ? x : String(x)));
-      if (r[0] === "not_found") return { ok: false, code: "not_found" };
-      if (r[0] === "invalid_transition") return { ok: false, code: "invalid_transition", order: orderFrom(String(r[2]), String(r[1])) };
-      const [, from, to, prefix, userId, acked, statuses] = r as [string, string, string, string, string, number, string];
-      pending.push(pendingEventsOf({ orderId: item.orderId, partition: p, userId, prefix }, acked, statuses, deadline));
-      return { ok: true, order: orderFrom(prefix, to), from: orderFrom(prefix, from).status };
+    const owners = await Promise.all(
+      items.map((t) => t.userId ?? guardRedis(() => this.conn.hget(orderKey(tag, t.orderId), "u")).then((u) => u ?? undefined)),
+    );
+    const results: (TransitionResult | undefined)[] = items.map((_, i) => (owners[i] === undefined ? { ok: false, code: "not_found" } : undefined));
+    const calls: TransitionItem[] = [];
+    const at: number[] = [];
+    items.forEach((t, i) => {
+      const userId = owners[i];
+      if (userId === undefined) return;
+      const { from, to } = TRANSITIONS[t.action];
+      calls.push({ id: t.orderId, userId, from: from.map(statusName), to: statusName(to), due: isTerminal(to) ? "none" : t.dueInMs });
+      at.push(i);
     });
-    await this.writer.complete(pending);
-    if (unconfirmed) throw unconfirmed;
-    return results;
-  }
-
-  /** The keys and arguments an order step needs to append to a partition's stream of an all-orders channel. */
-  private partitionStream(channel: string, tag: string): { keys: string[]; args: (string | number)[] } {
-    const stream = firehoseChannel(channel, tag);
-    const h = this.opts.history ?? DEFAULT_HISTORY;
-    return {
-      keys: [historyKey(stream), metaKey(stream), pubsubChannel(stream)],
-      args: [channel, newEpoch(), h.size, h.ttlMs, this.opts.sharded ? "SPUBLISH" : "PUBLISH"],
-    };
+    if (calls.length > 0) {
+      const reply = await guardRedis(() => this.scripts.transitionOrders(tag, calls));
+      const unconfirmed = await this.replicationShortfall();
+      const again: number[] = [];
+      reply.forEach((raw, j) => {
+        const r = (raw as unknown[]).map(String);
+        const i = at[j] as number;
+        const call = calls[j] as TransitionItem;
+        if (r[0] === "ok") results[i] = { ok: true, order: orderFrom(String(r[2]), call.to), from: orderFrom(String(r[2]), String(r[1])).status };
+        else if (r[0] === "invalid_transition") results[i] = { ok: false, code: "invalid_transition", order: orderFrom(String(r[2]), String(r[1])) };
+        else if (r[0] === "owner" && retry) again.push(i);
+        else results[i] = { ok: false, code: "not_found" };
+      });
+      if (unconfirmed) throw unconfirmed;
+      if (again.length > 0) {
+        // The caller named another user: ask again with the order's own.
+        const redo = await this.transitionIn(p, again.map((i) => ({ ...(items[i] as TransitionRequest), userId: undefined })), false);
+        again.forEach((i, j) => (results[i] = redo[j]));
+      }
+    }
+    return results as TransitionResult[];
   }
 
   /**
    * With {@link OrderStoreOptions.waitReplicas}: `WAIT` on the connection that wrote (it covers
    * every earlier write of the connection). Too few replicas: the error to answer with once the
-   * step has run its course (the write stays; its events and job go on as usual).
+   * step has run its course (the write stays; its job goes on as usual).
    */
   private async replicationShortfall(): Promise<ReplicationUnconfirmedError | undefined> {
     const w = this.opts.waitReplicas;
@@ -297,25 +237,6 @@ export class OrderStore {
   /** The user an order belongs to, or undefined when it does not exist. */
   owner(orderId: string): Promise<string | undefined> {
     return readOrderOwner(this.conn, this.partitions, orderId);
-  }
-
-  /** Runs `work` in the background, once fewer than MAX_BACKGROUND_APPENDS are running. */
-  private async inBackground(work: Promise<void>): Promise<void> {
-    const tracked = work.catch((err: unknown) => this.opts.onError?.(err, "append"));
-    this.background.add(tracked);
-    void tracked.finally(() => this.background.delete(tracked));
-    while (this.background.size > MAX_BACKGROUND_APPENDS) await Promise.race(this.background);
-  }
-
-  /** Resolves once the events of every create so far are on their channels (or left to repair). */
-  async settled(): Promise<void> {
-    while (this.background.size > 0) await Promise.allSettled([...this.background]);
-  }
-
-  /** Waits for background appends and acks of emitted events. */
-  async close(): Promise<void> {
-    await this.settled();
-    await this.writer.close();
   }
 }
 

@@ -15,9 +15,10 @@ export const DEFAULT_PARTITIONS = 12;
 export const MAX_PARTITIONS = 256;
 
 /**
- * The partitions the write path is split into. An order belongs to the partition of its id; all
- * of a partition's keys (its orders, idempotency keys, pending events, job outbox and BullMQ
- * queue) carry the partition's hash tag, so one script touches one slot. Tags are chosen so that
+ * The partitions the write path is split into. A user belongs to a partition (by its id), and so
+ * do its orders (an order id carries its partition) and its channel; all of a partition's keys
+ * (orders, idempotency keys, due set, BullMQ queue, user channels, all-orders streams) carry the
+ * partition's hash tag, so one script touches one slot. Tags are chosen so that
  * partition `p` hashes into the `p`-th equal share of the slot space: partitions spread evenly
  * over masters that own equal slot ranges. The count must be the same for every service and must
  * not change while orders are live (an order's keys are found through its partition).
@@ -58,9 +59,12 @@ export class Partitioning {
     return fnv1a(orderId) % this.count;
   }
 
-  /** The partition a user's idempotency key's record lives in (its order is created there too). */
-  ofIdempotencyKey(userId: string, key: string): number {
-    return fnv1a(`idem:${userId.length}:${userId}:${key}`) % this.count;
+  /**
+   * The partition of a user: where its orders, idempotency keys and channel live (DESIGN: an
+   * order lives in its owner's partition), so one event is one script in one slot.
+   */
+  ofUser(userId: string): number {
+    return fnv1a(userId) % this.count;
   }
 
   /** A new order id (a v4 UUID) that belongs to partition `p`, or to a random one. */

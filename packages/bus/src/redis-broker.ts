@@ -1,14 +1,11 @@
 import calculateSlot from "cluster-key-slot";
 import type { StreamPosition } from "@orderstream/domain";
 import type { Broker, BrokerHandler, HistoryRead } from "./broker.js";
-import { STREAM_POSITION_LUA } from "./event-scripts.js";
-import { newEpoch } from "./history-options.js";
 import { HistoryReader } from "./history-reader.js";
-import { channelOfPubsub, isPartitionStream, metaKey, pubsubChannel } from "./keys.js";
+import { channelOfPubsub, isAllOrders, publicChannel, pubsubChannel } from "./keys.js";
+import { Scripts } from "./lua-scripts.js";
 import { guardRedis } from "./redis-errors.js";
 import type { RedisConnection } from "./redis-connection.js";
-
-type PositionConn = RedisConnection & { osStreamPosition(key: string, epoch: string): Promise<[string, number]> };
 
 /**
  * The Redis backend of {@link Broker}: SUBSCRIBE on one node, SSUBSCRIBE (one call per slot) on a
@@ -18,7 +15,7 @@ type PositionConn = RedisConnection & { osStreamPosition(key: string, epoch: str
 export class RedisBroker implements Broker {
   private readonly sharded: boolean;
   private readonly history: HistoryReader;
-  private readonly cmd: PositionConn;
+  private readonly scripts: Scripts;
   private handler: BrokerHandler | undefined;
   private wasReady = false;
 
@@ -29,10 +26,7 @@ export class RedisBroker implements Broker {
   ) {
     this.sharded = opts.sharded ?? false;
     this.history = new HistoryReader(cmd);
-    if (typeof (cmd as PositionConn).osStreamPosition !== "function") {
-      cmd.defineCommand("osStreamPosition", { numberOfKeys: 1, lua: STREAM_POSITION_LUA });
-    }
-    this.cmd = cmd as PositionConn;
+    this.scripts = new Scripts(cmd);
     sub.on(this.sharded ? "smessage" : "message", (redisChannel: string, message: string) => {
       const channel = channelOfPubsub(redisChannel);
       if (channel !== undefined) this.handler?.onFrame(channel, message);
@@ -73,8 +67,8 @@ export class RedisBroker implements Broker {
   }
 
   async position(channel: string): Promise<StreamPosition> {
-    if (!isPartitionStream(channel)) return this.history.position(channel);
-    const [e, s] = await guardRedis(() => this.cmd.osStreamPosition(metaKey(channel), newEpoch()));
+    if (!isAllOrders(publicChannel(channel))) return this.history.position(channel);
+    const [e, s] = await guardRedis(() => this.scripts.streamPosition(channel));
     return { epoch: String(e), seq: Number(s) };
   }
 

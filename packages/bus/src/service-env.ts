@@ -57,13 +57,9 @@ export function historyFromEnv(c: { HISTORY_SIZE: number; HISTORY_TTL_MS: number
   return { size: c.HISTORY_SIZE, ttlMs: c.HISTORY_TTL_MS, metaTtlMs: c.HISTORY_META_TTL_MS };
 }
 
-/**
- * `PARTITIONS` (the write path's partitions, the same in every service) and `EVENT_LEASE_MS` (how
- * long a writer holds its half-done events before the repair sweep may complete them).
- */
+/** `PARTITIONS`: the write path's partitions, the same in every service. */
 export const partitionEnv = {
   PARTITIONS: envInt(1, MAX_PARTITIONS, DEFAULT_PARTITIONS),
-  EVENT_LEASE_MS: envInt(2000, 3600_000, 5000),
 };
 
 /**

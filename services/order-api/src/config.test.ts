@@ -17,7 +17,6 @@ describe("loadConfig", () => {
       maxBulkOrders: 100_000,
       bulkBatchSize: 500,
       partitions: 12,
-      eventLeaseMs: 5000,
       idempotencyTtlMs: 86_400_000,
       subscribeMaxPending: 1000,
     });

@@ -29,8 +29,6 @@ export interface OrderApiConfig {
   history: HistoryOptions;
   /** PARTITIONS: the write path's partitions (the same in every service). */
   partitions: number;
-  /** EVENT_LEASE_MS: how long a writer holds its half-done events before the repair sweep may. */
-  eventLeaseMs: number;
   grpcHost: string;
   /** 0 = an ephemeral port (tests). */
   grpcPort: number;
@@ -72,7 +70,6 @@ const schema = z
     HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
     HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
     PARTITIONS: partitionEnv.PARTITIONS,
-    EVENT_LEASE_MS: partitionEnv.EVENT_LEASE_MS,
     GRPC_HOST: z.string().min(1).default("0.0.0.0"),
     GRPC_PORT: int(0, 65_535, 50051),
     METRICS_PORT: int(0, 65_535, 9464),
@@ -123,7 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     history: historyFromEnv(c),
     partitions: c.PARTITIONS,
-    eventLeaseMs: c.EVENT_LEASE_MS,
     grpcHost: c.GRPC_HOST,
     grpcPort: c.GRPC_PORT,
     metricsPort: c.METRICS_PORT,

@@ -1,5 +1,5 @@
 import { CHANNEL_STATUS, userChannel } from "@orderstream/domain";
-import { MemoryBus, Partitioning, firehoseChannel } from "@orderstream/bus";
+import { MemoryBus, Partitioning, channelStreams, partitionStream } from "@orderstream/bus";
 import { waitUntil } from "@orderstream/testkit";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -13,10 +13,12 @@ describe("FeedHub", () => {
     const bus = new MemoryBus();
     const hub = new FeedHub(bus.broker(), pino({ level: "silent" }));
     const ch = userChannel("u");
-    bus.publish(ch, "order.created", order("a", "PENDING"));
+    // The user's channel is carried on its stream in the user's partition.
+    const [stream] = channelStreams(ch, new Partitioning()) as [string];
+    bus.publish(stream, "order.created", order("a", "PENDING"));
     const first = await hub.open(ch);
     const start = first.offset();
-    bus.publish(ch, "order.status", order("a", "CONFIRMED"));
+    bus.publish(stream, "order.status", order("a", "CONFIRMED"));
     const got: [string, string, boolean][] = [];
     const seen = new Set<FeedEvent>();
     const sinkOf = () => (ev: FeedEvent, replay: boolean): void => {
@@ -27,7 +29,7 @@ describe("FeedHub", () => {
     expect((await first.attach(start, sinkOf())).recovered).toBe(true);
     const second = await hub.open(ch);
     await second.attach(undefined, sinkOf());
-    bus.publish(ch, "order.status", order("a", "PROCESSING"));
+    bus.publish(stream, "order.status", order("a", "PROCESSING"));
     await waitUntil(() => got.length === 3, "replayed + live to both streams");
     expect(got.map(([, , replay]) => replay)).toEqual([true, false, false]);
     // The live event reached both streams as one parsed object (the replayed one is another).
@@ -47,9 +49,9 @@ describe("FeedHub", () => {
     const lease = await hub.open(CHANNEL_STATUS);
     const got: FeedEvent[] = [];
     await lease.attach(undefined, (ev) => got.push(ev));
-    for (let p = 0; p < 4; p++) bus.publish(firehoseChannel(CHANNEL_STATUS, partitions.tag(p)), "order.status", order(`o${p}`, "CONFIRMED"));
-    bus.publish(firehoseChannel(CHANNEL_STATUS, partitions.tag(1)), "order.status", "{not json");
-    bus.publish(firehoseChannel(CHANNEL_STATUS, partitions.tag(2)), "order.status", order("late", "SHIPPED"));
+    for (let p = 0; p < 4; p++) bus.publish(partitionStream(CHANNEL_STATUS, partitions.tag(p)), "order.status", order(`o${p}`, "CONFIRMED"));
+    bus.publish(partitionStream(CHANNEL_STATUS, partitions.tag(1)), "order.status", "{not json");
+    bus.publish(partitionStream(CHANNEL_STATUS, partitions.tag(2)), "order.status", order("late", "SHIPPED"));
     await waitUntil(() => got.length === 5, "5 good events");
     expect(got.map((e) => e.order.id).sort()).toEqual(["late", "o0", "o1", "o2", "o3"]);
     expect(got.every((e) => /^[a-z0-9]+:\d+~\d+\.\d+\.\d+\.\d+$/.test(e.offset))).toBe(true);

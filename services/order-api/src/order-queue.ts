@@ -6,24 +6,23 @@ import {
   type StoredBatch,
   addBatchJobs,
   createOrderQueues,
-  markBatchesQueued,
 } from "@orderstream/bus";
 import type { Logger } from "pino";
 
 /** Most batches one background add carries. */
 const MAX_BACKGROUND_BATCHES = 200;
 
-/** How long stored batches are gathered before their jobs are added (they wait in the outbox). */
+/** How long stored batches are gathered before their jobs are added (one addBulk for many). */
 const GATHER_MS = 10;
 
-/** How long an add may take before the caller stops waiting (the outbox sweeper covers it). */
+/** How long an add may take before the caller stops waiting (the due sweep covers it). */
 const ADD_TIMEOUT_MS = 1000;
 
 /**
- * Queues one job per stored order batch on its partition's BullMQ queue `orders`, then clears the
- * batch from the partition's job outbox. Adds run in the background, batched across calls; an add
- * that fails or hangs is left to the processors' outbox sweeper (job id = batch id, so a second
- * add is a no-op), so no call waits on a Redis outage.
+ * Queues one job per stored order batch on its partition's BullMQ queue `orders`. Adds run in the
+ * background, batched across calls; an add that fails or hangs is left to the processors' due
+ * sweep (every new order is in its partition's due set, written with the order), so no call waits
+ * on a Redis outage.
  */
 export class OrderQueue {
   private readonly queues: Queue<OrderJobData>[];
@@ -32,8 +31,7 @@ export class OrderQueue {
 
   constructor(
     connection: RedisConnection,
-    private readonly cmd: RedisConnection,
-    private readonly store: OrderStore,
+    store: OrderStore,
     private readonly log: Logger,
   ) {
     this.queues = createOrderQueues(connection, store.partitions, (err, partition) =>
@@ -59,10 +57,10 @@ export class OrderQueue {
 
   /** Adds the jobs and marks them queued; resolves false when it failed or took too long. */
   private async enqueue(batches: StoredBatch[]): Promise<boolean> {
-    const work = this.addAndMark(batches).then(
+    const work = addBatchJobs(this.queues, batches).then(
       () => true,
       (err: unknown) => {
-        this.log.warn({ err, batches: batches.length }, "order jobs not queued; the outbox sweeper will queue them");
+        this.log.warn({ err, batches: batches.length }, "order jobs not queued; the due sweep will queue them");
         return false;
       },
     );
@@ -74,16 +72,6 @@ export class OrderQueue {
     clearTimeout(timer);
     if (!done) this.log.warn({ batches: batches.length }, "queueing order jobs is slow or failing; continuing in the background");
     return done;
-  }
-
-  private async addAndMark(batches: StoredBatch[]): Promise<void> {
-    await addBatchJobs(this.queues, batches);
-    try {
-      await markBatchesQueued(this.cmd, this.store.partitions, batches);
-    } catch (err) {
-      // Harmless: the sweeper re-adds them, which BullMQ ignores (same job ids).
-      this.log.warn({ err, batches: batches.length }, "order jobs queued but still in the outbox");
-    }
   }
 
   /** Resolves once every batch handed to {@link enqueueSoon} so far was added (or gave up). */

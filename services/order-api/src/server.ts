@@ -100,14 +100,12 @@ export async function startOrderApi(
     idempotencyTtlMs: config.idempotencyTtlMs,
     sharded,
     partitions,
-    leaseMs: config.eventLeaseMs,
     onBatchStored: (b: StoredBatch) => queue?.enqueueSoon(b),
-    onError: (err: unknown, op: string) => log.warn({ err, op }, "event write step failed; the repair sweep completes it"),
     ...(config.waitReplicas ? { waitReplicas: config.waitReplicas } : {}),
   };
   const store = new OrderStore(cmd, storeOptions);
   const bulkStore = new OrderStore(bulk, storeOptions);
-  queue = new OrderQueue(bull, cmd, store, log);
+  queue = new OrderQueue(bull, store, log);
   const orderQueue = queue;
   const stats = newApiStats();
   const metrics = new OrderApiMetrics(opts.defaultMetrics ?? true);
@@ -191,7 +189,6 @@ export async function startOrderApi(
         server.forceShutdown();
       }
       const left = (): number => Math.max(100, deadline - Date.now());
-      await step(log, "event acks", left(), () => Promise.all([store.close(), bulkStore.close()]));
       await step(log, "queue close", left(), () => orderQueue.close());
       await step(log, "redis close", left(), () => Promise.all(conns.all.map((c) => closeRedis(c))));
       await step(log, "metrics server close", left(), () => opsServer.close());

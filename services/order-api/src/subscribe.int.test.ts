@@ -79,7 +79,7 @@ describe("SubscribeOrders", () => {
       subscribe({ userId: "shared", statuses: ["confirmed"] }),
     ]);
     // Subscribers per Redis channel: the user's, and every partition stream of the all-orders channels.
-    const streams = [...channelStreams("orders.created", new Partitioning()), ...channelStreams("orders.status", new Partitioning()), "orders.user.shared"];
+    const streams = [...channelStreams("orders.created", new Partitioning()), ...channelStreams("orders.status", new Partitioning()), ...channelStreams("orders.user.shared", new Partitioning())];
     const numsub = async () => {
       const reply = (await h.r.pubsub("NUMSUB", ...streams.map(pubsubChannel))) as (string | number)[];
       return reply.filter((_, i) => i % 2 === 1).map(Number);

@@ -15,13 +15,12 @@ describe("processor config", () => {
       shipDelayMs: 2000,
       deliverDelayMs: 3000,
       jobAttempts: 5,
-      outboxSweepIntervalMs: 1000,
-      outboxStaleMs: 5000,
+      dueSweepIntervalMs: 1000,
+      dueGraceMs: 15_000,
       healthPort: 9100,
       queueSampleIntervalMs: 5000,
       partitions: 12,
       assignedPartitions: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-      eventLeaseMs: 5000,
       failedJobRetryMs: 60_000,
     });
   });
@@ -31,7 +30,7 @@ describe("processor config", () => {
     expect(() => loadConfig({ ...base, PARTITIONS: "8", PROCESSOR_PARTITIONS: "7-9" })).toThrow(/PROCESSOR_PARTITIONS: "7-9" is outside 0-7/);
     expect(() => loadConfig({ ...base, PROCESSOR_PARTITIONS: "x" })).toThrow(/PROCESSOR_PARTITIONS/);
     expect(() => loadConfig({ ...base, PARTITIONS: "0" })).toThrow(/PARTITIONS/);
-    expect(() => loadConfig({ ...base, EVENT_LEASE_MS: "10" })).toThrow(/EVENT_LEASE_MS/);
+    expect(() => loadConfig({ ...base, DUE_GRACE_MS: "-1" })).toThrow(/DUE_GRACE_MS/);
     expect(() => loadConfig({ ...base, QUEUE_SAMPLE_INTERVAL_MS: "5" })).toThrow(/QUEUE_SAMPLE_INTERVAL_MS/);
   });
 

@@ -30,16 +30,16 @@ export interface ProcessorConfig {
   partitions: number;
   /** PROCESSOR_PARTITIONS: the partitions this processor consumes and sweeps (default all). */
   assignedPartitions: number[];
-  /** EVENT_LEASE_MS: how long a writer holds its half-done events before the repair sweep may. */
-  eventLeaseMs: number;
   /** FAILED_JOB_RETRY_MS: a job out of attempts goes back to wait this long after it failed. */
   failedJobRetryMs: number;
   concurrency: number;
   shipDelayMs: number;
   deliverDelayMs: number;
   jobAttempts: number;
-  outboxSweepIntervalMs: number;
-  outboxStaleMs: number;
+  /** DUE_SWEEP_INTERVAL_MS: how often the due sweep looks for orders whose job is late or gone. */
+  dueSweepIntervalMs: number;
+  /** DUE_GRACE_MS: how long past its due time an order waits for its job before the sweep re-queues it. */
+  dueGraceMs: number;
   healthPort: number;
   /** QUEUE_SAMPLE_INTERVAL_MS: how often the partition queues' job counts are sampled for /metrics. */
   queueSampleIntervalMs: number;
@@ -61,15 +61,14 @@ const schema = z
     HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
     HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
     PARTITIONS: partitionEnv.PARTITIONS,
-    EVENT_LEASE_MS: partitionEnv.EVENT_LEASE_MS,
     PROCESSOR_PARTITIONS: z.string().default("all"),
     FAILED_JOB_RETRY_MS: int(100, 7 * DAY_MS, 60_000),
     PROCESSOR_CONCURRENCY: int(1, 10_000, 50),
     SHIP_DELAY_MS: int(0, 30 * DAY_MS, 2000),
     DELIVER_DELAY_MS: int(0, 30 * DAY_MS, 3000),
     JOB_ATTEMPTS: int(1, 100, 5),
-    OUTBOX_SWEEP_INTERVAL_MS: int(10, 3600_000, 1000),
-    OUTBOX_STALE_MS: int(0, DAY_MS, 5000),
+    DUE_SWEEP_INTERVAL_MS: int(10, 3600_000, 1000),
+    DUE_GRACE_MS: int(0, DAY_MS, 15_000),
     HEALTH_PORT: int(0, 65_535, 9100),
     QUEUE_SAMPLE_INTERVAL_MS: int(100, 3600_000, 5000),
     JOB_LOCK_MS: int(500, 3600_000, 30_000),
@@ -99,14 +98,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfi
     history: historyFromEnv(c),
     partitions: c.PARTITIONS,
     assignedPartitions: parsePartitionSet(c.PROCESSOR_PARTITIONS, c.PARTITIONS),
-    eventLeaseMs: c.EVENT_LEASE_MS,
     failedJobRetryMs: c.FAILED_JOB_RETRY_MS,
     concurrency: c.PROCESSOR_CONCURRENCY,
     shipDelayMs: c.SHIP_DELAY_MS,
     deliverDelayMs: c.DELIVER_DELAY_MS,
     jobAttempts: c.JOB_ATTEMPTS,
-    outboxSweepIntervalMs: c.OUTBOX_SWEEP_INTERVAL_MS,
-    outboxStaleMs: c.OUTBOX_STALE_MS,
+    dueSweepIntervalMs: c.DUE_SWEEP_INTERVAL_MS,
+    dueGraceMs: c.DUE_GRACE_MS,
     healthPort: c.HEALTH_PORT,
     queueSampleIntervalMs: c.QUEUE_SAMPLE_INTERVAL_MS,
     jobLockMs: c.JOB_LOCK_MS,

@@ -10,12 +10,10 @@ export interface ProcessorMetrics {
   transitions: Counter<"to">;
   /** Job attempts that failed, `final` = no retry left. */
   jobsFailed: Counter<"final">;
-  /** Order batches the outbox sweeper found stored but not queued, and queued. */
-  outboxSwept: Counter;
-  /** Orders whose half-done events (writer died between the steps) the sweeper completed. */
-  eventsRepaired: Counter;
-  /** Outbox sweeps that failed (Redis errors). */
-  outboxErrors: Counter;
+  /** Orders the due sweep found overdue (their job late or gone) and queued again. */
+  dueRequeued: Counter;
+  /** Due sweeps that failed (Redis errors). */
+  dueSweepErrors: Counter;
   /** Jobs of each assigned partition's queue by state, sampled every QUEUE_SAMPLE_INTERVAL_MS. */
   queueJobs: Gauge<"partition" | "state">;
   /** Queue samplings that failed (Redis errors). */
@@ -56,19 +54,14 @@ export function createMetrics(defaults: boolean): ProcessorMetrics {
       labelNames: ["final"],
       registers,
     }),
-    outboxSwept: new Counter({
-      name: "orderstream_processor_outbox_swept_total",
-      help: "Order batches found in the job outbox (stored but never queued) and queued by the sweeper.",
+    dueRequeued: new Counter({
+      name: "orderstream_processor_due_requeued_total",
+      help: "Orders found overdue by more than DUE_GRACE_MS (their job late or lost) and queued again by the due sweep.",
       registers,
     }),
-    eventsRepaired: new Counter({
-      name: "orderstream_processor_events_repaired_total",
-      help: "Orders whose events were left half-done by a dead writer and completed by the repair sweep.",
-      registers,
-    }),
-    outboxErrors: new Counter({
-      name: "orderstream_processor_outbox_sweep_errors_total",
-      help: "Outbox sweeps that failed.",
+    dueSweepErrors: new Counter({
+      name: "orderstream_processor_due_sweep_errors_total",
+      help: "Due sweeps that failed.",
       registers,
     }),
     queueJobs: new Gauge({

@@ -29,6 +29,24 @@ function delayed(action: OrderActionName, delayMs: number, status: string, data:
 }
 
 /**
+ * When the step after reaching `status` is due, in ms from now, for the order's entry in its
+ * partition's due set; "none" when nothing is due (a terminal status, or auto-advancing stops).
+ */
+export function dueAfter(status: string, delays: StepDelays): number | "none" {
+  switch (status) {
+    case "PENDING":
+    case "CONFIRMED":
+      return 0;
+    case "PROCESSING":
+      return delays.shipDelayMs > 0 ? delays.shipDelayMs : "none";
+    case "SHIPPED":
+      return delays.deliverDelayMs > 0 ? delays.deliverDelayMs : "none";
+    default:
+      return "none";
+  }
+}
+
+/**
  * The processor's state machine, derived from the order's current status so that a retried,
  * stalled or duplicated job resumes where the order actually is and never repeats a step:
  * PENDING -> confirm, CONFIRMED -> process, PROCESSING -> ship after the ship delay,

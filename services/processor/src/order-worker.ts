@@ -1,10 +1,10 @@
 import { type Job, DelayedError, Worker } from "bullmq";
 import { ORDERS_QUEUE, type OrderJobData, type OrderStore, type RedisConnection, bullmqPrefix } from "@orderstream/bus";
-import { type OrderActionName, statusName } from "@orderstream/domain";
+import { type OrderActionName, TRANSITIONS, statusName } from "@orderstream/domain";
 import type { Logger } from "pino";
 import type { ProcessorConfig } from "./config.js";
 import type { ProcessorMetrics } from "./metrics.js";
-import { type StepDelays, nextStep } from "./order-steps.js";
+import { type StepDelays, dueAfter, nextStep } from "./order-steps.js";
 
 /** Most rounds one job run takes (PENDING to DELIVERED is four per order); bounds the loop. */
 const MAX_ROUNDS_PER_RUN = 8;
@@ -44,6 +44,7 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
   }
   const log = ctx.logger.child({ jobId: job.id, orders: ids.length });
   const status = new Map<string, string>();
+  const owner = new Map<string, string>();
   const ended = new Map<string, string>(); // why each order left the job
   const end = (orderId: string, reason: string): void => {
     status.delete(orderId);
@@ -51,8 +52,10 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
   };
   const orders = await Promise.all(ids.map((id) => ctx.store.get(id)));
   orders.forEach((o, i) => {
-    if (o) status.set(ids[i] as string, statusName(o.status));
-    else {
+    if (o) {
+      status.set(ids[i] as string, statusName(o.status));
+      owner.set(ids[i] as string, o.userId);
+    } else {
       log.warn({ orderId: ids[i] }, "order not found; left out of the job");
       end(ids[i] as string, "not_found");
     }
@@ -68,7 +71,9 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
       else if (!due || step.at < due.at) due = { action: step.action, at: step.at };
     }
     if (moves.length > 0) {
-      const results = await ctx.store.transitionMany(moves);
+      const results = await ctx.store.transitionMany(
+        moves.map((m) => ({ ...m, userId: owner.get(m.orderId), dueInMs: dueAfter(statusName(TRANSITIONS[m.action].to), ctx.delays) })),
+      );
       results.forEach((r, i) => {
         const { orderId, action } = moves[i] as { orderId: string; action: OrderActionName };
         if (r.ok) {

@@ -25,8 +25,8 @@ function processor(name: string): ServiceProcess {
       SHIP_DELAY_MS: "400",
       DELIVER_DELAY_MS: "400",
       HISTORY_SIZE: "100000",
-      OUTBOX_SWEEP_INTERVAL_MS: "200",
-      OUTBOX_STALE_MS: "500",
+      DUE_SWEEP_INTERVAL_MS: "200",
+      DUE_GRACE_MS: "500",
       // Short locks so the jobs the killed process held are found stalled within seconds.
       JOB_LOCK_MS: "1500",
       STALLED_INTERVAL_MS: "500",
@@ -54,7 +54,7 @@ describe("processor crash", () => {
     const first = processor("processor-1");
     await first.waitFor(/"msg":"ready"/);
     const ids = await api.create(ORDERS);
-    // Half the orders are queued now; the other half only sit in the outbox (order-api "died").
+    // Half the orders are queued now; the other half have only their due entry (order-api "died").
     await api.enqueue(ids.slice(0, ORDERS / 2));
     // Kill it mid-flight: some orders confirmed, others waiting, others delayed or active.
     // (Jobs carry batches of orders, and sit delayed between steps: wait for one being worked on.)

@@ -1,17 +1,17 @@
 import type { Job, JobType, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import {
+  ORDER_JOB_NAME,
   type OrderJobData,
-  OrderRepair,
   OrderStore,
   type StoredBatch,
-  addBatchJobs,
   createOrderQueues,
   createRedis,
+  dueKey,
   Partitioning,
   readChannelHistory,
   isClusterUrl,
-  markBatchesQueued,
+  orderJobOptions,
   waitReady,
 } from "@orderstream/bus";
 import { CHANNEL_STATUS } from "@orderstream/domain";
@@ -27,8 +27,8 @@ export function testConfig(redisUrl: string, env: Record<string, string> = {}): 
     HEALTH_PORT: "0",
     SHIP_DELAY_MS: "50",
     DELIVER_DELAY_MS: "50",
-    OUTBOX_SWEEP_INTERVAL_MS: "100",
-    OUTBOX_STALE_MS: "60000",
+    DUE_SWEEP_INTERVAL_MS: "100",
+    DUE_GRACE_MS: "60000",
     HISTORY_SIZE: "100000",
     ...env,
   });
@@ -37,16 +37,15 @@ export function testConfig(redisUrl: string, env: Record<string, string> = {}): 
 /** What {@link orderApiLike} gives a test: order-api's writes, without gRPC. */
 export interface OrderApiLike {
   store: OrderStore;
-  repair: OrderRepair;
   queues: Queue<OrderJobData>[];
   /** Creates `n` orders one after another (each its own batch, so its own job); returns their ids. */
   create(n: number): Promise<string[]>;
-  /** Queues the jobs of the batches holding these orders and clears them from the job outbox. */
+  /** Queues the jobs of the batches holding these orders (as order-api does after the create). */
   enqueue(ids: string[]): Promise<void>;
   /** The job (batch) that carries an order, once queued. */
   jobOf(orderId: string): Promise<Job<OrderJobData> | undefined>;
-  /** Whether the batch holding an order still waits in the job outbox. */
-  inOutbox(orderId: string): Promise<boolean>;
+  /** When an order's next step is due (its due-set score), or undefined when nothing is due. */
+  dueAt(orderId: string): Promise<number | undefined>;
   /** Job counts summed over every partition's queue. */
   jobCounts(...states: JobType[]): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -57,25 +56,23 @@ export async function orderApiLike(redisUrl: string): Promise<OrderApiLike> {
   const conn = createRedis(redisUrl, { role: "command", name: "test-api" });
   const qconn = createRedis(redisUrl, { role: "bullmq", name: "test-queue" });
   await Promise.all([waitReady(conn), waitReady(qconn)]);
-  const batches = new Map<string, StoredBatch>();
+  const batches = new Map<string, StoredBatch & { jobId: string }>();
   const store = new OrderStore(conn, {
     history: { size: 100_000, ttlMs: 600_000, metaTtlMs: 86_400_000 },
     sharded: isClusterUrl(redisUrl),
     onBatchStored: (b) => {
-      for (const id of b.orderIds) batches.set(id, b);
+      for (const id of b.orderIds) batches.set(id, { ...b, jobId: `batch-${b.orderIds[0]}` });
     },
   });
   const queues = createOrderQueues(qconn, store.partitions, () => undefined);
-  const repair = new OrderRepair(conn, store);
   // An id not created here (a missing order) gets a batch of its own, as a stray job would carry it.
-  const batchOf = (id: string): StoredBatch => {
+  const batchOf = (id: string): StoredBatch & { jobId: string } => {
     let b = batches.get(id);
-    if (!b) batches.set(id, (b = { partition: store.partitions.of(id), batchId: `stray-${id}`, orderIds: [id] }));
+    if (!b) batches.set(id, (b = { partition: store.partitions.of(id), jobId: `stray-${id}`, orderIds: [id] }));
     return b;
   };
   return {
     store,
-    repair,
     queues,
     async create(n) {
       const ids: string[] = [];
@@ -86,17 +83,17 @@ export async function orderApiLike(redisUrl: string): Promise<OrderApiLike> {
       return ids;
     },
     async enqueue(ids) {
-      const list = [...new Set(ids.map(batchOf))];
-      await addBatchJobs(queues, list, 5);
-      await markBatchesQueued(conn, store.partitions, list);
+      for (const b of new Set(ids.map(batchOf))) {
+        await queues[b.partition]?.add(ORDER_JOB_NAME, { orderIds: b.orderIds }, orderJobOptions(b.jobId, 5));
+      }
     },
     async jobOf(orderId) {
       const b = batchOf(orderId);
-      return (await queues[b.partition]?.getJob(b.batchId)) ?? undefined;
+      return (await queues[b.partition]?.getJob(b.jobId)) ?? undefined;
     },
-    async inOutbox(orderId) {
-      const b = batchOf(orderId);
-      return (await repair.unqueuedBatches(b.partition, 0, 100_000)).some((x) => x.batchId === b.batchId);
+    async dueAt(orderId) {
+      const score = await conn.zscore(dueKey(store.partitions.tag(store.partitions.of(orderId))), orderId);
+      return score === null ? undefined : Number(score);
     },
     async jobCounts(...states: JobType[]) {
       const all = await Promise.all(queues.map((q) => q.getJobCounts(...states)));
@@ -106,7 +103,6 @@ export async function orderApiLike(redisUrl: string): Promise<OrderApiLike> {
     },
     async close() {
       await Promise.all(queues.map((q) => q.close()));
-      await store.close();
       conn.disconnect();
       qconn.disconnect();
     },

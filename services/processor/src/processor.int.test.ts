@@ -88,35 +88,40 @@ describe("processor", () => {
     expect((await statusesByOrder(client)).get(id!)).toEqual(["CONFIRMED", "PROCESSING", "SHIPPED"]);
   });
 
-  it("queues orders stranded in the outbox, and never processes a queued order twice", async () => {
+  it("queues again an order whose job is gone, once it is overdue, and never processes a queued order twice", async () => {
     const [stranded, queued] = await api.create(2);
-    // `queued` got its job (as order-api does) but was never marked queued; `stranded` got none.
+    // `queued` got its job (as order-api does); `stranded` got none (an order-api that died, a job
+    // lost with a failed-over primary): only its due entry, written with the order, remains.
     await api.enqueue([queued!]);
-    const p = await start({ OUTBOX_STALE_MS: "200", SHIP_DELAY_MS: "300", DELIVER_DELAY_MS: "300" });
-    // A second replica sweeping the same outbox at the same time must be harmless.
-    const p2 = await start({ OUTBOX_STALE_MS: "200", SHIP_DELAY_MS: "300", DELIVER_DELAY_MS: "300" });
-    expect(await jobEnded(stranded!)).toBe("DELIVERED");
+    expect(await api.dueAt(stranded!)).toBeDefined();
+    const p = await start({ DUE_GRACE_MS: "200", SHIP_DELAY_MS: "300", DELIVER_DELAY_MS: "300" });
+    // A second replica sweeping the same partitions at the same time must be harmless.
+    const p2 = await start({ DUE_GRACE_MS: "200", SHIP_DELAY_MS: "300", DELIVER_DELAY_MS: "300" });
     expect(await jobEnded(queued!)).toBe("DELIVERED");
+    // The stranded order's job is the sweep's (id `due-<order>-<due time>`).
+    await waitUntil(async () => (await statusesByOrder(client)).get(stranded!)?.length === FULL_LIFECYCLE.length, "stranded order delivered", 10_000);
+    await new Promise((r) => setTimeout(r, 500)); // a duplicate job would add events meanwhile
     const events = await statusesByOrder(client);
     expect(events.get(stranded!)).toEqual(FULL_LIFECYCLE);
     expect(events.get(queued!)).toEqual(FULL_LIFECYCLE);
-    expect(await api.inOutbox(stranded!)).toBe(false);
-    expect(await api.inOutbox(queued!)).toBe(false);
-    // Either replica may have swept the stranded batch (and both may have: a second add is a no-op).
-    let swept = 0;
+    // Delivered orders have nothing due.
+    expect(await api.dueAt(stranded!)).toBeUndefined();
+    expect(await api.dueAt(queued!)).toBeUndefined();
+    // Either replica may have queued the stranded order (and both may have: a second add is a no-op).
+    let requeued = 0;
     for (const replica of [p, p2]) {
       const metrics = await (await fetch(`http://127.0.0.1:${replica.healthPort}/metrics`)).text();
-      swept += Number(/orderstream_processor_outbox_swept_total (\d+)/.exec(metrics)?.[1] ?? 0);
+      requeued += Number(/orderstream_processor_due_requeued_total (\d+)/.exec(metrics)?.[1] ?? 0);
     }
-    expect(swept).toBeGreaterThanOrEqual(1);
+    expect(requeued).toBeGreaterThanOrEqual(1);
   });
 
-  it("leaves a fresh outbox entry to order-api (not yet stale)", async () => {
-    await start({ OUTBOX_STALE_MS: "60000" });
+  it("leaves an order that is due but within DUE_GRACE_MS to the job order-api queues", async () => {
+    await start({ DUE_GRACE_MS: "60000" });
     const [id] = await api.create(1);
     await new Promise((r) => setTimeout(r, 400));
-    expect(await api.jobOf(id!)).toBeUndefined();
-    expect(await api.inOutbox(id!)).toBe(true);
+    expect(await api.jobCounts("waiting", "active", "delayed", "completed")).toMatchObject({ waiting: 0, active: 0, delayed: 0, completed: 0 });
+    expect(await api.dueAt(id!)).toBeDefined();
   });
 
   it("stops a cancelled order while its job is delayed: no further events", async () => {

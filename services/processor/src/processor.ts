@@ -1,7 +1,6 @@
 import type { Queue, Worker } from "bullmq";
 import {
   type OrderJobData,
-  OrderRepair,
   OrderStore,
   Partitioning,
   type RedisConnection,
@@ -17,7 +16,7 @@ import { type HealthServer, startHealthServer } from "./health-server.js";
 import { createLogger } from "./logger.js";
 import { type ProcessorMetrics, createMetrics } from "./metrics.js";
 import { createOrderWorker } from "./order-worker.js";
-import { OutboxSweeper } from "./outbox-sweeper.js";
+import { DueSweeper } from "./due-sweeper.js";
 import { QueueDepthSampler } from "./queue-depth-sampler.js";
 
 /** Command timeout of the processor's command connection (the api's fail-fast 800 ms is for callers). */
@@ -46,7 +45,7 @@ export interface StartOptions {
 
 /**
  * Starts a processor: Redis connections, a BullMQ worker on the `orders` queue of every assigned
- * partition, the repair sweep and the health server; logs `ready` once all run. On a start-up failure everything started so far
+ * partition, the due sweep and the health server; logs `ready` once all run. On a start-up failure everything started so far
  * is closed again before the error is thrown.
  */
 export async function startProcessor(config: ProcessorConfig, opts: StartOptions = {}): Promise<Processor> {
@@ -65,10 +64,9 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     name: "processor-bullmq",
     onError: onError("bullmq"),
   });
-  let store: OrderStore | undefined;
   const workers: Worker<OrderJobData, string>[] = [];
   let queues: Queue<OrderJobData>[] = [];
-  let sweeper: OutboxSweeper | undefined;
+  let sweeper: DueSweeper | undefined;
   let sampler: QueueDepthSampler | undefined;
   let health: HealthServer | undefined;
   let shuttingDown = false;
@@ -85,12 +83,11 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     stopping ??= (async () => {
       shuttingDown = true;
       logger.info("processor stopping");
-      await step("outbox sweeper", () => sweeper?.stop());
+      await step("due sweeper", () => sweeper?.stop());
       await step("queue sampler", () => sampler?.stop());
       await step("workers", async () => {
         await Promise.all(workers.map((w) => w.close()));
       });
-      await step("event acks", () => store?.close());
       await step("queues", async () => {
         await Promise.all(queues.map((q) => q.close()));
       });
@@ -110,11 +107,8 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       history: config.history,
       sharded: isClusterUrl(config.redisUrl),
       partitions,
-      leaseMs: config.eventLeaseMs,
-      onError: (err, op) => logger.warn({ err, op }, "event write step failed; the repair sweep completes it"),
       ...(config.waitReplicas ? { waitReplicas: config.waitReplicas } : {}),
     });
-    store = st;
     const delays = { shipDelayMs: config.shipDelayMs, deliverDelayMs: config.deliverDelayMs };
     // PROCESSOR_CONCURRENCY is the process's total, split over its partitions' workers.
     const perWorker = Math.max(1, Math.ceil(config.concurrency / config.assignedPartitions.length));
@@ -122,17 +116,16 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       workers.push(createOrderWorker(bullConn, partitions.tag(p), perWorker, config, { store: st, delays, metrics, logger }));
     }
     queues = createOrderQueues(bullConn, partitions, (err, partition) =>
-      logger.warn({ err: err.message, partition }, "outbox queue connection error"),
+      logger.warn({ err: err.message, partition }, "due sweep queue connection error"),
     );
     await Promise.all([...workers.map((w) => w.waitUntilReady()), ...queues.map((q) => q.waitUntilReady())]);
-    sweeper = new OutboxSweeper(
+    sweeper = new DueSweeper(
       commandConn,
-      st,
-      new OrderRepair(commandConn, st),
+      partitions,
       queues,
       {
-        intervalMs: config.outboxSweepIntervalMs,
-        staleMs: config.outboxStaleMs,
+        intervalMs: config.dueSweepIntervalMs,
+        graceMs: config.dueGraceMs,
         jobAttempts: config.jobAttempts,
         failedJobRetryMs: config.failedJobRetryMs,
         partitions: config.assignedPartitions,

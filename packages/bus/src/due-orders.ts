@@ -1,0 +1,40 @@
+import { dueKey } from "./keys.js";
+import type { Partitioning } from "./partitions.js";
+import type { RedisConnection } from "./redis-connection.js";
+import { guardRedis } from "./redis-errors.js";
+
+/** An order whose next step was due at `dueAt` (epoch ms, the partition master's clock). */
+export interface DueOrder {
+  orderId: string;
+  dueAt: number;
+}
+
+/**
+ * Orders of partition `p` whose step has been due for more than `graceMs`: their job is late or
+ * gone (lost with a failed-over primary, or never queued by an order-api that died). Oldest first.
+ */
+export async function overdueOrders(
+  conn: RedisConnection,
+  partitions: Partitioning,
+  p: number,
+  graceMs: number,
+  page: { offset: number; limit: number },
+): Promise<DueOrder[]> {
+  const key = dueKey(partitions.tag(p));
+  const flat = await guardRedis(() =>
+    conn.zrangebyscore(key, "-inf", Date.now() - graceMs, "WITHSCORES", "LIMIT", page.offset, page.limit),
+  );
+  const out: DueOrder[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ orderId: String(flat[i]), dueAt: Number(flat[i + 1]) });
+  return out;
+}
+
+/** How many orders have a step due, and how many of them are due for more than `graceMs`, over every partition. */
+export async function dueBacklog(conn: RedisConnection, partitions: Partitioning, graceMs = 0): Promise<{ due: number; overdue: number }> {
+  const tags = partitions.all().map((p) => partitions.tag(p));
+  const until = Date.now() - graceMs;
+  const counts = await guardRedis(() =>
+    Promise.all(tags.map(async (t) => [await conn.zcard(dueKey(t)), await conn.zcount(dueKey(t), "-inf", until)] as const)),
+  );
+  return { due: counts.reduce((a, [d]) => a + d, 0), overdue: counts.reduce((a, [, o]) => a + o, 0) };
+}
