@@ -6,6 +6,7 @@ export * from "./redis-errors.js";
 export * from "./history-options.js";
 export * from "./order-store.js";
 export * from "./due-orders.js";
+export * from "./layout-version.js";
 export * from "./order-queues.js";
 export * from "./history-reader.js";
 export * from "./broker.js";

@@ -7,6 +7,7 @@ import {
   createRedis,
   isClusterUrl,
   readOrderOwner,
+  ensureLayout,
   waitReady,
 } from "@orderstream/bus";
 import type { WebSocketBehavior, us_listen_socket } from "uWebSockets.js";
@@ -77,6 +78,7 @@ export async function startEdge(
   const sub: RedisConnection = createRedis(config.redisUrl, { role: "subscriber", name: `edge:${config.nodeId}:sub`, onError: onRedisError("subscriber") });
   try {
     await Promise.all([waitReady(cmd), waitReady(sub)]);
+    await ensureLayout(cmd, new Partitioning(config.partitions));
   } catch (err) {
     await Promise.all([closeRedis(cmd), closeRedis(sub)]);
     throw err;

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { OrderStore, Partitioning, RedisBroker, closeRedis, isClusterUrl } from "@orderstream/bus";
+import { OrderStore, Partitioning, RedisBroker, closeRedis, ensureLayout, isClusterUrl } from "@orderstream/bus";
 import { TokenVerifier } from "@orderstream/auth";
 import { health } from "@orderstream/proto";
 import type { Logger } from "pino";
@@ -85,6 +85,12 @@ export async function startOrderApi(
   // A write's WAIT runs on the command connection: give it room for the WAIT timeout.
   const conns = await connectRedis(config.redisUrl, log, undefined, config.waitReplicas ? COMMAND_TIMEOUT_MS + config.waitReplicas.timeoutMs : undefined);
   const { cmd, bulk, sub, bull } = conns;
+  try {
+    await ensureLayout(cmd, new Partitioning(config.partitions));
+  } catch (err) {
+    for (const c of conns.all) c.disconnect();
+    throw err;
+  }
   const healthState = new HealthState();
   cmd.on("ready", () => healthState.setRedisUp(true));
   cmd.on("close", () => healthState.setRedisUp(false));

@@ -7,6 +7,7 @@ import {
   createOrderQueues,
   closeRedis,
   createRedis,
+  ensureLayout,
   isClusterUrl,
   waitReady,
 } from "@orderstream/bus";
@@ -103,6 +104,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
   try {
     await Promise.all([waitReady(commandConn, REDIS_READY_TIMEOUT_MS), waitReady(bullConn, REDIS_READY_TIMEOUT_MS)]);
     const partitions = new Partitioning(config.partitions);
+    await ensureLayout(commandConn, partitions);
     const st = new OrderStore(commandConn, {
       history: config.history,
       sharded: isClusterUrl(config.redisUrl),
