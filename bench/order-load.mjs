@@ -4,8 +4,11 @@ import * as grpc from "@grpc/grpc-js";
 import { OrderServiceClient } from "@orderstream/proto";
 import { latencyHistogram } from "./bench-support.mjs";
 
-/** The i-th request of a run: 1,000 users, 50 products, 1 line item. */
-export const orderRequest = (i) => ({ userId: `user-${i % 1000}`, items: [{ productId: `sku-${i % 50}`, quantity: 1 + (i % 3), price: 9.99 }] });
+/** Distinct users the orders of a run belong to (BENCH_USERS, default 1,000; 1 = one very busy user). */
+export const USERS = Number(process.env.BENCH_USERS ?? 1000);
+
+/** The i-th request of a run: USERS users, 50 products, 1 line item. */
+export const orderRequest = (i) => ({ userId: `user-${i % USERS}`, items: [{ productId: `sku-${i % 50}`, quantity: 1 + (i % 3), price: 9.99 }] });
 
 /** A promise-returning OrderService client on `127.0.0.1:port`. */
 export function orderClient(port) {

@@ -1,23 +1,34 @@
-export * from "./keys.js";
-export * from "./partitions.js";
-export * from "./redis-url.js";
-export * from "./redis-connection.js";
-export * from "./redis-errors.js";
-export * from "./history-options.js";
-export * from "./order-store.js";
-export * from "./due-orders.js";
-export * from "./layout-version.js";
-export * from "./order-queues.js";
-export * from "./history-reader.js";
-export * from "./broker.js";
-export * from "./redis-broker.js";
-export * from "./memory-broker.js";
-export { loadLua } from "./lua-scripts.js";
-export * from "./frame-cache.js";
-export * from "./channel-stream.js";
-export * from "./channel-feed.js";
-export * from "./channel-history.js";
-export * from "./service-env.js";
-export * from "./service-main.js";
-export * from "./order-job.js";
-export * from "./ops-http.js";
+// The bus's public face, by subsystem. Test-only backends (the in-memory broker) are exported
+// from "@orderstream/bus/testing", never from here.
+
+// The service runtime: Redis URLs and connections, errors, env parsing, the process skeleton.
+export * from "./runtime/redis-url.js";
+export * from "./runtime/redis-connection.js";
+export * from "./runtime/redis-errors.js";
+export * from "./runtime/service-env.js";
+export * from "./runtime/service-main.js";
+export * from "./runtime/ops-http.js";
+
+// The data layout: key names, partitions, history options, the layout version.
+export * from "./layout/keys.js";
+export * from "./layout/partitions.js";
+export * from "./layout/history-options.js";
+export * from "./layout/layout-version.js";
+export * from "./layout/layout-env.js";
+
+// The write path: one script per event, and the due set it keeps.
+export * from "./write/order-store.js";
+export * from "./write/due-orders.js";
+
+// The read path: the broker contract and its Redis backend, channel feeds, history.
+export * from "./read/broker.js";
+export * from "./read/redis-broker.js";
+export * from "./read/history-reader.js";
+export * from "./read/frame-cache.js";
+export * from "./read/channel-stream.js";
+export * from "./read/channel-feed.js";
+export * from "./read/channel-history.js";
+
+// The order queues (BullMQ, one per partition).
+export * from "./queues/order-queues.js";
+export * from "./queues/order-job.js";

@@ -1,5 +1,6 @@
 import { CHANNEL_STATUS, userChannel } from "@orderstream/domain";
-import { MemoryBus, Partitioning, channelStreams, partitionStream } from "@orderstream/bus";
+import { Partitioning, channelStreams, partitionStream } from "@orderstream/bus";
+import { MemoryBus } from "@orderstream/bus/testing";
 import { waitUntil } from "@orderstream/testkit";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";

@@ -1,9 +1,9 @@
 import type { StreamPosition } from "@orderstream/domain";
 import type { HistoryRead } from "./broker.js";
-import { metaKey } from "./keys.js";
-import { Scripts } from "./lua-scripts.js";
-import { guardRedis } from "./redis-errors.js";
-import type { RedisConnection } from "./redis-connection.js";
+import { metaKey } from "../layout/keys.js";
+import { ReadScripts } from "./read-scripts.js";
+import { guardRedis } from "../runtime/redis-errors.js";
+import type { RedisConnection } from "../runtime/redis-connection.js";
 
 /**
  * Reads channel history for resumes and gap repair. A resume is `recovered` only when the epoch
@@ -11,10 +11,10 @@ import type { RedisConnection } from "./redis-connection.js";
  * reported as not recovered, never as a silent gap.
  */
 export class HistoryReader {
-  private readonly scripts: Scripts;
+  private readonly scripts: ReadScripts;
 
   constructor(private readonly conn: RedisConnection) {
-    this.scripts = new Scripts(conn);
+    this.scripts = new ReadScripts(conn);
   }
 
   /** The events of `channel` after `since`, at most `maxCount` of them. */

@@ -1,11 +1,11 @@
 import { CHANNEL_CREATED, CHANNEL_STATUS, userChannel } from "@orderstream/domain";
-import type { Broker } from "./broker.js";
-import { channelStreams } from "./channel-history.js";
+import type { Broker } from "../read/broker.js";
+import { channelStreams } from "../read/channel-history.js";
 import { type BusFixture, busFixture } from "./bus-fixture.js";
-import { partitionStream } from "./keys.js";
-import { MemoryBus, type MemoryBroker } from "./memory-broker.js";
-import { Partitioning } from "./partitions.js";
-import { pubsubChannel } from "./keys.js";
+import { partitionStream } from "../layout/keys.js";
+import { MemoryBus, type MemoryBroker } from "../read/memory-broker.js";
+import { Partitioning } from "../layout/partitions.js";
+import { pubsubChannel } from "../layout/keys.js";
 
 /** The backends the feed's contract suite runs on. */
 export const BACKENDS = ["memory", "single", "cluster"] as const;

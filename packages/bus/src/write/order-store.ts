@@ -11,12 +11,12 @@ import {
   statusName,
 } from "@orderstream/domain";
 import { type Order, OrderStatus } from "@orderstream/proto";
-import type { HistoryOptions } from "./history-options.js";
-import { orderKey } from "./keys.js";
-import { type CreateItem, Scripts, type TransitionItem } from "./lua-scripts.js";
-import { Partitioning } from "./partitions.js";
-import type { RedisConnection } from "./redis-connection.js";
-import { ReplicationUnconfirmedError, guardRedis } from "./redis-errors.js";
+import type { HistoryOptions } from "../layout/history-options.js";
+import { orderKey } from "../layout/keys.js";
+import { type CreateItem, type TransitionItem, WriteScripts } from "./write-scripts.js";
+import { Partitioning } from "../layout/partitions.js";
+import type { RedisConnection } from "../runtime/redis-connection.js";
+import { ReplicationUnconfirmedError, guardRedis } from "../runtime/redis-errors.js";
 import { TickBatcher } from "./tick-batcher.js";
 
 /** Result of {@link OrderStore.create}. */
@@ -90,7 +90,7 @@ function orderFrom(prefix: string, status: string): Order {
  */
 export class OrderStore {
   readonly partitions: Partitioning;
-  private readonly scripts: Scripts;
+  private readonly scripts: WriteScripts;
   private readonly creates: TickBatcher<number, CreateRequest, CreateResult>;
   private readonly transitions: TickBatcher<number, TransitionRequest, TransitionResult>;
 
@@ -99,7 +99,7 @@ export class OrderStore {
     private readonly opts: OrderStoreOptions = {},
   ) {
     this.partitions = opts.partitions ?? new Partitioning();
-    this.scripts = new Scripts(conn, {
+    this.scripts = new WriteScripts(conn, {
       ...(opts.history ? { history: opts.history } : {}),
       sharded: opts.sharded ?? false,
       idempotencyTtlMs: opts.idempotencyTtlMs ?? 24 * 3600_000,
@@ -128,23 +128,28 @@ export class OrderStore {
     }
     const chunks: Promise<CreateResult[]>[] = [];
     for (const [p, items] of byPartition) {
-      for (let i = 0; i < items.length; i += MAX_ORDERS_PER_SCRIPT) chunks.push(this.createIn(p, items.slice(i, i + MAX_ORDERS_PER_SCRIPT)));
+      for (let i = 0; i < items.length; i += MAX_ORDERS_PER_SCRIPT)
+        chunks.push(this.createIn(p, items.slice(i, i + MAX_ORDERS_PER_SCRIPT)));
     }
     return (await Promise.all(chunks)).flat().map((r) => r.order);
   }
 
   private async createIn(p: number, items: CreateRequest[]): Promise<CreateResult[]> {
     const createdAt = new Date();
-    const orders = items.map(({ req }): Order => ({
-      id: this.partitions.newOrderId(p),
-      userId: req.userId,
-      items: req.items,
-      total: orderTotal(req.items),
-      status: OrderStatus.PENDING,
-      createdAt,
-      eventOffset: "",
-    }));
-    const calls = orders.map((o, i): CreateItem => ({ id: o.id, prefix: orderJsonPrefix(o), userId: o.userId, idemKey: items[i]?.idemKey }));
+    const orders = items.map(
+      ({ req }): Order => ({
+        id: this.partitions.newOrderId(p),
+        userId: req.userId,
+        items: req.items,
+        total: orderTotal(req.items),
+        status: OrderStatus.PENDING,
+        createdAt,
+        eventOffset: "",
+      }),
+    );
+    const calls = orders.map(
+      (o, i): CreateItem => ({ id: o.id, prefix: orderJsonPrefix(o), userId: o.userId, idemKey: items[i]?.idemKey }),
+    );
     const tag = this.partitions.tag(p);
     const reply = await guardRedis(() => this.scripts.createOrders(tag, calls));
     const unconfirmed = await this.replicationShortfall();
@@ -181,7 +186,9 @@ export class OrderStore {
     const owners = await Promise.all(
       items.map((t) => t.userId ?? guardRedis(() => this.conn.hget(orderKey(tag, t.orderId), "u")).then((u) => u ?? undefined)),
     );
-    const results: (TransitionResult | undefined)[] = items.map((_, i) => (owners[i] === undefined ? { ok: false, code: "not_found" } : undefined));
+    const results: (TransitionResult | undefined)[] = items.map((_, i) =>
+      owners[i] === undefined ? { ok: false, code: "not_found" } : undefined,
+    );
     const calls: TransitionItem[] = [];
     const at: number[] = [];
     items.forEach((t, i) => {
@@ -199,15 +206,21 @@ export class OrderStore {
         const r = (raw as unknown[]).map(String);
         const i = at[j] as number;
         const call = calls[j] as TransitionItem;
-        if (r[0] === "ok") results[i] = { ok: true, order: orderFrom(String(r[2]), call.to), from: orderFrom(String(r[2]), String(r[1])).status };
-        else if (r[0] === "invalid_transition") results[i] = { ok: false, code: "invalid_transition", order: orderFrom(String(r[2]), String(r[1])) };
+        if (r[0] === "ok")
+          results[i] = { ok: true, order: orderFrom(String(r[2]), call.to), from: orderFrom(String(r[2]), String(r[1])).status };
+        else if (r[0] === "invalid_transition")
+          results[i] = { ok: false, code: "invalid_transition", order: orderFrom(String(r[2]), String(r[1])) };
         else if (r[0] === "owner" && retry) again.push(i);
         else results[i] = { ok: false, code: "not_found" };
       });
       if (unconfirmed) throw unconfirmed;
       if (again.length > 0) {
         // The caller named another user: ask again with the order's own.
-        const redo = await this.transitionIn(p, again.map((i) => ({ ...(items[i] as TransitionRequest), userId: undefined })), false);
+        const redo = await this.transitionIn(
+          p,
+          again.map((i) => ({ ...(items[i] as TransitionRequest), userId: undefined })),
+          false,
+        );
         again.forEach((i, j) => (results[i] = redo[j]));
       }
     }

@@ -2,12 +2,20 @@
  * The one owner of a process's channel subscriptions (refcount, batching, rollback, release) and
  * the merge of the all-orders channels' partition streams into one channel with composite offsets.
  */
-import { EMPTY_OFFSET, type StreamPosition, epochDigest, formatCompositeOffset, formatOffset, parseCompositeOffset, parseOffset } from "@orderstream/domain";
+import {
+  EMPTY_OFFSET,
+  type StreamPosition,
+  epochDigest,
+  formatCompositeOffset,
+  formatOffset,
+  parseCompositeOffset,
+  parseOffset,
+} from "@orderstream/domain";
 import type { Broker } from "./broker.js";
 import { ChannelStream, type StreamTake, withOffset } from "./channel-stream.js";
 import { channelStreams } from "./channel-history.js";
-import { isAllOrders } from "./keys.js";
-import { Partitioning } from "./partitions.js";
+import { isAllOrders } from "../layout/keys.js";
+import { Partitioning } from "../layout/partitions.js";
 
 /** Receives every frame of every held channel, in order, once per process (the node's fan-out). */
 export type FeedHandler = (channel: string, frame: string, offset: string) => void;
@@ -166,12 +174,18 @@ export class ChannelFeed {
     // A channel's memory stays its cache size however many partitions carry it.
     const cacheSize = Math.max(MIN_PARTITION_CACHE, Math.ceil(this.tuning.cacheSize / names.length));
     entry.streams = names.map((name) => {
-      const stream = new ChannelStream(name, this.broker, this.tuning, (frame, pos) => {
-        if (!firehose) return this.handler(channel, frame, formatOffset(pos));
-        // The partition's position moved: the frame leaves with the channel's composite offset.
-        const offset = this.composite(entry.streams);
-        this.handler(channel, withOffset(frame, offset), offset);
-      }, firehose ? cacheSize : this.tuning.cacheSize);
+      const stream = new ChannelStream(
+        name,
+        this.broker,
+        this.tuning,
+        (frame, pos) => {
+          if (!firehose) return this.handler(channel, frame, formatOffset(pos));
+          // The partition's position moved: the frame leaves with the channel's composite offset.
+          const offset = this.composite(entry.streams);
+          this.handler(channel, withOffset(frame, offset), offset);
+        },
+        firehose ? cacheSize : this.tuning.cacheSize,
+      );
       this.streams.set(name, stream);
       return stream;
     });

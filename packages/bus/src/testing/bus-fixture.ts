@@ -1,10 +1,10 @@
 import calculateSlot from "cluster-key-slot";
 import type { Redis } from "ioredis";
 import { type TestRedis, type TestRedisCluster, startRedis, startRedisCluster } from "@orderstream/testkit";
-import { RedisBroker } from "./redis-broker.js";
-import { OrderStore, type OrderStoreOptions } from "./order-store.js";
-import { type RedisConnection, closeRedis, createRedis, waitReady } from "./redis-connection.js";
-import { isClusterUrl } from "./redis-url.js";
+import { RedisBroker } from "../read/redis-broker.js";
+import { OrderStore, type OrderStoreOptions } from "../write/order-store.js";
+import { type RedisConnection, closeRedis, createRedis, waitReady } from "../runtime/redis-connection.js";
+import { isClusterUrl } from "../runtime/redis-url.js";
 
 /** The Redis topologies the bus's integration tests run on. */
 export type Topology = "single" | "cluster";

@@ -2,8 +2,8 @@ import { type TestRedis, startRedis, waitUntil } from "@orderstream/testkit";
 import { OrderStatus } from "@orderstream/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStore } from "./order-store.js";
-import { type RedisConnection, closeRedis, createRedis, waitReady } from "./redis-connection.js";
-import { ReplicationUnconfirmedError } from "./redis-errors.js";
+import { type RedisConnection, closeRedis, createRedis, waitReady } from "../runtime/redis-connection.js";
+import { ReplicationUnconfirmedError } from "../runtime/redis-errors.js";
 
 // REDIS_WAIT_REPLICAS: a primary with one replica; the replica stopped to make WAIT fall short.
 let primary: TestRedis;

@@ -3,9 +3,9 @@ import { CHANNEL_CREATED, CHANNEL_STATUS, parseCompositeOffset, parseEventFrame,
 import { waitUntil } from "@orderstream/testkit";
 import { ChannelFeed } from "./channel-feed.js";
 import { channelStreams } from "./channel-history.js";
-import { Partitioning } from "./partitions.js";
-import { BACKENDS, type FeedBackend, feedBackend } from "./feed-fixture.js";
-import { partitionStream } from "./keys.js";
+import { Partitioning } from "../layout/partitions.js";
+import { BACKENDS, type FeedBackend, feedBackend } from "../testing/feed-fixture.js";
+import { partitionStream } from "../layout/keys.js";
 import { MemoryBus } from "./memory-broker.js";
 
 const seqOf = (frame: string) => parseOffset(parseEventFrame(frame).offset)?.seq ?? -1;
@@ -43,7 +43,10 @@ describe.each(BACKENDS)("ChannelFeed on the %s backend", (kind) => {
     expect(await b.numsub(streamOf("orders.user.share", b.partitions))).toBe(2);
     for (let i = 0; i < 50; i++) n1.feed.release("orders.user.share");
     n1.feed.release("orders.user.share"); // one too many: ignored
-    await waitUntil(async () => (await b.numsub(streamOf("orders.user.share", b.partitions))) === 1, "unsubscribed after the last reference");
+    await waitUntil(
+      async () => (await b.numsub(streamOf("orders.user.share", b.partitions))) === 1,
+      "unsubscribed after the last reference",
+    );
     expect(n1.feed.channelCount).toBe(0);
     n2.feed.release("orders.user.share");
   });
@@ -124,7 +127,11 @@ describe.each(BACKENDS)("ChannelFeed on the %s backend", (kind) => {
     for (let i = 0; i < 24; i++) ids.push(await b.create(`fh${i % 3}`));
     for (const id of ids) await b.advance(id);
     for (const id of ids) await b.advance(id);
-    await waitUntil(() => n1.frames(CHANNEL_STATUS).length === 48 && n2.frames(CHANNEL_STATUS).length === 48, "48 status events on both nodes", 10_000);
+    await waitUntil(
+      () => n1.frames(CHANNEL_STATUS).length === 48 && n2.frames(CHANNEL_STATUS).length === 48,
+      "48 status events on both nodes",
+      10_000,
+    );
     for (const n of [n1, n2]) {
       const events = n.frames(CHANNEL_STATUS).map((f) => parseEventFrame(f));
       expect(new Set(events.map((e) => `${e.data.id}:${e.data.status}`)).size).toBe(48);
@@ -137,7 +144,12 @@ describe.each(BACKENDS)("ChannelFeed on the %s backend", (kind) => {
     // A subscriber of node 1 that stopped at its 24th event resumes on node 2: exactly the rest.
     const at = parseEventFrame(n1.frames(CHANNEL_STATUS)[23] as string).offset;
     expect(parseCompositeOffset(at)?.seqs).toHaveLength(b.partitions.count);
-    const seen = new Set(n1.frames(CHANNEL_STATUS).slice(0, 24).map((f) => parseEventFrame(f).data.id + parseEventFrame(f).data.status));
+    const seen = new Set(
+      n1
+        .frames(CHANNEL_STATUS)
+        .slice(0, 24)
+        .map((f) => parseEventFrame(f).data.id + parseEventFrame(f).data.status),
+    );
     const rest = await n2.feed.catchUp(CHANNEL_STATUS, at);
     expect(rest.recovered).toBe(true);
     const restKeys = rest.frames.map((f) => parseEventFrame(f).data.id + parseEventFrame(f).data.status);

@@ -2,10 +2,10 @@ import calculateSlot from "cluster-key-slot";
 import type { StreamPosition } from "@orderstream/domain";
 import type { Broker, BrokerHandler, HistoryRead } from "./broker.js";
 import { HistoryReader } from "./history-reader.js";
-import { channelOfPubsub, isAllOrders, publicChannel, pubsubChannel } from "./keys.js";
-import { Scripts } from "./lua-scripts.js";
-import { guardRedis } from "./redis-errors.js";
-import type { RedisConnection } from "./redis-connection.js";
+import { channelOfPubsub, isAllOrders, publicChannel, pubsubChannel } from "../layout/keys.js";
+import { ReadScripts } from "./read-scripts.js";
+import { guardRedis } from "../runtime/redis-errors.js";
+import type { RedisConnection } from "../runtime/redis-connection.js";
 
 /**
  * The Redis backend of {@link Broker}: SUBSCRIBE on one node, SSUBSCRIBE (one call per slot) on a
@@ -15,7 +15,7 @@ import type { RedisConnection } from "./redis-connection.js";
 export class RedisBroker implements Broker {
   private readonly sharded: boolean;
   private readonly history: HistoryReader;
-  private readonly scripts: Scripts;
+  private readonly scripts: ReadScripts;
   private handler: BrokerHandler | undefined;
   private wasReady = false;
 
@@ -26,7 +26,7 @@ export class RedisBroker implements Broker {
   ) {
     this.sharded = opts.sharded ?? false;
     this.history = new HistoryReader(cmd);
-    this.scripts = new Scripts(cmd);
+    this.scripts = new ReadScripts(cmd);
     sub.on(this.sharded ? "smessage" : "message", (redisChannel: string, message: string) => {
       const channel = channelOfPubsub(redisChannel);
       if (channel !== undefined) this.handler?.onFrame(channel, message);

@@ -23,7 +23,11 @@ describe("FrameCache", () => {
     const c = new FrameCache(2);
     c.push(10, "j");
     c.push(11, "k");
-    c.prepend([[7, "g"], [8, "h"], [9, "i"]]);
+    c.prepend([
+      [7, "g"],
+      [8, "h"],
+      [9, "i"],
+    ]);
     expect(c.after(7, 11)).toEqual(["h", "i", "j", "k"]);
     expect(c.covers(8)).toBe(true);
     expect(c.covers(7)).toBe(false);
@@ -32,7 +36,10 @@ describe("FrameCache", () => {
   it("ignores a prepend that does not touch its first frame", () => {
     const c = new FrameCache(5);
     c.push(10, "j");
-    c.prepend([[7, "g"], [8, "h"]]);
+    c.prepend([
+      [7, "g"],
+      [8, "h"],
+    ]);
     expect(c.covers(9)).toBe(false);
     expect(c.after(9, 10)).toEqual(["j"]);
   });

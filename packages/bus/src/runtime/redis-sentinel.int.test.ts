@@ -3,9 +3,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisConnection, closeRedis, createRedis, waitReady } from "./redis-connection.js";
 import { guardRedis, RedisUnavailableError } from "./redis-errors.js";
-import { channelStreams } from "./channel-history.js";
-import { metaKey } from "./keys.js";
-import { OrderStore } from "./order-store.js";
+import { channelStreams } from "../read/channel-history.js";
+import { metaKey } from "../layout/keys.js";
+import { OrderStore } from "../write/order-store.js";
 
 const opened: RedisConnection[] = [];
 function open(url: string, role: "command" | "subscriber" | "bullmq", name: string): RedisConnection {

@@ -1,7 +1,7 @@
-import { dueKey } from "./keys.js";
-import type { Partitioning } from "./partitions.js";
-import type { RedisConnection } from "./redis-connection.js";
-import { guardRedis } from "./redis-errors.js";
+import { dueKey } from "../layout/keys.js";
+import type { Partitioning } from "../layout/partitions.js";
+import type { RedisConnection } from "../runtime/redis-connection.js";
+import { guardRedis } from "../runtime/redis-errors.js";
 
 /** An order whose next step was due at `dueAt` (epoch ms, the partition master's clock). */
 export interface DueOrder {

@@ -3,11 +3,11 @@ import { OrderStatus } from "@orderstream/proto";
 import calculateSlot from "cluster-key-slot";
 import { parseEventFrame } from "@orderstream/domain";
 import { waitUntil } from "@orderstream/testkit";
-import { type BusFixture, TOPOLOGIES, busFixture } from "./bus-fixture.js";
-import { channelStreams, readChannelHistory } from "./channel-history.js";
-import { dueKey, historyKey, idempotencyKey, metaKey, orderKey, pubsubChannel } from "./keys.js";
+import { type BusFixture, TOPOLOGIES, busFixture } from "../testing/bus-fixture.js";
+import { channelStreams, readChannelHistory } from "../read/channel-history.js";
+import { dueKey, historyKey, idempotencyKey, metaKey, orderKey, pubsubChannel } from "../layout/keys.js";
 import type { StoredBatch } from "./order-store.js";
-import { RedisUnavailableError } from "./redis-errors.js";
+import { RedisUnavailableError } from "../runtime/redis-errors.js";
 
 const req = (userId = "alice") => ({ userId, items: [{ productId: "sku", quantity: 2, price: 0.1 }] });
 
@@ -103,7 +103,14 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
     const { order } = await f.store.create(req("u-slot"));
     const tag = f.store.partitions.tag(f.store.partitions.of(order.id));
     const [stream] = channelStreams("orders.user.u-slot", f.store.partitions) as [string];
-    const slots = [orderKey(tag, order.id), historyKey(stream), metaKey(stream), pubsubChannel(stream), dueKey(tag), idempotencyKey(tag, "u-slot", "k")];
+    const slots = [
+      orderKey(tag, order.id),
+      historyKey(stream),
+      metaKey(stream),
+      pubsubChannel(stream),
+      dueKey(tag),
+      idempotencyKey(tag, "u-slot", "k"),
+    ];
     expect(new Set(slots.map((k) => calculateSlot(k))).size).toBe(1);
   });
 
@@ -143,13 +150,17 @@ describe.each(TOPOLOGIES)("OrderStore on %s Redis", (topology) => {
     await expect(f.store.create(req())).rejects.toBeInstanceOf(RedisUnavailableError);
     expect(Date.now() - t0).toBeLessThan(1000);
     await redis.start();
-    await waitUntil(async () => {
-      try {
-        await f.store.create(req());
-        return true;
-      } catch {
-        return false;
-      }
-    }, "create after restart", 10_000);
+    await waitUntil(
+      async () => {
+        try {
+          await f.store.create(req());
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      "create after restart",
+      10_000,
+    );
   });
 });

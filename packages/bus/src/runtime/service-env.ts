@@ -1,6 +1,4 @@
 import { z } from "zod";
-import type { HistoryOptions } from "./history-options.js";
-import { DEFAULT_PARTITIONS, MAX_PARTITIONS } from "./partitions.js";
 import { isClusterUrl, parseRedisUrl } from "./redis-url.js";
 
 /** A configuration value that stops start-up; the message names the variable. */
@@ -16,7 +14,8 @@ export function envInt(min: number, max: number, def: number) {
   return z.coerce.number().int().min(min).max(max).default(def);
 }
 
-const REDIS_URL_REQUIRED = "is required (redis://host:port, comma-separated node URLs for a cluster, or redis+sentinel://host:26379,…/<master-name>)";
+const REDIS_URL_REQUIRED =
+  "is required (redis://host:port, comma-separated node URLs for a cluster, or redis+sentinel://host:26379,…/<master-name>)";
 
 /**
  * `REDIS_URL`: `redis://[user:pass@]host:port[/db]` or `rediss://…` (one node), comma-separated
@@ -34,34 +33,6 @@ export const redisUrlEnv = z
     }
   });
 
-const DAY_MS = 24 * 3600_000;
-
-/** The HISTORY_* variables every service reads (see {@link HistoryOptions}). */
-export const historyEnv = {
-  HISTORY_SIZE: envInt(1, 10_000_000, 1000),
-  HISTORY_TTL_MS: envInt(1000, 365 * DAY_MS, 600_000),
-  HISTORY_META_TTL_MS: envInt(1000, 3650 * DAY_MS, DAY_MS),
-};
-
-/** A channel's epoch must outlive its history: HISTORY_META_TTL_MS >= HISTORY_TTL_MS. */
-export const historyTtlRule: [
-  (c: { HISTORY_TTL_MS: number; HISTORY_META_TTL_MS: number }) => boolean,
-  { path: string[]; message: string },
-] = [
-  (c) => c.HISTORY_META_TTL_MS >= c.HISTORY_TTL_MS,
-  { path: ["HISTORY_META_TTL_MS"], message: "must be at least HISTORY_TTL_MS" },
-];
-
-/** The parsed HISTORY_* variables as the bus's {@link HistoryOptions}. */
-export function historyFromEnv(c: { HISTORY_SIZE: number; HISTORY_TTL_MS: number; HISTORY_META_TTL_MS: number }): HistoryOptions {
-  return { size: c.HISTORY_SIZE, ttlMs: c.HISTORY_TTL_MS, metaTtlMs: c.HISTORY_META_TTL_MS };
-}
-
-/** `PARTITIONS`: the write path's partitions, the same in every service. */
-export const partitionEnv = {
-  PARTITIONS: envInt(1, MAX_PARTITIONS, DEFAULT_PARTITIONS),
-};
-
 /**
  * `REDIS_WAIT_REPLICAS` (0 = off, the default) and `REDIS_WAIT_TIMEOUT_MS`: creates and
  * transitions answer only after `WAIT` confirmed them on that many replicas.
@@ -72,10 +43,7 @@ export const waitEnv = {
 };
 
 /** WAIT must run on the connection that wrote: one node or Sentinel only, not a Redis Cluster. */
-export const waitTopologyRule: [
-  (c: { REDIS_URL: string; REDIS_WAIT_REPLICAS: number }) => boolean,
-  { path: string[]; message: string },
-] = [
+export const waitTopologyRule: [(c: { REDIS_URL: string; REDIS_WAIT_REPLICAS: number }) => boolean, { path: string[]; message: string }] = [
   (c) => {
     try {
       return c.REDIS_WAIT_REPLICAS === 0 || !isClusterUrl(c.REDIS_URL);
@@ -87,7 +55,10 @@ export const waitTopologyRule: [
 ];
 
 /** The parsed REDIS_WAIT_* variables as the order store's `waitReplicas` (undefined when off). */
-export function waitFromEnv(c: { REDIS_WAIT_REPLICAS: number; REDIS_WAIT_TIMEOUT_MS: number }): { replicas: number; timeoutMs: number } | undefined {
+export function waitFromEnv(c: {
+  REDIS_WAIT_REPLICAS: number;
+  REDIS_WAIT_TIMEOUT_MS: number;
+}): { replicas: number; timeoutMs: number } | undefined {
   return c.REDIS_WAIT_REPLICAS > 0 ? { replicas: c.REDIS_WAIT_REPLICAS, timeoutMs: c.REDIS_WAIT_TIMEOUT_MS } : undefined;
 }
 

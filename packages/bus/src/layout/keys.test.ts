@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import calculateSlot from "cluster-key-slot";
 import { describe, expect, it } from "vitest";
-import { channelStreams } from "./channel-history.js";
+import { channelStreams } from "../read/channel-history.js";
 import {
   bullmqPrefix,
   channelOfPubsub,
@@ -13,7 +13,7 @@ import {
   partitionStream,
   pubsubChannel,
 } from "./keys.js";
-import { loadLua } from "./lua-scripts.js";
+import { loadLua } from "./lua-loader.js";
 import { Partitioning } from "./partitions.js";
 
 describe("key names", () => {
@@ -42,7 +42,7 @@ describe("key names", () => {
   });
 
   it("never builds a key name inside Lua: every key comes in KEYS", () => {
-    const files = readdirSync(new URL("../lua/", import.meta.url)).filter((f) => f.endsWith(".lua"));
+    const files = readdirSync(new URL("../../lua/", import.meta.url)).filter((f) => f.endsWith(".lua"));
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const f of files) {
       const lua = loadLua(f.slice(0, -4));

@@ -19,7 +19,11 @@ describe("createRedis", () => {
     } finally {
       conn.disconnect();
     }
-    const sub = createRedis("redis://:pw@127.0.0.1:1,redis://127.0.0.1:2", { role: "subscriber", name: "s", autoPipelining: true }) as Cluster;
+    const sub = createRedis("redis://:pw@127.0.0.1:1,redis://127.0.0.1:2", {
+      role: "subscriber",
+      name: "s",
+      autoPipelining: true,
+    }) as Cluster;
     try {
       expect(sub.options.shardedSubscribers).toBe(true);
       expect(sub.options.enableAutoPipelining).toBe(false);
@@ -45,7 +49,15 @@ describe("createRedis", () => {
     const conn = createRedis("rediss://u:pw@localhost:1/3", { role: "command", name: "t", autoPipelining: true });
     try {
       expect(conn).toBeInstanceOf(Redis);
-      expect((conn as Redis).options).toMatchObject({ host: "localhost", port: 1, db: 3, username: "u", password: "pw", tls: { servername: "localhost" }, enableAutoPipelining: true });
+      expect((conn as Redis).options).toMatchObject({
+        host: "localhost",
+        port: 1,
+        db: 3,
+        username: "u",
+        password: "pw",
+        tls: { servername: "localhost" },
+        enableAutoPipelining: true,
+      });
     } finally {
       conn.disconnect();
     }
@@ -56,11 +68,17 @@ describe("createRedis", () => {
   });
 
   it("connects through the sentinels of a redis+sentinel:// URL, with the master's and the sentinels' credentials", () => {
-    const conn = createRedis("redis+sentinel://app:pw@localhost:1,127.0.0.1:2/mymaster?sentinelPassword=sp", { role: "command", name: "t" }) as Redis;
+    const conn = createRedis("redis+sentinel://app:pw@localhost:1,127.0.0.1:2/mymaster?sentinelPassword=sp", {
+      role: "command",
+      name: "t",
+    }) as Redis;
     try {
       expect(conn).toBeInstanceOf(Redis);
       expect(conn.options).toMatchObject({
-        sentinels: [{ host: "localhost", port: 1 }, { host: "127.0.0.1", port: 2 }],
+        sentinels: [
+          { host: "localhost", port: 1 },
+          { host: "127.0.0.1", port: 2 },
+        ],
         name: "mymaster",
         role: "master",
         username: "app",
@@ -76,7 +94,13 @@ describe("createRedis", () => {
     }
     const bull = createRedis("rediss+sentinel://s.example.com/m", { role: "bullmq", name: "q" }) as Redis;
     try {
-      expect(bull.options).toMatchObject({ sentinels: [{ host: "s.example.com", port: 26379 }], enableTLSForSentinelMode: true, tls: {}, sentinelTLS: {}, maxRetriesPerRequest: null });
+      expect(bull.options).toMatchObject({
+        sentinels: [{ host: "s.example.com", port: 26379 }],
+        enableTLSForSentinelMode: true,
+        tls: {},
+        sentinelTLS: {},
+        maxRetriesPerRequest: null,
+      });
       // Not a command connection: the refused write is sent again once reconnected.
       expect(bull.options.reconnectOnError?.(new Error("READONLY You can't write against a read only replica."))).toBe(2);
     } finally {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import type { DueOrder } from "./due-orders.js";
-import { ORDERS_QUEUE, bullmqPrefix } from "./keys.js";
+import type { DueOrder } from "../write/due-orders.js";
+import { ORDERS_QUEUE, bullmqPrefix } from "../layout/keys.js";
 import { ORDER_JOB_NAME, type OrderJobData, orderJobOptions } from "./order-job.js";
-import type { StoredBatch } from "./order-store.js";
-import type { Partitioning } from "./partitions.js";
-import type { RedisConnection } from "./redis-connection.js";
+import type { StoredBatch } from "../write/order-store.js";
+import type { Partitioning } from "../layout/partitions.js";
+import type { RedisConnection } from "../runtime/redis-connection.js";
 
 /** Most orders one job drives (one transition script per round carries at most 100). */
 const MAX_ORDERS_PER_JOB = 100;
@@ -31,7 +31,11 @@ export function createOrderQueues(
  * together become one job (up to {@link MAX_ORDERS_PER_JOB} orders), so a job carries what was
  * created in one partition since the last add. A job lost on the way is found by the due sweep.
  */
-export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batches: readonly StoredBatch[], attempts?: number): Promise<void> {
+export async function addBatchJobs(
+  queues: readonly Queue<OrderJobData>[],
+  batches: readonly StoredBatch[],
+  attempts?: number,
+): Promise<void> {
   const byPartition = new Map<number, string[][]>();
   for (const b of batches) {
     let jobs = byPartition.get(b.partition);
@@ -42,7 +46,9 @@ export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batch
   }
   await Promise.all(
     [...byPartition].map(([p, jobs]) =>
-      queueOf(queues, p).addBulk(jobs.map((orderIds) => ({ name: ORDER_JOB_NAME, data: { orderIds }, opts: orderJobOptions(randomUUID(), attempts) }))),
+      queueOf(queues, p).addBulk(
+        jobs.map((orderIds) => ({ name: ORDER_JOB_NAME, data: { orderIds }, opts: orderJobOptions(randomUUID(), attempts) })),
+      ),
     ),
   );
 }
@@ -51,10 +57,19 @@ export async function addBatchJobs(queues: readonly Queue<OrderJobData>[], batch
  * Re-queues overdue orders of partition `p`, one job each, with the id `due-<order>-<dueAt>`: the
  * same overdue entry is queued once however many sweeps see it, and a later step is a new job.
  */
-export async function addDueJobs(queues: readonly Queue<OrderJobData>[], p: number, orders: readonly DueOrder[], attempts?: number): Promise<void> {
+export async function addDueJobs(
+  queues: readonly Queue<OrderJobData>[],
+  p: number,
+  orders: readonly DueOrder[],
+  attempts?: number,
+): Promise<void> {
   if (orders.length === 0) return;
   await queueOf(queues, p).addBulk(
-    orders.map((o) => ({ name: ORDER_JOB_NAME, data: { orderIds: [o.orderId] }, opts: orderJobOptions(`due-${o.orderId}-${o.dueAt}`, attempts) })),
+    orders.map((o) => ({
+      name: ORDER_JOB_NAME,
+      data: { orderIds: [o.orderId] },
+      opts: orderJobOptions(`due-${o.orderId}-${o.dueAt}`, attempts),
+    })),
   );
 }
 

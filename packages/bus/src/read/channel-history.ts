@@ -1,7 +1,7 @@
 import { parseChannel } from "@orderstream/domain";
-import { partitionStream, historyKey, isAllOrders } from "./keys.js";
-import type { Partitioning } from "./partitions.js";
-import type { RedisConnection } from "./redis-connection.js";
+import { partitionStream, historyKey, isAllOrders } from "../layout/keys.js";
+import type { Partitioning } from "../layout/partitions.js";
+import type { RedisConnection } from "../runtime/redis-connection.js";
 
 /**
  * The streams that carry a channel (history and live): one per partition for an all-orders
