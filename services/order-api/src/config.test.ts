@@ -77,7 +77,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...base, GRPC_TLS_CERT: "/nonexistent.pem", GRPC_TLS_KEY: file })).toThrow(/GRPC_TLS_CERT: cannot read/);
   });
 
-  it("reads REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS (off by default), refuses them on a Redis Cluster and takes a Sentinel URL", () => {
+  it("reads REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS (off by default), takes them on a Redis Cluster and with a Sentinel URL", () => {
     expect(loadConfig(base).waitReplicas).toBeUndefined();
     expect(loadConfig({ ...base, REDIS_WAIT_REPLICAS: "1" }).waitReplicas).toEqual({ replicas: 1, timeoutMs: 500 });
     const sentinel = loadConfig({
@@ -86,9 +86,10 @@ describe("loadConfig", () => {
       REDIS_WAIT_TIMEOUT_MS: "1000",
     });
     expect(sentinel).toMatchObject({ redisUrl: "redis+sentinel://s1:26379,s2/mymaster", waitReplicas: { replicas: 2, timeoutMs: 1000 } });
-    expect(() => loadConfig({ REDIS_URL: "redis://a:1,redis://b:2", REDIS_WAIT_REPLICAS: "1" })).toThrow(
-      /REDIS_WAIT_REPLICAS: works with one node or Sentinel/,
-    );
+    expect(loadConfig({ REDIS_URL: "redis://a:1,redis://b:2", REDIS_WAIT_REPLICAS: "1" }).waitReplicas).toEqual({
+      replicas: 1,
+      timeoutMs: 500,
+    });
     expect(() => loadConfig({ ...base, REDIS_WAIT_TIMEOUT_MS: "0" })).toThrow(/REDIS_WAIT_TIMEOUT_MS/);
     expect(() => loadConfig({ REDIS_URL: "redis+sentinel://s1:26379" })).toThrow(/REDIS_URL: .*names no master group/);
   });

@@ -11,7 +11,6 @@ import {
   redisUrlEnv,
   waitEnv,
   waitFromEnv,
-  waitTopologyRule,
 } from "@orderstream/bus";
 import { readFileSync } from "node:fs";
 import { type AuthKeys, authEnvFields, authEnvProblem, authKeysFromEnv, hasAuthKeys } from "@orderstream/auth";
@@ -104,8 +103,7 @@ const schema = z
         path: [c.GRPC_TLS_CERT === undefined ? "GRPC_TLS_CERT" : "GRPC_TLS_KEY"],
         message: "GRPC_TLS_CERT and GRPC_TLS_KEY go together: set both (TLS) or neither (plaintext)",
       });
-  })
-  .refine(...waitTopologyRule);
+  });
 
 /**
  * Parses and validates order-api's environment (names and defaults: the README's Configuration table).

@@ -12,7 +12,6 @@ import {
   redisUrlEnv,
   waitEnv,
   waitFromEnv,
-  waitTopologyRule,
 } from "@orderstream/bus";
 import { z } from "zod";
 
@@ -75,7 +74,6 @@ const schema = z
     STALLED_INTERVAL_MS: int(100, 3600_000, 30_000),
   })
   .refine(...historyTtlRule)
-  .refine(...waitTopologyRule)
   .superRefine((c, ctx) => {
     try {
       parsePartitionSet(c.PROCESSOR_PARTITIONS, c.PARTITIONS);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isClusterUrl, parseRedisUrl } from "./redis-url.js";
+import { parseRedisUrl } from "./redis-url.js";
 
 /** A configuration value that stops start-up; the message names the variable. */
 export class ConfigError extends Error {
@@ -35,24 +35,13 @@ export const redisUrlEnv = z
 
 /**
  * `REDIS_WAIT_REPLICAS` (0 = off, the default) and `REDIS_WAIT_TIMEOUT_MS`: creates and
- * transitions answer only after `WAIT` confirmed them on that many replicas.
+ * transitions answer only after `WAIT` confirmed them on that many replicas (on a Redis Cluster:
+ * of the master that ran the write).
  */
 export const waitEnv = {
   REDIS_WAIT_REPLICAS: envInt(0, 64, 0),
   REDIS_WAIT_TIMEOUT_MS: envInt(1, 10_000, 500),
 };
-
-/** WAIT must run on the connection that wrote: one node or Sentinel only, not a Redis Cluster. */
-export const waitTopologyRule: [(c: { REDIS_URL: string; REDIS_WAIT_REPLICAS: number }) => boolean, { path: string[]; message: string }] = [
-  (c) => {
-    try {
-      return c.REDIS_WAIT_REPLICAS === 0 || !isClusterUrl(c.REDIS_URL);
-    } catch {
-      return true; // REDIS_URL's own check reports it
-    }
-  },
-  { path: ["REDIS_WAIT_REPLICAS"], message: "works with one node or Sentinel; on a Redis Cluster it is not supported yet (unset it)" },
-];
 
 /** The parsed REDIS_WAIT_* variables as the order store's `waitReplicas` (undefined when off). */
 export function waitFromEnv(c: {

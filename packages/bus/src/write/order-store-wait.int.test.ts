@@ -1,6 +1,8 @@
-import { type TestRedis, startRedis, waitUntil } from "@orderstream/testkit";
+import calculateSlot from "cluster-key-slot";
+import { type TestRedis, startRedis, startRedisCluster, waitUntil } from "@orderstream/testkit";
 import { OrderStatus } from "@orderstream/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dueKey } from "../layout/keys.js";
 import { OrderStore } from "./order-store.js";
 import { type RedisConnection, closeRedis, createRedis, waitReady } from "../runtime/redis-connection.js";
 import { ReplicationUnconfirmedError } from "../runtime/redis-errors.js";
@@ -53,4 +55,43 @@ describe("OrderStore with waitReplicas", () => {
     const { order } = await store.create(req);
     expect((await store.get(order.id))?.status).toBe(OrderStatus.PENDING);
   });
+});
+
+describe.runIf(process.platform === "linux")("OrderStore with waitReplicas on a Redis Cluster", () => {
+  it("WAITs on the master that ran the script: its replica stopped makes WAIT fall short, the others' do not", async () => {
+    const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+    const cc = createRedis(cluster.url, { role: "command", name: "t-wait-cluster", commandTimeoutMs: 3000 });
+    let stopped: number | undefined;
+    try {
+      await waitReady(cc);
+      const store = new OrderStore(cc, { sharded: true, waitReplicas: { replicas: 1, timeoutMs: 300 } });
+      await store.create({ ...req, userId: "wc" });
+      // The replica of the master that owns user wc's partition, found through CLUSTER NODES.
+      const slot = calculateSlot(dueKey(store.partitions.tag(store.partitions.ofUser("wc"))));
+      const owner = (await cluster.masters()).find((m) => m.slots.some(([a, b]) => slot >= a && slot <= b));
+      const lines = String(await cluster.nodeClient(owner?.port ?? 0).call("CLUSTER", "NODES"))
+        .trim()
+        .split("\n");
+      const ownerId = lines.find((l) => l.includes(`:${owner?.port}@`))?.split(" ")[0];
+      const replicaPort = Number(/:(\d+)@/.exec(lines.find((l) => l.split(" ")[3] === ownerId) ?? "")?.[1]);
+      const pid = Number(/process_id:(\d+)/.exec(await cluster.nodeClient(replicaPort).info("server"))?.[1]);
+      process.kill(pid, "SIGSTOP"); // a node this test started, by its PID
+      stopped = pid;
+      const err = await store.create({ ...req, userId: "wc" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ReplicationUnconfirmedError);
+      // A user in a partition of another master is confirmed as usual.
+      const other = Array.from({ length: 200 }, (_, i) => `wo${i}`).find((u) => {
+        const s = calculateSlot(dueKey(store.partitions.tag(store.partitions.ofUser(u))));
+        return !owner?.slots.some(([a, b]) => s >= a && s <= b);
+      }) as string;
+      expect((await store.create({ ...req, userId: other })).created).toBe(true);
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, "SIGCONT");
+      await closeRedis(cc);
+      await cluster.stop();
+    }
+  }, 60_000);
 });

@@ -1,3 +1,5 @@
+import calculateSlot from "cluster-key-slot";
+import { Cluster, type Redis } from "ioredis";
 import {
   type OrderActionName,
   type OrderJson,
@@ -12,11 +14,11 @@ import {
 } from "@orderstream/domain";
 import { type Order, OrderStatus } from "@orderstream/proto";
 import type { HistoryOptions } from "../layout/history-options.js";
-import { orderKey } from "../layout/keys.js";
+import { dueKey, orderKey } from "../layout/keys.js";
 import { type CreateItem, type TransitionItem, WriteScripts } from "./write-scripts.js";
 import { Partitioning } from "../layout/partitions.js";
 import type { RedisConnection } from "../runtime/redis-connection.js";
-import { ReplicationUnconfirmedError, guardRedis } from "../runtime/redis-errors.js";
+import { RedisUnavailableError, ReplicationUnconfirmedError, guardRedis } from "../runtime/redis-errors.js";
 import { TickBatcher } from "./tick-batcher.js";
 
 /** Result of {@link OrderStore.create}. */
@@ -63,8 +65,9 @@ export interface OrderStoreOptions {
   onBatchStored?: (batch: StoredBatch) => void;
   /**
    * REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: creates and transitions resolve only after `WAIT`
-   * confirmed them on this many replicas, or reject with {@link ReplicationUnconfirmedError}. One
-   * node or Sentinel only (WAIT must run on the connection that wrote). Off when absent.
+   * confirmed them on this many replicas, or reject with {@link ReplicationUnconfirmedError}. WAIT
+   * runs on the connection that wrote: on a Redis Cluster, the one to the partition's master.
+   * Off when absent.
    */
   waitReplicas?: { replicas: number; timeoutMs: number };
 }
@@ -152,7 +155,7 @@ export class OrderStore {
     );
     const tag = this.partitions.tag(p);
     const reply = await guardRedis(() => this.scripts.createOrders(tag, calls));
-    const unconfirmed = await this.replicationShortfall();
+    const unconfirmed = await this.replicationShortfall(tag);
     const createdIds = orders.filter((_, i) => Number(reply[i * 2 + 1]) === 1).map((o) => o.id);
     if (createdIds.length > 0) this.opts.onBatchStored?.({ partition: p, orderIds: createdIds });
     if (unconfirmed) throw unconfirmed;
@@ -200,7 +203,7 @@ export class OrderStore {
     });
     if (calls.length > 0) {
       const reply = await guardRedis(() => this.scripts.transitionOrders(tag, calls));
-      const unconfirmed = await this.replicationShortfall();
+      const unconfirmed = await this.replicationShortfall(tag);
       const again: number[] = [];
       reply.forEach((raw, j) => {
         const r = (raw as unknown[]).map(String);
@@ -228,14 +231,15 @@ export class OrderStore {
   }
 
   /**
-   * With {@link OrderStoreOptions.waitReplicas}: `WAIT` on the connection that wrote (it covers
-   * every earlier write of the connection). Too few replicas: the error to answer with once the
-   * step has run its course (the write stays; its job goes on as usual).
+   * With {@link OrderStoreOptions.waitReplicas}: `WAIT` on the connection that wrote to the
+   * partition tagged `tag` (it covers every earlier write of the connection). Too few replicas:
+   * the error to answer with once the step has run its course (the write stays; its job goes on).
    */
-  private async replicationShortfall(): Promise<ReplicationUnconfirmedError | undefined> {
+  private async replicationShortfall(tag: string): Promise<ReplicationUnconfirmedError | undefined> {
     const w = this.opts.waitReplicas;
     if (w === undefined || w.replicas <= 0) return undefined;
-    const reached = Number(await guardRedis(() => this.conn.call("WAIT", w.replicas, w.timeoutMs)));
+    const conn = this.conn instanceof Cluster ? masterOfSlot(this.conn, calculateSlot(dueKey(tag))) : this.conn;
+    const reached = Number(await guardRedis(() => conn.call("WAIT", w.replicas, w.timeoutMs)));
     return reached < w.replicas ? new ReplicationUnconfirmedError(w.replicas, reached) : undefined;
   }
 
@@ -256,6 +260,17 @@ export class OrderStore {
 /** The user an order belongs to, or undefined when it does not exist (a read for the edge's checks). */
 export async function readOrderOwner(conn: RedisConnection, partitions: Partitioning, orderId: string): Promise<string | undefined> {
   return (await guardRedis(() => conn.hget(orderKeyOf(partitions, orderId), "u"))) ?? undefined;
+}
+
+/**
+ * The connection a Redis Cluster client sends a slot's commands on (its master's): where a script
+ * in that slot ran, so where its WAIT belongs.
+ */
+function masterOfSlot(cluster: Cluster, slot: number): Redis {
+  const key = (cluster.slots[slot] as string[] | undefined)?.[0];
+  const node = cluster.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === key);
+  if (!node) throw new RedisUnavailableError(`no known master for slot ${slot} (the slot map is being refreshed)`);
+  return node;
 }
 
 /** The hash of an order, found through the partition of its id. */
