@@ -31,9 +31,9 @@ function idempotencyKeyOf(call: ServerUnaryCall<CreateOrderRequest, Order>): str
 }
 
 /**
- * CreateOrder: validates, stores the order PENDING with its idempotency key and job-outbox entry,
- * emits `order.created`, and answers (only for the caller's own user_id unless it is an admin); concurrent calls share one script per partition. A repeated
- * key returns the first order.
+ * CreateOrder: validates, stores the order PENDING with its `order.created` event and its due
+ * entry in one script (only for the caller's own user_id unless it is an admin), and answers;
+ * concurrent calls share one script per partition. A key the user sent before returns its order.
  */
 export function createOrder(deps: CreateOrderDeps) {
   return (call: ServerUnaryCall<CreateOrderRequest, Order>, callback: sendUnaryData<Order>): void => {
@@ -43,8 +43,8 @@ export function createOrder(deps: CreateOrderDeps) {
       requireOwnOrders(who, valid.userId);
       const key = idempotencyKeyOf(call);
       const { order, created } = await deps.store.create(valid, key);
-      // Stored with its batch in the job outbox: the store hands the batch to the order queue,
-      // which adds its job in the background (a crash before that is the outbox sweeper's).
+      // Stored with its due entry: the store hands the batch to the order queue, which adds its
+      // job in the background (a job lost before that is the due sweep's).
       if (created) {
         deps.stats.ordersCreated++;
         deps.metrics.ordersCreated.inc();

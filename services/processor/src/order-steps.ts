@@ -18,8 +18,16 @@ export type NextStep =
 /** A delayed job woken this close before its due time counts as due (clock skew between hosts). */
 export const DUE_TOLERANCE_MS = 5;
 
-function delayed(action: OrderActionName, delayMs: number, status: string, data: Pick<OrderJobData, "due">, now: number): NextStep {
+/** What a job knows of an order's timing: its delayed step, and whether the order is overdue. */
+export type StepTiming = {
+  due?: OrderJobData["due"] | undefined;
+  /** The due sweep queued this job: the order's current step was due long ago (its job was lost). */
+  overdue?: boolean;
+};
+
+function delayed(action: OrderActionName, delayMs: number, status: string, data: StepTiming, now: number): NextStep {
   if (delayMs <= 0) return { kind: "done", reason: `stopped at ${status}` };
+  if (data.overdue) return { kind: "transition", action };
   const due = data.due;
   if (due && due.action === action) {
     if (due.at <= now + DUE_TOLERANCE_MS) return { kind: "transition", action };
@@ -52,7 +60,7 @@ export function dueAfter(status: string, delays: StepDelays): number | "none" {
  * PENDING -> confirm, CONFIRMED -> process, PROCESSING -> ship after the ship delay,
  * SHIPPED -> deliver after the deliver delay; DELIVERED and CANCELLED end the job.
  */
-export function nextStep(status: string, data: Pick<OrderJobData, "due">, now: number, delays: StepDelays): NextStep {
+export function nextStep(status: string, data: StepTiming, now: number, delays: StepDelays): NextStep {
   switch (status) {
     case "PENDING":
       return { kind: "transition", action: "confirm" };

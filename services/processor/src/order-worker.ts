@@ -45,6 +45,8 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
   const log = ctx.logger.child({ jobId: job.id, orders: ids.length });
   const status = new Map<string, string>();
   const owner = new Map<string, string>();
+  // Orders of a job the due sweep queued: their current step is overdue, whatever its delay.
+  const overdue = new Set(job.data.overdueSince === undefined ? [] : ids);
   const ended = new Map<string, string>(); // why each order left the job
   const end = (orderId: string, reason: string): void => {
     status.delete(orderId);
@@ -65,7 +67,7 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
     const moves: { orderId: string; action: OrderActionName }[] = [];
     let due: { action: OrderActionName; at: number } | undefined;
     for (const [orderId, s] of status) {
-      const step = nextStep(s, job.data, now, ctx.delays);
+      const step = nextStep(s, { due: job.data.due, overdue: overdue.has(orderId) }, now, ctx.delays);
       if (step.kind === "done") end(orderId, step.reason);
       else if (step.kind === "transition") moves.push({ orderId, action: step.action });
       else if (!due || step.at < due.at) due = { action: step.action, at: step.at };
@@ -76,6 +78,7 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
       );
       results.forEach((r, i) => {
         const { orderId, action } = moves[i] as { orderId: string; action: OrderActionName };
+        overdue.delete(orderId);
         if (r.ok) {
           const to = statusName(r.order.status);
           status.set(orderId, to);

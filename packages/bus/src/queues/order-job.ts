@@ -12,6 +12,8 @@ export interface OrderJobData {
   orderIds: string[];
   /** Set while the job sits delayed: which action is due, and when (epoch ms). */
   due?: { action: OrderActionName; at: number };
+  /** Set on a job the due sweep queued: the order's step has been due since then (epoch ms). */
+  overdueSince?: number;
 }
 
 /** Retries an order job gets unless configured otherwise (the processor's JOB_ATTEMPTS default). */

@@ -67,7 +67,7 @@ export async function addDueJobs(
   await queueOf(queues, p).addBulk(
     orders.map((o) => ({
       name: ORDER_JOB_NAME,
-      data: { orderIds: [o.orderId] },
+      data: { orderIds: [o.orderId], overdueSince: o.dueAt },
       opts: orderJobOptions(`due-${o.orderId}-${o.dueAt}`, attempts),
     })),
   );
