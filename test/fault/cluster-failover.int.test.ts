@@ -126,7 +126,7 @@ describe("a Redis Cluster master SIGKILLed under a flow of orders", () => {
       await sleep(500);
       result = await compare();
     }
-    const { silent, brokenAfterRecovery, firehoseAfterRecovery, eventsOfLostOrders } = result;
+    const { silent, brokenAfterRecovery, allOrdersAfterRecovery, eventsOfLostOrders } = result;
     const check = checkSequences(fleet, result.truth);
     // Every order acknowledged before the switch that survived it reaches DELIVERED.
     const survivors = await survivorsDelivered(() => statuses(early));
@@ -152,7 +152,7 @@ describe("a Redis Cluster master SIGKILLed under a flow of orders", () => {
       mismatched: check.mismatched,
       silent,
       brokenAfterRecovery,
-      firehoseAfterRecovery,
+      allOrdersAfterRecovery,
     });
     const services = [cluster.api, ...cluster.processors, ...cluster.edges.map((e) => e.proc)];
     expect(services.map((p) => p?.proc.exitCode ?? null)).toEqual(services.map(() => null)); // none restarted

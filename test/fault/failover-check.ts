@@ -53,7 +53,7 @@ export interface FailoverCheck {
   /** User channels told recovered:false whose deliveries do not end with the new epoch's history. */
   brokenAfterRecovery: string[];
   /** The same on all-orders channels (reported, not asserted: a known open point). */
-  firehoseAfterRecovery: string[];
+  allOrdersAfterRecovery: string[];
   /** Events delivered of orders that are not in Redis any more (lost with the old primary). */
   eventsOfLostOrders: number;
 }
@@ -68,7 +68,7 @@ export function failoverCheck(fleet: ClientFleet, truth: Map<string, SeenEvent[]
   const silent: string[] = [];
   const brokenAfterRecovery: string[] = [];
   // All-orders channels: reported, not asserted (see below).
-  const firehoseAfterRecovery: string[] = [];
+  const allOrdersAfterRecovery: string[] = [];
   let eventsOfLostOrders = 0;
   for (const c of fleet.clients) {
     const failed = new Set(c.recoveryFailed.flat());
@@ -84,12 +84,12 @@ export function failoverCheck(fleet: ClientFleet, truth: Map<string, SeenEvent[]
         }
       } else {
         const why = newEpochTail(ch, gotEvents, wantEvents);
-        const list = isAllOrders(ch) ? firehoseAfterRecovery : brokenAfterRecovery;
+        const list = isAllOrders(ch) ? allOrdersAfterRecovery : brokenAfterRecovery;
         if (why !== undefined && list.length < 5) list.push(`client ${c.index} ${ch} (${c.recoveryFailed.length} recoveryFailed): ${why}`);
       }
     }
   }
-  return { silent, brokenAfterRecovery, firehoseAfterRecovery, eventsOfLostOrders };
+  return { silent, brokenAfterRecovery, allOrdersAfterRecovery, eventsOfLostOrders };
 }
 
 /**

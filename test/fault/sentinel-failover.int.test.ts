@@ -121,7 +121,7 @@ describe.each([
       await sleep(500);
       result = await compare();
     }
-    const { silent, brokenAfterRecovery, firehoseAfterRecovery, eventsOfLostOrders } = result;
+    const { silent, brokenAfterRecovery, allOrdersAfterRecovery, eventsOfLostOrders } = result;
     const check = checkSequences(fleet, result.truth);
     const recoveryFailed = fleet.clients.filter((c) => c.recoveryFailed.length > 0).length;
     const reconnected = fleet.clients.filter((c) => c.closes.length > 0).length;
@@ -145,7 +145,7 @@ describe.each([
       brokenAfterRecovery,
       // Known open point: an all-orders channel's partitions move to new epochs one by one, and a
       // client told recovered:false has been seen to miss one new-epoch event of an order there.
-      firehoseAfterRecovery,
+      allOrdersAfterRecovery,
     });
     const services = [cluster.api, ...cluster.processors, ...cluster.edges.map((e) => e.proc)];
     expect(services.map((p) => p?.proc.exitCode ?? null)).toEqual(services.map(() => null)); // none restarted

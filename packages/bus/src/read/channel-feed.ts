@@ -170,7 +170,7 @@ export class ChannelFeed {
   private open(channel: string): Entry {
     const names = channelStreams(channel, this.partitions);
     const entry: Entry = { refs: 0, ready: Promise.resolve(), streams: [], closed: false };
-    const firehose = isAllOrders(channel);
+    const allOrders = isAllOrders(channel);
     // A channel's memory stays its cache size however many partitions carry it.
     const cacheSize = Math.max(MIN_PARTITION_CACHE, Math.ceil(this.tuning.cacheSize / names.length));
     entry.streams = names.map((name) => {
@@ -179,12 +179,12 @@ export class ChannelFeed {
         this.broker,
         this.tuning,
         (frame, pos) => {
-          if (!firehose) return this.handler(channel, frame, formatOffset(pos));
+          if (!allOrders) return this.handler(channel, frame, formatOffset(pos));
           // The partition's position moved: the frame leaves with the channel's composite offset.
           const offset = this.composite(entry.streams);
           this.handler(channel, withOffset(frame, offset), offset);
         },
-        firehose ? cacheSize : this.tuning.cacheSize,
+        allOrders ? cacheSize : this.tuning.cacheSize,
       );
       this.streams.set(name, stream);
       return stream;

@@ -153,7 +153,7 @@ describe("the all-orders channels on a 3-master Redis Cluster, 4 edge nodes", ()
     const after = await shardSubscribers();
     const perMaster: Record<string, number> = {};
     for (const s of after) perMaster[s.master] = (perMaster[s.master] ?? 0) + 1;
-    report("firehose-cluster", {
+    report("all-orders-cluster", {
       orders: ORDERS,
       edges: EDGES,
       subscribers: fleet.clients.length,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// bench:firehose — Redis egress of the all-orders channels on a 3-master Redis Cluster (one replica
+// bench:all-orders — Redis egress of the all-orders channels on a 3-master Redis Cluster (one replica
 // each). EDGES edge nodes (child processes) hold SOCKETS_PER_EDGE WebSocket subscribers of both
 // orders.created and orders.status each, plus USER_SUBSCRIBERS sockets on one user channel each
 // (user i on node i % EDGES). ORDERS orders then go through the write path's scripts (OrderStore,
@@ -17,7 +17,7 @@
 // Model: an event goes to the one partition stream of its order, on the master owning that
 // partition, once per subscribed edge node: N messages per event, plus one per node subscribed to
 // its user's channel; masters share it in proportion to the partitions they own (12 over 3: 4 each).
-// Prints a table; writes bench/results/firehose-egress-*.json.
+// Prints a table; writes bench/results/all-orders-egress-*.json.
 //
 // Env: EDGES (4), ORDERS (2000), SOCKETS_PER_EDGE (4), USERS (100), USER_SUBSCRIBERS (20),
 // BATCH (250 orders per step), TIMEOUT_MS (120000).
@@ -134,7 +134,7 @@ try {
   await Promise.race([Promise.all(sockets.map((x) => x.s.subscribed)), subscribeTimeout]).finally(() => clearTimeout(timer));
   for (const c of channels) c.subscribers = Number((await conns[c.master].call("PUBSUB", "SHARDNUMSUB", c.redisChannel))[1]);
 
-  conn = createRedis(cluster.redisUrl, { role: "command", name: "bench-firehose" });
+  conn = createRedis(cluster.redisUrl, { role: "command", name: "bench-all-orders" });
   await waitReady(conn);
   store = new OrderStore(conn, { sharded: true, partitions, history: { size: 1_000_000, ttlMs: 3_600_000, metaTtlMs: 86_400_000 } });
 
@@ -236,7 +236,7 @@ try {
   const header = [...result.perMaster.map((m) => `:${m.port}`), "all"];
   const T = result.totals;
   printColumns(
-    `bench:firehose (3 masters, ${EDGES} edge nodes x ${SOCKETS_PER_EDGE} all-orders sockets, ${USER_SUBSCRIBERS} user-channel sockets; ${ORDERS} orders = ${events} events)`,
+    `bench:all-orders (3 masters, ${EDGES} edge nodes x ${SOCKETS_PER_EDGE} all-orders sockets, ${USER_SUBSCRIBERS} user-channel sockets; ${ORDERS} orders = ${events} events)`,
     header,
     [
       { metric: "partitions owned (of 12)", cells: [...result.perMaster.map((m) => m.partitionsOwned), partitions.count] },
@@ -266,10 +266,10 @@ try {
 } catch (err) {
   result.error = err.message;
   process.exitCode = 1;
-  console.error(`\nbench:firehose FAILED: ${err.stack ?? err.message}`);
+  console.error(`\nbench:all-orders FAILED: ${err.stack ?? err.message}`);
 } finally {
   for (const x of sockets) x.s.ws.terminate();
   if (conn) await closeRedis(conn);
   await cluster.stop();
 }
-console.log(`\nwrote ${writeResult("firehose-egress", result)}`);
+console.log(`\nwrote ${writeResult("all-orders-egress", result)}`);
