@@ -14,6 +14,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Every workspace's package.json (test/deploy/image.test.ts checks this list against package.json).
 COPY packages/proto/package.json packages/proto/
+COPY packages/wire/package.json packages/wire/
 COPY packages/domain/package.json packages/domain/
 COPY packages/auth/package.json packages/auth/
 COPY packages/bus/package.json packages/bus/

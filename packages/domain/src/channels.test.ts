@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { parseChannel, userChannel } from "./channels.js";
-import { formatOffset, parseOffset } from "./offsets.js";
 import { channelsFor, orderFromJson, orderToJson } from "./event-envelope.js";
 import { OrderStatus } from "@orderstream/proto";
 
@@ -21,13 +20,6 @@ describe("channels", () => {
   it("routes events to the all-orders channel and the user's", () => {
     expect(channelsFor("order.created", "bob")).toEqual(["orders.created", "orders.user.bob"]);
     expect(channelsFor("order.status", "bob")).toEqual(["orders.status", "orders.user.bob"]);
-  });
-});
-
-describe("offsets", () => {
-  it("round-trips and rejects malformed offsets", () => {
-    expect(parseOffset(formatOffset({ epoch: "abc123", seq: 42 }))).toEqual({ epoch: "abc123", seq: 42 });
-    for (const bad of ["", "abc", "abc:", ":1", "a-b:1", "abc:-1", "abc:1.5", 7, null]) expect(parseOffset(bad)).toBeUndefined();
   });
 });
 

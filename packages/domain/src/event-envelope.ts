@@ -1,27 +1,10 @@
 import type { Order } from "@orderstream/proto";
+import type { EventType, OrderJson } from "@orderstream/wire";
 import { CHANNEL_CREATED, CHANNEL_STATUS, userChannel } from "./channels.js";
 import { parseStatus, statusName } from "./order-status.js";
 
-/** The two event types that travel on the bus and to clients. */
-export type EventType = "order.created" | "order.status";
-
-/** An event as a client receives it (the WebSocket frame, parsed). */
-export interface EventFrame {
-  type: EventType;
-  channel: string;
-  offset: string;
-  data: OrderJson;
-}
-
-/** The proto3 JSON form of an Order (lowerCamelCase fields, enum names, RFC 3339 time). */
-export interface OrderJson {
-  id: string;
-  userId: string;
-  items: { productId: string; quantity: number; price: number }[];
-  total: number;
-  status: string;
-  createdAt: string;
-}
+/** The event types and frame shapes are the wire protocol's (packages/wire), re-exported for the write path. */
+export type { EventFrame, EventType, OrderJson } from "@orderstream/wire";
 
 /** The channels an event about `order` is appended to: the all-orders one and the user's. */
 export function channelsFor(type: EventType, userId: string): [string, string] {
@@ -67,11 +50,4 @@ export function orderFromJson(json: OrderJson): Order {
     createdAt: new Date(json.createdAt),
     eventOffset: "",
   };
-}
-
-/** Parses an event frame text as published on the bus; throws on anything malformed. */
-export function parseEventFrame(text: string): EventFrame {
-  const frame = JSON.parse(text) as EventFrame;
-  if (frame.type !== "order.created" && frame.type !== "order.status") throw new Error("not an event frame");
-  return frame;
 }

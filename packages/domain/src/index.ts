@@ -4,4 +4,3 @@ export * from "./order-total.js";
 export * from "./order-status.js";
 export * from "./channels.js";
 export * from "./event-envelope.js";
-export * from "./offsets.js";

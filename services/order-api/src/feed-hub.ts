@@ -1,5 +1,6 @@
 import { type Broker, ChannelFeed, type ChannelFeedOptions, frameOffset } from "@orderstream/bus";
-import { orderFromJson, parseEventFrame } from "@orderstream/domain";
+import { orderFromJson } from "@orderstream/domain";
+import { parseEventFrame } from "@orderstream/wire";
 import { Order } from "@orderstream/proto";
 import type { Logger } from "pino";
 

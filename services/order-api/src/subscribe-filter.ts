@@ -1,14 +1,6 @@
 import { status } from "@grpc/grpc-js";
-import {
-  CHANNEL_CREATED,
-  CHANNEL_STATUS,
-  EMPTY_OFFSET,
-  ORDER_LIMITS,
-  parseCompositeOffset,
-  parseOffset,
-  parseStatus,
-  userChannel,
-} from "@orderstream/domain";
+import { ORDER_LIMITS, parseStatus, userChannel, CHANNEL_CREATED, CHANNEL_STATUS } from "@orderstream/domain";
+import { EMPTY_OFFSET, parseCompositeOffset, parseOffset } from "@orderstream/wire";
 import type { OrderFilter, OrderStatus } from "@orderstream/proto";
 import { ApiError } from "./api-error.js";
 

@@ -1,5 +1,5 @@
 /** The broker contract: live frames and history of channels, one backend chosen at start. */
-import type { StreamPosition } from "@orderstream/domain";
+import type { StreamPosition } from "@orderstream/wire";
 
 /** What a resume from an offset found in a channel's history. */
 export interface HistoryRead {

@@ -10,7 +10,7 @@ import {
   formatOffset,
   parseCompositeOffset,
   parseOffset,
-} from "@orderstream/domain";
+} from "@orderstream/wire";
 import type { Broker } from "./broker.js";
 import { ChannelStream, type StreamTake, withOffset } from "./channel-stream.js";
 import { channelStreams } from "./channel-history.js";

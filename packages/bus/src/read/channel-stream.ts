@@ -1,5 +1,5 @@
 /** One broker channel as a gap-free, duplicate-free sequence with a cache of recent frames. */
-import { type StreamPosition, parseOffset } from "@orderstream/domain";
+import { type StreamPosition, parseOffset } from "@orderstream/wire";
 import type { Broker } from "./broker.js";
 import { FrameCache } from "./frame-cache.js";
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHANNEL_CREATED, CHANNEL_STATUS, parseCompositeOffset, parseEventFrame, parseOffset } from "@orderstream/domain";
+import { CHANNEL_CREATED, CHANNEL_STATUS } from "@orderstream/domain";
+import { parseCompositeOffset, parseEventFrame, parseOffset } from "@orderstream/wire";
 import { waitUntil } from "@orderstream/testkit";
 import { ChannelFeed } from "./channel-feed.js";
 import { channelStreams } from "./channel-history.js";

@@ -1,4 +1,4 @@
-import type { StreamPosition } from "@orderstream/domain";
+import type { StreamPosition } from "@orderstream/wire";
 import type { HistoryRead } from "./broker.js";
 import { metaKey } from "../layout/keys.js";
 import { ReadScripts } from "./read-scripts.js";

@@ -1,5 +1,5 @@
 /** The in-memory backend of the broker contract: deterministic tests of ordering and recovery. */
-import type { StreamPosition } from "@orderstream/domain";
+import type { StreamPosition } from "@orderstream/wire";
 import type { Broker, BrokerHandler, HistoryRead } from "./broker.js";
 import { newEpoch } from "../layout/history-options.js";
 import { isAllOrders, publicChannel } from "../layout/keys.js";

@@ -1,5 +1,5 @@
 import calculateSlot from "cluster-key-slot";
-import type { StreamPosition } from "@orderstream/domain";
+import type { StreamPosition } from "@orderstream/wire";
 import type { Broker, BrokerHandler, HistoryRead } from "./broker.js";
 import { HistoryReader } from "./history-reader.js";
 import { channelOfPubsub, isAllOrders, publicChannel, pubsubChannel } from "../layout/keys.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OrderStatus } from "@orderstream/proto";
 import calculateSlot from "cluster-key-slot";
-import { parseEventFrame } from "@orderstream/domain";
+import { parseEventFrame } from "@orderstream/wire";
 import { waitUntil } from "@orderstream/testkit";
 import { type BusFixture, TOPOLOGIES, busFixture } from "../testing/bus-fixture.js";
 import { channelStreams, readChannelHistory } from "../read/channel-history.js";
