@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   invalid_token:
     "a `refresh` token that does not verify or names another `sub` than the socket's (the socket keeps its old token), or a `refresh` on a socket without a user",
   rate_limited: "frames over `RATE_LIMIT_PER_S` / `RATE_LIMIT_BURST`; keep going and the socket is closed (4008)",
-  unavailable: "Redis, order-api or the token keys cannot be reached now; retry the same frame later",
+  unavailable: "Redis or order-api cannot be reached now; retry the same frame later",
   internal: "an unexpected server error",
 } as const;
 
@@ -36,6 +36,7 @@ export const ACTION_ERROR_CODES = {
   invalid_transition: "the order's status does not allow the action (e.g. cancel a DELIVERED order)",
   invalid_argument: "an action that is not one of confirm, process, ship, deliver, cancel",
   unavailable: "the order store or order-api cannot be reached now; retry",
+  internal: "an unexpected server error",
 } as const;
 
 /** A code of a `process_order.result`'s `error_code`. */

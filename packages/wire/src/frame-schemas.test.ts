@@ -33,7 +33,7 @@ describe("frame schemas", () => {
   it("accepts every server frame the builders make, with and without an id", () => {
     const frames = [
       connectedFrame("alice", 1_700_000_000),
-      connectedFrame(undefined, undefined, "c-1"),
+      connectedFrame("bob", undefined, "c-1"),
       subscribedFrame(["orders.created", "orders.user.alice"], true, { "orders.created": "abc:5~2.3", "orders.user.alice": ":0" }, 7),
       unsubscribedFrame(["orders.created"], "u"),
       refreshedFrame(1_700_000_000, 3),

@@ -85,7 +85,7 @@ export const CLIENT_FRAME_SCHEMAS: Record<ClientFrameType, JsonSchema> = {
 
 /** A JSON Schema for every frame the edge sends, by type. */
 export const SERVER_FRAME_SCHEMAS: Record<ServerFrameType, JsonSchema> = {
-  connected: frame("server", "connected", "connected: the connect token verified", { user: { type: ["string", "null"] }, exp: nullableInt }, ["user", "exp"]),
+  connected: frame("server", "connected", "connected: the connect token verified", { user: { type: "string", minLength: 1 }, exp: nullableInt }, ["user", "exp"]),
   subscribed: frame(
     "server",
     "subscribed",

@@ -14,8 +14,8 @@ import type { RequestId } from "./request-id.js";
 const withId = <T extends object>(frame: T, id: RequestId | undefined): T => (id === undefined ? frame : { ...frame, id });
 
 /** The `connected` reply text. */
-export function connectedFrame(user: string | undefined, exp: number | undefined, id?: RequestId): string {
-  const f: ConnectedFrame = { type: "connected", user: user ?? null, exp: exp ?? null };
+export function connectedFrame(user: string, exp: number | undefined, id?: RequestId): string {
+  const f: ConnectedFrame = { type: "connected", user, exp: exp ?? null };
   return JSON.stringify(withId(f, id));
 }
 

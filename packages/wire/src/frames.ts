@@ -80,7 +80,7 @@ interface Reply {
 /** `connected`: the `connect` token verified; `user` is its `sub`, `exp` its expiry (epoch s, null: none). */
 export interface ConnectedFrame extends Reply {
   type: "connected";
-  user: string | null;
+  user: string;
   exp: number | null;
 }
 /** `subscribed`: every channel joined; `recovered` false when a `since` could not be honoured; `offsets` to resume from. */

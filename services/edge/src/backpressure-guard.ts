@@ -1,4 +1,4 @@
-import { CLOSE_CODES } from "./close-codes.js";
+import { CLOSE_CODE_TABLE } from "@orderstream/wire";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
 import type { EdgeSocket } from "./socket-state.js";
@@ -64,7 +64,7 @@ export class BackpressureGuard {
     this.suspects.delete(ws);
     this.metrics.slowConsumersClosed.inc();
     this.log.info({ socket: st.id, buffered }, "closing slow consumer");
-    const c = CLOSE_CODES.reconnect.slowConsumer;
+    const c = CLOSE_CODE_TABLE.slowConsumer;
     ws.end(c.code, c.reason);
   };
 

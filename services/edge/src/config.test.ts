@@ -24,8 +24,23 @@ describe("loadConfig", () => {
       partitions: 12,
       workers: 1,
       workerIndex: undefined,
+      connectTimeoutMs: 10_000,
+      allowedOrigins: undefined,
+      validateFrames: false,
     });
     expect(c.nodeId.length).toBeGreaterThan(0);
+  });
+
+  it("reads the protocol v1 settings: connect timeout, allowed origins (normalized), frame validation", () => {
+    const c = loadConfig({
+      ...base,
+      EDGE_CONNECT_TIMEOUT_MS: "2500",
+      EDGE_ALLOWED_ORIGINS: " https://App.Example.com/ ,http://localhost:3000,null",
+      EDGE_VALIDATE_FRAMES: "true",
+    });
+    expect(c.connectTimeoutMs).toBe(2500);
+    expect([...(c.allowedOrigins ?? [])]).toEqual(["https://app.example.com", "http://localhost:3000", "null"]);
+    expect(c.validateFrames).toBe(true);
   });
 
   it("reads EDGE_WORKERS and refuses a count outside 1-64", () => {
@@ -80,6 +95,10 @@ describe("loadConfig", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ DRAIN_WINDOW_MS: "30000" }, "DRAIN_WINDOW_MS"],
     [{ IDLE_TIMEOUT_S: "2" }, "IDLE_TIMEOUT_S"],
+    [{ EDGE_CONNECT_TIMEOUT_MS: "0" }, "EDGE_CONNECT_TIMEOUT_MS"],
+    [{ EDGE_ALLOWED_ORIGINS: "example.com" }, "EDGE_ALLOWED_ORIGINS"],
+    [{ EDGE_ALLOWED_ORIGINS: "https://a.example/path" }, "EDGE_ALLOWED_ORIGINS"],
+    [{ EDGE_VALIDATE_FRAMES: "sometimes" }, "EDGE_VALIDATE_FRAMES"],
   ])("stops on a bad value and names the variable (%j)", (patch, name) => {
     const env: Record<string, string | undefined> = { ...base, ...patch };
     expect(() => loadConfig(env)).toThrow(ConfigError);

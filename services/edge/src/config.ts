@@ -36,6 +36,18 @@ const fields = {
   AUTH_JWKS_COOLDOWN_MS: authEnvFields.AUTH_JWKS_COOLDOWN_MS,
   AUTH_JWKS_CACHE_MS: authEnvFields.AUTH_JWKS_CACHE_MS,
   ANONYMOUS_ALL_ORDERS: boolFromEnv.default(false),
+  EDGE_CONNECT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  EDGE_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v, ctx) => {
+      const list = v.split(",").map((o) => o.trim()).filter((o) => o !== "");
+      for (const o of list)
+        if (o !== "null" && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(o.replace(/\/$/, "")))
+          ctx.addIssue({ code: "custom", message: `${JSON.stringify(o)} is not an origin (scheme://host[:port], or null)` });
+      return list;
+    }),
+  EDGE_VALIDATE_FRAMES: boolFromEnv.default(false),
   MAX_CONNECTIONS: int(100_000, 1),
   MAX_CHANNELS_PER_CONN: int(128, 1),
   MAX_PAYLOAD_BYTES: int(65_536, 1024),
@@ -80,6 +92,12 @@ export interface EdgeConfig {
   /** TLS towards order-api: undefined = plaintext; `ca` undefined = the system's roots. */
   orderApiTls: { ca: Buffer | undefined } | undefined;
   anonymousAllOrders: boolean;
+  /** EDGE_CONNECT_TIMEOUT_MS: how long a socket without a token has to send `connect` (anonymous access off). */
+  connectTimeoutMs: number;
+  /** EDGE_ALLOWED_ORIGINS, normalized (lowercase, no trailing slash); undefined = any Origin. */
+  allowedOrigins: ReadonlySet<string> | undefined;
+  /** EDGE_VALIDATE_FRAMES: check every outgoing frame against its JSON Schema and exit on a mismatch (tests). */
+  validateFrames: boolean;
   maxConnections: number;
   maxChannelsPerConn: number;
   maxPayloadBytes: number;
@@ -113,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     serviceTokenSecret: c.AUTH_JWT_SECRET?.[0],
     orderApiTls: c.ORDER_API_TLS || c.ORDER_API_TLS_CA !== undefined ? { ca: c.ORDER_API_TLS_CA } : undefined,
     anonymousAllOrders: c.ANONYMOUS_ALL_ORDERS,
+    connectTimeoutMs: c.EDGE_CONNECT_TIMEOUT_MS,
+    allowedOrigins: c.EDGE_ALLOWED_ORIGINS.length > 0 ? new Set(c.EDGE_ALLOWED_ORIGINS.map(normalizeOrigin)) : undefined,
+    validateFrames: c.EDGE_VALIDATE_FRAMES,
     maxConnections: c.MAX_CONNECTIONS,
     maxChannelsPerConn: c.MAX_CHANNELS_PER_CONN,
     maxPayloadBytes: c.MAX_PAYLOAD_BYTES,
@@ -127,4 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     workers: c.EDGE_WORKERS,
     workerIndex: c.EDGE_WORKER_INDEX,
   };
+}
+
+/** An origin as compared: lowercase (browsers send a lowercase scheme and host), no trailing slash. */
+export function normalizeOrigin(origin: string): string {
+  return origin.trim().toLowerCase().replace(/\/$/, "");
 }

@@ -1,8 +1,9 @@
 /**
- * The live dashboard page served at `/` (with anonymous all-orders access off, only with an admin
- * token in `?token=`): one self-contained HTML file (no external assets). It connects to `/ws` on
- * the same host (passing on `?token=` from its own URL, if given), subscribes to orders.created +
- * orders.status, and shows the live orders with their status and counters.
+ * The live dashboard page served at `/`: one self-contained HTML file (no external assets, no
+ * data). It connects to `/ws` on the same host, sends the token from its URL fragment
+ * (`/#token=<admin JWT>`, never sent to a server; needed when anonymous all-orders access is off) in
+ * a `connect` frame, subscribes to orders.created + orders.status, and shows the live orders with
+ * their status and counters.
  */
 export const DASHBOARD_HTML = String.raw`<!doctype html>
 <html lang="en">
@@ -70,14 +71,17 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     tr.classList.remove("flash"); void tr.offsetWidth; tr.classList.add("flash");
     el("orders").textContent = rows.size;
   }
+  // The token travels in the URL fragment (never sent to a server) and then in a connect frame.
+  var token = new URLSearchParams(location.hash.slice(1)).get("token") || new URLSearchParams(location.search).get("token");
+  if (location.search.indexOf("token=") >= 0) history.replaceState(null, "", location.pathname + (token ? "#token=" + encodeURIComponent(token) : ""));
   function connect() {
-    var token = new URLSearchParams(location.search).get("token");
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" + (token ? "?token=" + encodeURIComponent(token) : "");
-    var ws = new WebSocket(url);
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+    var ws = new WebSocket(url, "orderstream.v1");
     ws.onopen = function () {
       backoff = 500;
       el("conn").textContent = "subscribing";
-      var msg = { type: "subscribe", channels: ["orders.created", "orders.status"] };
+      if (token) ws.send(JSON.stringify({ type: "connect", token: token, id: "connect" }));
+      var msg = { type: "subscribe", channels: ["orders.created", "orders.status"], id: "subscribe" };
       if (Object.keys(offsets).length) msg.since = offsets;
       ws.send(JSON.stringify(msg));
     };
@@ -93,12 +97,13 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
         el("conn").textContent = "live"; el("conn").className = "pill on";
         for (var ch in (m.offsets || {})) if (!offsets[ch]) offsets[ch] = m.offsets[ch];
       } else if (m.type === "error") {
-        el("conn").textContent = "error: " + m.error.code; el("conn").className = "pill off";
+        el("conn").textContent = "error: " + m.error.code + (m.error.code === "forbidden" ? " (open /#token=<admin JWT>)" : ""); el("conn").className = "pill off";
       }
     };
     ws.onclose = function (ev) {
       el("conn").textContent = "closed (" + ev.code + "), reconnecting"; el("conn").className = "pill off";
-      if ([4001, 4008, 4400].indexOf(ev.code) >= 0) return;
+      if (ev.code === 4001) { el("conn").textContent = "unauthorized: open /#token=<admin JWT>"; return; }
+      if ([4008, 4400].indexOf(ev.code) >= 0) return;
       setTimeout(connect, backoff + Math.random() * backoff);
       backoff = Math.min(backoff * 2, 15000);
     };

@@ -15,8 +15,9 @@ import type { WebSocketBehavior, us_listen_socket } from "uWebSockets.js";
 /** The paths a WebSocket upgrade is accepted on. */
 const WS_PATHS = ["/ws", "/orders"] as const;
 import { TokenVerifier } from "./auth.js";
+import { ConnectDeadlines } from "./connect-handler.js";
 import { BackpressureGuard } from "./backpressure-guard.js";
-import { CLOSE_CODES } from "./close-codes.js";
+import { CLOSE_CODE_TABLE } from "@orderstream/wire";
 import type { EdgeConfig } from "./config.js";
 import { closeSpread } from "./drain-schedule.js";
 import { registerHttpRoutes } from "./http-routes.js";
@@ -27,7 +28,8 @@ import { nativeUws, nativeUwsSource } from "./native-uws.js";
 import { effectiveMaxConnections } from "./open-file-limit.js";
 import { OrderActionClient } from "./order-action-client.js";
 import { OrderActions } from "./order-actions.js";
-import { type SocketState, newSocketState } from "./socket-state.js";
+import { outbound } from "./outbound.js";
+import { AUTH, type SocketState, newSocketState } from "./socket-state.js";
 import { releaseAll } from "./subscriptions.js";
 import { RateLimit } from "./rate-limiter.js";
 import { closeExpired } from "./token-expiry.js";
@@ -62,6 +64,11 @@ export interface StartEdgeOptions {
   sharedPort?: boolean;
   /** Where `/metrics` comes from (a worker serves the whole group's, gathered by its supervisor). */
   metricsText?: () => Promise<string>;
+  /**
+   * Called when an outgoing frame breaks its JSON Schema (EDGE_VALIDATE_FRAMES only); default: log
+   * it and exit with code 70, so a test run cannot miss it.
+   */
+  onFrameViolation?: (problem: string) => void;
 }
 
 /** Starts an edge node: Redis, the channel feed, the uWS app with `/ws` and the HTTP endpoints. */
@@ -96,6 +103,14 @@ export async function startEdge(
     log.warn({ configured: config.maxConnections, effective: maxConnections }, "MAX_CONNECTIONS capped below the open-file limit (ulimit -n)");
 
   const guard = new BackpressureGuard(config.maxBackpressureBytes, metrics, log);
+  const out = outbound(
+    config.validateFrames,
+    opts.onFrameViolation ??
+      ((problem) => {
+        log.fatal({ problem }, "an outgoing frame breaks the protocol's JSON Schema (EDGE_VALIDATE_FRAMES): exiting");
+        process.exit(70);
+      }),
+  );
   // The node's one subscription per channel: every frame is published once to the channel's uWS
   // topic, which fans it out in C++ to the node's sockets.
   const broker = new RedisBroker(sub, cmd, { sharded: isClusterUrl(config.redisUrl) });
@@ -104,6 +119,7 @@ export async function startEdge(
     (channel, frame) => {
       const t0 = performance.now();
       metrics.eventsIn.inc();
+      out.check(frame);
       app.publish(channel, frame, false);
       guard.afterPublish();
       metrics.fanoutSeconds.observe((performance.now() - t0) / 1000);
@@ -120,6 +136,8 @@ export async function startEdge(
     feed,
     metrics,
     log,
+    out,
+    deadlines: new ConnectDeadlines(config.connectTimeoutMs),
     maxChannelsPerConn: config.maxChannelsPerConn,
     anonymousAllOrders: config.anonymousAllOrders,
     afterSend: guard.check,
@@ -148,9 +166,12 @@ export async function startEdge(
             ? "full"
             : undefined,
       pending: state.pendingUpgrades,
-      newState: (who) => newSocketState(who, deps.rate),
+      allowedOrigins: config.allowedOrigins,
+      anonymousAllOrders: config.anonymousAllOrders,
+      newState: (who, auth) => newSocketState(who, auth, deps.rate),
     }),
     open: (ws) => {
+      if (ws.getUserData().auth === AUTH.awaiting) deps.deadlines.add(ws, Date.now());
       guard.add(ws);
       metrics.connections.set(guard.size);
     },
@@ -159,13 +180,14 @@ export async function startEdge(
         handleMessage(ws, deps, data, isBinary);
       } catch (err) {
         log.error({ err, socket: ws.getUserData().id }, "message handler failed");
-        if (!ws.getUserData().closed) ws.end(CLOSE_CODES.reconnect.internalError.code, CLOSE_CODES.reconnect.internalError.reason);
+        if (!ws.getUserData().closed) ws.end(CLOSE_CODE_TABLE.internalError.code, CLOSE_CODE_TABLE.internalError.reason);
       }
     },
     drain: guard.check,
     close: (ws) => {
       const st = ws.getUserData();
       st.closed = true;
+      deps.deadlines.delete(ws);
       guard.delete(ws);
       releaseAll(ws, deps);
       metrics.connections.set(guard.size);
@@ -177,7 +199,6 @@ export async function startEdge(
     metrics,
     log,
     readiness: () => ({ redis: cmd.status === "ready" && sub.status === "ready", notDraining: !state.draining && !state.stopped }),
-    dashboardAllowed: async (token) => config.anonymousAllOrders || (token !== undefined && (await verifier.verify(token)).admin),
     ...(opts.metricsText ? { metricsText: opts.metricsText } : {}),
   });
 
@@ -200,6 +221,7 @@ export async function startEdge(
   let sweeps = 0;
   const sweep = setInterval(() => {
     guard.sweep();
+    if (deps.deadlines.size > 0) deps.deadlines.sweep(Date.now(), deps);
     if (++sweeps % EXPIRY_SWEEP_EVERY === 0 && !state.stopped) {
       const expired = closeExpired(guard.open(), Date.now());
       if (expired > 0) {
@@ -217,7 +239,7 @@ export async function startEdge(
     state.draining = true;
     log.info({ sockets: guard.size, windowMs: config.drainWindowMs }, "draining");
     const plan = closeSpread(guard.all(), config.drainWindowMs, (ws) => {
-      if (!ws.getUserData().closed) ws.end(CLOSE_CODES.reconnect.goingAway.code, CLOSE_CODES.reconnect.goingAway.reason);
+      if (!ws.getUserData().closed) ws.end(CLOSE_CODE_TABLE.goingAway.code, CLOSE_CODE_TABLE.goingAway.reason);
     });
     cancelDrain = plan.cancel;
     drainPromise = plan.done.then(() => log.info("drained"));
@@ -231,7 +253,7 @@ export async function startEdge(
       state.stopped = true;
       cancelDrain();
       clearInterval(sweep);
-      const c = CLOSE_CODES.reconnect.shuttingDown;
+      const c = CLOSE_CODE_TABLE.shuttingDown;
       for (const ws of guard.all()) {
         try {
           if (!ws.getUserData().closed) ws.end(c.code, c.reason);

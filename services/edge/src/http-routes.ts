@@ -1,5 +1,5 @@
 import { LIVENESS_BODY, readinessReport } from "@orderstream/bus";
-import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
+import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { DASHBOARD_HTML } from "./dashboard-html.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
@@ -12,11 +12,6 @@ export interface HttpDeps {
   readiness: () => Record<string, boolean>;
   /** The `/metrics` text; default: this node's registry. */
   metricsText?: () => Promise<string>;
-  /**
-   * Whether the dashboard page may be served to a request with this `?token=` (or none): always
-   * with anonymous all-orders access on, otherwise only to an admin token.
-   */
-  dashboardAllowed: (token: string | undefined) => Promise<boolean>;
 }
 
 function reply(res: HttpResponse, status: string, type: string, body: string): void {
@@ -45,8 +40,9 @@ function replyLater(res: HttpResponse, work: Promise<[string, string, string]>, 
 /**
  * The operational endpoints on the WebSocket port: `/healthz` (liveness: 200 while the process
  * runs), `/readyz` (200 only when Redis is up and the node is not draining, with its checks),
- * `/metrics` (Prometheus), and `/` (the live dashboard page, admin token required unless anonymous
- * all-orders access is on). The production Ingress routes none of them (only `/ws` and `/orders`).
+ * `/metrics` (Prometheus), and `/` (the live dashboard page: static, it holds no data; its socket
+ * needs an admin token in `connect` unless anonymous all-orders access is on). The production
+ * Ingress routes none of them (only `/ws` and `/orders`).
  */
 export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
   app.get("/healthz", (res) => reply(res, "200 OK", "application/json", LIVENESS_BODY));
@@ -64,17 +60,6 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
       },
     );
   });
-  app.get("/", (res, req: HttpRequest) => {
-    const token = req.getQuery("token") || undefined;
-    replyLater(
-      res,
-      deps.dashboardAllowed(token).then((ok) =>
-        ok
-          ? ["200 OK", "text/html; charset=utf-8", DASHBOARD_HTML]
-          : ["401 Unauthorized", "text/plain", "the dashboard needs an admin token: open /?token=<admin JWT>\n"],
-      ),
-      () => ["401 Unauthorized", "text/plain", "the dashboard needs a valid admin token: open /?token=<admin JWT>\n"],
-    );
-  });
+  app.get("/", (res) => reply(res, "200 OK", "text/html; charset=utf-8", DASHBOARD_HTML));
   app.any("/*", (res) => reply(res, "404 Not Found", "text/plain", "not found"));
 }

@@ -1,13 +1,14 @@
-import { CLOSE_CODES } from "./close-codes.js";
+import { CLOSE_CODE_TABLE } from "@orderstream/wire";
+import { type ConnectDeps, closeUnauthorized, connect, keepEarly } from "./connect-handler.js";
 import type { OrderActions } from "./order-actions.js";
-import { parseClientMessage, processOrderResultFrame } from "./protocol.js";
+import { type ClientMessage, parseClientMessage, processOrderResult } from "./protocol.js";
 import { type RateLimit, firstRefusal } from "./rate-limiter.js";
-import type { EdgeSocket } from "./socket-state.js";
+import { AUTH, type EdgeSocket } from "./socket-state.js";
 import { type SubscriptionDeps, sendError, subscribe, unsubscribe } from "./subscriptions.js";
-import { type RefreshDeps, refreshToken } from "./token-refresh.js";
+import { refreshToken } from "./token-refresh.js";
 
 /** What the message handler needs from the node. */
-export interface MessageDeps extends SubscriptionDeps, RefreshDeps {
+export interface MessageDeps extends SubscriptionDeps, ConnectDeps {
   actions: OrderActions;
   /** The inbound frame limit; its bucket lives in each socket's state. */
   rate: RateLimit;
@@ -16,8 +17,9 @@ export interface MessageDeps extends SubscriptionDeps, RefreshDeps {
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * One inbound frame: rate limit, parse, dispatch. Bad input gets an `error` frame and never
- * throws out of here; a client that keeps flooding is closed with 4008, binary frames with 4400.
+ * One inbound frame: rate limit, decode, then {@link handleText}. Bad input gets an `error` frame
+ * and never throws out of here; a client that keeps flooding is closed with 4008, binary frames
+ * with 4400.
  */
 export function handleMessage(ws: EdgeSocket, deps: MessageDeps, data: ArrayBuffer, isBinary: boolean): void {
   const st = ws.getUserData();
@@ -25,16 +27,16 @@ export function handleMessage(ws: EdgeSocket, deps: MessageDeps, data: ArrayBuff
   const verdict = deps.rate.take(st);
   if (verdict === "close") {
     deps.metrics.errors.inc({ code: "rate_limited" });
-    const c = CLOSE_CODES.noReconnect.rateLimited;
+    const c = CLOSE_CODE_TABLE.rateLimited;
     ws.end(c.code, c.reason);
     return;
   }
   if (verdict === "limited") {
-    if (firstRefusal(st)) sendError(ws, deps.metrics, "rate_limited", "too many messages, slow down");
+    if (firstRefusal(st)) sendError(ws, deps, "rate_limited", "too many messages, slow down");
     return;
   }
   if (isBinary) {
-    const c = CLOSE_CODES.noReconnect.badRequest;
+    const c = CLOSE_CODE_TABLE.badRequest;
     deps.metrics.errors.inc({ code: "bad_request" });
     ws.end(c.code, c.reason);
     return;
@@ -43,40 +45,65 @@ export function handleMessage(ws: EdgeSocket, deps: MessageDeps, data: ArrayBuff
   try {
     text = decoder.decode(data);
   } catch {
-    sendError(ws, deps.metrics, "bad_request", "frame is not valid UTF-8");
+    sendError(ws, deps, "bad_request", "frame is not valid UTF-8");
+    return;
+  }
+  handleText(ws, deps, text);
+}
+
+/**
+ * One text frame, in the socket's auth stage: while a `connect` is verified, frames wait for it;
+ * before a socket without a token has connected (anonymous access off), anything but `connect`
+ * closes it with 4001 (a malformed `connect` gets a `bad_request` error and may be sent again).
+ */
+function handleText(ws: EdgeSocket, deps: MessageDeps, text: string): void {
+  const st = ws.getUserData();
+  if (st.auth === AUTH.connecting) {
+    if (!keepEarly(ws, text)) sendError(ws, deps, "bad_request", "too many frames before connected: wait for the connected reply");
     return;
   }
   const parsed = parseClientMessage(text);
-  if (!parsed.ok) {
-    sendError(ws, deps.metrics, parsed.error.code, parsed.error.message);
+  if (st.auth === AUTH.awaiting && (parsed.ok ? parsed.msg.type !== "connect" : parsed.type !== "connect")) {
+    closeUnauthorized(ws, deps);
     return;
   }
-  const msg = parsed.msg;
+  if (!parsed.ok) {
+    sendError(ws, deps, parsed.error.code, parsed.error.message, parsed.error.id);
+    return;
+  }
+  dispatch(ws, deps, parsed.msg);
+}
+
+function dispatch(ws: EdgeSocket, deps: MessageDeps, msg: ClientMessage): void {
+  const st = ws.getUserData();
   switch (msg.type) {
+    case "connect":
+      connect(ws, deps, msg.token, msg.id, (text) => handleText(ws, deps, text));
+      return;
     case "subscribe":
-      subscribe(ws, deps, msg.channels, msg.since).catch((err: unknown) => {
+      subscribe(ws, deps, msg.channels, msg.since, msg.id).catch((err: unknown) => {
         deps.log.error({ err, socket: st.id }, "subscribe crashed");
-        if (!st.closed) sendError(ws, deps.metrics, "internal", "internal error");
+        if (!st.closed) sendError(ws, deps, "internal", "internal error", msg.id);
       });
       return;
     case "unsubscribe":
-      unsubscribe(ws, deps, msg.channels);
+      unsubscribe(ws, deps, msg.channels, msg.id);
       return;
     case "process_order":
       deps.actions.process(st.who, msg.orderId, msg.action).then(
         (r) => {
           if (st.closed) return;
-          if (r.errorCode === "forbidden") sendError(ws, deps.metrics, "forbidden", `not allowed to act on order ${msg.orderId}`);
-          else ws.send(processOrderResultFrame(r), false);
+          if (r.errorCode === "forbidden") sendError(ws, deps, "forbidden", `not allowed to act on order ${msg.orderId}`, msg.id);
+          else deps.out.send(ws, processOrderResult(r, msg.id));
         },
         (err: unknown) => {
           deps.log.error({ err, socket: st.id }, "process_order crashed");
-          if (!st.closed) sendError(ws, deps.metrics, "internal", "internal error");
+          if (!st.closed) sendError(ws, deps, "internal", "internal error", msg.id);
         },
       );
       return;
     case "refresh":
-      refreshToken(ws, deps, msg.token);
+      refreshToken(ws, deps, msg.token, msg.id);
       return;
   }
 }

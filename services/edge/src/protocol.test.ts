@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parseClientMessage, processOrderResultFrame } from "./protocol.js";
+import { parseClientMessage } from "./protocol.js";
 
 describe("parseClientMessage", () => {
   it("reads the seed's process_order without an action as `process`", () => {
     expect(parseClientMessage(JSON.stringify({ type: "process_order", order_id: "o1", timestamp: 1 }))).toEqual({
       ok: true,
-      msg: { type: "process_order", orderId: "o1", action: "process" },
+      msg: { type: "process_order", orderId: "o1", action: "process", id: undefined },
     });
   });
 
@@ -24,11 +24,25 @@ describe("parseClientMessage", () => {
     expect(empty.ok && empty.msg.type === "subscribe" && empty.msg.since.get("orders.status")).toBe(":0");
   });
 
-  it("omits empty error fields from process_order.result", () => {
-    expect(JSON.parse(processOrderResultFrame({ orderId: "o", status: "PROCESSING" }))).toEqual({
-      type: "process_order.result",
-      order_id: "o",
-      status: "PROCESSING",
-    });
+  it("carries a valid id to the replies, refuses a bad one without echoing it", () => {
+    const ok = parseClientMessage(JSON.stringify({ type: "connect", token: "a.b.c", id: "c-1" }));
+    expect(ok).toEqual({ ok: true, msg: { type: "connect", token: "a.b.c", id: "c-1" } });
+    expect(parseClientMessage(JSON.stringify({ type: "unsubscribe", channels: [], id: 7 }))).toMatchObject({ ok: true, msg: { id: 7 } });
+    for (const id of [true, null, {}, [1], "x".repeat(65)]) {
+      const r = parseClientMessage(JSON.stringify({ type: "subscribe", channels: ["orders.status"], id }));
+      expect(r, JSON.stringify(id)).toMatchObject({ ok: false, error: { code: "bad_request", id: undefined }, type: "subscribe" });
+      expect(!r.ok && r.error.message).toMatch(/field id must be a number or a string of at most 64 characters/);
+    }
+    // An error about anything else still answers with the frame's id.
+    expect(parseClientMessage(JSON.stringify({ type: "subscribe", channels: "x", id: 3 }))).toMatchObject({ ok: false, error: { id: 3 } });
+  });
+
+  it("refuses a connect without a usable token", () => {
+    for (const token of [undefined, "", 5, "x".repeat(8193)])
+      expect(parseClientMessage(JSON.stringify({ type: "connect", token })), String(token).slice(0, 10)).toMatchObject({
+        ok: false,
+        error: { code: "bad_request" },
+        type: "connect",
+      });
   });
 });

@@ -1,104 +1,107 @@
-import { EMPTY_CHANNEL_OFFSET, type ErrorCode, OFFSET_PATTERN } from "@orderstream/client";
+import {
+  type ActionErrorCode,
+  BAD_REQUEST_ID_MESSAGE,
+  type ErrorCode,
+  MAX_OFFSET_LENGTH,
+  MAX_ORDER_ID_LENGTH,
+  MAX_TOKEN_LENGTH,
+  type RequestId,
+  isRequestId,
+  isResumeOffset,
+  processOrderResultFrame,
+} from "@orderstream/wire";
 
-/** Error codes of `error` frames (snake_case, DESIGN.md), from the wire contract. */
+/** Error codes of `error` frames, from the wire protocol (packages/wire). */
 export type { ErrorCode };
 
-/** A client frame that passed the protocol checks. */
-export type ClientMessage =
+/** A client frame that passed the protocol checks; `id` is the request id to echo on its replies. */
+export type ClientMessage = { id: RequestId | undefined } & (
+  | { type: "connect"; token: string }
   | { type: "subscribe"; channels: string[]; since: Map<string, string> }
   | { type: "unsubscribe"; channels: string[] }
   | { type: "process_order"; orderId: string; action: string }
-  | { type: "refresh"; token: string };
+  | { type: "refresh"; token: string }
+);
 
-/** A client frame that did not: answered with an error frame of this code. */
+/** A client frame that did not: answered with an error frame of this code (with the frame's id when it had a valid one). */
 export interface ProtocolError {
   code: ErrorCode;
   message: string;
+  id: RequestId | undefined;
 }
 
-/** Result of {@link parseClientMessage}. */
-export type Parsed = { ok: true; msg: ClientMessage } | { ok: false; error: ProtocolError };
-
-/** The longest token a `refresh` frame may carry. */
-const MAX_TOKEN_LENGTH = 8192;
-
-const bad = (code: ErrorCode, message: string): Parsed => ({ ok: false, error: { code, message } });
+/** Result of {@link parseClientMessage}; `type` is the frame's type when it had a string one. */
+export type Parsed = { ok: true; msg: ClientMessage } | { ok: false; error: ProtocolError; type: string | undefined };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+function tokenOf(raw: Record<string, unknown>): string | undefined {
+  const token = raw["token"];
+  return typeof token === "string" && token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? token : undefined;
+}
+
 /**
- * Parses one text frame of the client protocol (subscribe / unsubscribe / process_order / refresh).
- * Channel names are checked later (per channel); here only shapes and types.
+ * Parses one text frame of the client protocol (connect / subscribe / unsubscribe / process_order /
+ * refresh) and its optional `id`. Channel names are checked later (per channel); here only shapes
+ * and types. A bad `id` is refused before anything else, so no reply carries a wrong one.
  */
 export function parseClientMessage(text: string): Parsed {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return bad("bad_request", "frame is not valid JSON");
+    return bad("bad_request", "frame is not valid JSON", undefined, undefined);
   }
-  if (!isObject(raw)) return bad("bad_request", "frame must be a JSON object");
-  const type = raw["type"];
-  if (typeof type !== "string") return bad("bad_request", "field type must be a string");
+  if (!isObject(raw)) return bad("bad_request", "frame must be a JSON object", undefined, undefined);
+  const type = typeof raw["type"] === "string" ? raw["type"] : undefined;
+  const rawId = raw["id"];
+  if (rawId !== undefined && !isRequestId(rawId)) return bad("bad_request", BAD_REQUEST_ID_MESSAGE, undefined, type);
+  const id = rawId as RequestId | undefined;
+  const fail = (code: ErrorCode, message: string): Parsed => bad(code, message, id, type);
+  if (type === undefined) return fail("bad_request", "field type must be a string");
   switch (type) {
+    case "connect":
+    case "refresh": {
+      const token = tokenOf(raw);
+      if (token === undefined) return fail("bad_request", `field token must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`);
+      return { ok: true, msg: { type, token, id } };
+    }
     case "subscribe":
     case "unsubscribe": {
       const channels = raw["channels"];
-      if (!Array.isArray(channels)) return bad("bad_request", "field channels must be an array");
-      if (channels.some((c) => typeof c !== "string")) return bad("bad_channel", "channel names must be strings");
-      if (type === "unsubscribe") return { ok: true, msg: { type, channels: channels as string[] } };
+      if (!Array.isArray(channels)) return fail("bad_request", "field channels must be an array");
+      if (channels.some((c) => typeof c !== "string")) return fail("bad_channel", "channel names must be strings");
+      if (type === "unsubscribe") return { ok: true, msg: { type, channels: channels as string[], id } };
       const sinceRaw = raw["since"];
       const since = new Map<string, string>();
       if (sinceRaw !== undefined && sinceRaw !== null) {
-        if (!isObject(sinceRaw)) return bad("bad_request", "field since must be an object of channel -> offset");
+        if (!isObject(sinceRaw)) return fail("bad_request", "field since must be an object of channel -> offset");
         for (const [ch, off] of Object.entries(sinceRaw)) {
           // ":0" is the position of a channel without history yet (as sent in `offsets`).
-          const ok = typeof off === "string" && off.length <= 4200 && (off === EMPTY_CHANNEL_OFFSET || OFFSET_PATTERN.test(off));
-          if (!ok) return bad("bad_request", `since.${ch.slice(0, 64)}: offset must be one the server sent (<epoch>:<seq>…)`);
+          if (!isResumeOffset(off) || off.length > MAX_OFFSET_LENGTH)
+            return fail("bad_request", `since.${ch.slice(0, 64)}: offset must be one the server sent (<epoch>:<seq>…)`);
           since.set(ch, off);
         }
       }
-      return { ok: true, msg: { type, channels: channels as string[], since } };
+      return { ok: true, msg: { type, channels: channels as string[], since, id } };
     }
     case "process_order": {
       const orderId = raw["order_id"];
-      if (typeof orderId !== "string" || orderId.length === 0 || orderId.length > 128)
-        return bad("bad_request", "field order_id must be a non-empty string of at most 128 characters");
+      if (typeof orderId !== "string" || orderId.length === 0 || orderId.length > MAX_ORDER_ID_LENGTH)
+        return fail("bad_request", `field order_id must be a non-empty string of at most ${MAX_ORDER_ID_LENGTH} characters`);
       const action = raw["action"] ?? "process";
-      if (typeof action !== "string") return bad("bad_request", "field action must be a string");
-      return { ok: true, msg: { type, orderId, action } };
-    }
-    case "refresh": {
-      const token = raw["token"];
-      if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH)
-        return bad("bad_request", `field token must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`);
-      return { ok: true, msg: { type, token } };
+      if (typeof action !== "string") return fail("bad_request", "field action must be a string");
+      return { ok: true, msg: { type, orderId, action, id } };
     }
     default:
-      return bad("unknown_type", `unknown message type ${JSON.stringify(type.slice(0, 64))}`);
+      return fail("unknown_type", `unknown message type ${JSON.stringify(type.slice(0, 64))}`);
   }
 }
 
-/** The `error` frame text. */
-export function errorFrame(code: ErrorCode, message: string): string {
-  return JSON.stringify({ type: "error", error: { code, message } });
-}
-
-/** The `subscribed` reply: `recovered` when every `since` was honoured; `offsets` to resume from later. */
-export function subscribedFrame(channels: string[], recovered: boolean, offsets: Map<string, string>): string {
-  return JSON.stringify({ type: "subscribed", channels, recovered, offsets: Object.fromEntries(offsets) });
-}
-
-/** The `unsubscribed` reply. */
-export function unsubscribedFrame(channels: string[]): string {
-  return JSON.stringify({ type: "unsubscribed", channels });
-}
-
-/** The `refreshed` reply: the new token's `exp` (epoch seconds), null when it has none. */
-export function refreshedFrame(exp: number | undefined): string {
-  return JSON.stringify({ type: "refreshed", exp: exp ?? null });
+function bad(code: ErrorCode, message: string, id: RequestId | undefined, type: string | undefined): Parsed {
+  return { ok: false, error: { code, message, id }, type };
 }
 
 /** What a `process_order` came to, as the client sees it. */
@@ -110,10 +113,8 @@ export interface ProcessOrderResult {
   message?: string;
 }
 
-/** The `process_order.result` frame text. */
-export function processOrderResultFrame(r: ProcessOrderResult): string {
-  const out: Record<string, string> = { type: "process_order.result", order_id: r.orderId, status: r.status };
-  if (r.errorCode) out["error_code"] = r.errorCode;
-  if (r.message) out["message"] = r.message;
-  return JSON.stringify(out);
+/** The `process_order.result` frame text of `r`, answering request `id`. */
+export function processOrderResult(r: ProcessOrderResult, id: RequestId | undefined): string {
+  const frame = { order_id: r.orderId, status: r.status, ...(r.message ? { message: r.message } : {}) };
+  return processOrderResultFrame(r.errorCode ? { ...frame, error_code: r.errorCode as ActionErrorCode } : frame, id);
 }

@@ -9,6 +9,10 @@ import type { RateLimit, RateState } from "./rate-limiter.js";
  */
 export interface SocketState extends RateState {
   id: number;
+  /** Where the socket stands with authentication (protocol v1's `connect`). */
+  auth: AuthStage;
+  /** Frames that came while a `connect` was being verified, handled once it is; null otherwise (nearly always). */
+  early: string[] | null;
   /** Shared between sockets with the same token (and by every anonymous socket): never mutate. */
   who: Principal;
   closed: boolean;
@@ -21,11 +25,32 @@ export interface SocketState extends RateState {
 /** A uWS socket of the edge. */
 export type EdgeSocket = WebSocket<SocketState>;
 
+/**
+ * A socket's authentication stage: `awaiting` (no token yet, anonymous access off: the first frame
+ * must be `connect`), `anonymous` (no token, anonymous access on: it may `connect` once),
+ * `connecting` (a `connect` is being verified) and `connected` (a verified token, from `connect` or
+ * the upgrade). Small integers: one slot per socket.
+ */
+export const AUTH = { awaiting: 0, anonymous: 1, connecting: 2, connected: 3 } as const;
+/** One of {@link AUTH}'s stages. */
+export type AuthStage = (typeof AUTH)[keyof typeof AUTH];
+
 let nextId = 1;
 
-/** Fresh state for a socket authenticated as `who`, with a full rate-limit bucket. */
-export function newSocketState(who: Principal, limit: RateLimit): SocketState {
-  return { id: nextId++, who, closed: false, joined: [], joining: null, rateMilliTokens: limit.fullMilliTokens, rateAt: 0, rateOverflow: 0 };
+/** Fresh state for a socket at auth stage `auth` as `who`, with a full rate-limit bucket. */
+export function newSocketState(who: Principal, auth: AuthStage, limit: RateLimit): SocketState {
+  return {
+    id: nextId++,
+    auth,
+    early: null,
+    who,
+    closed: false,
+    joined: [],
+    joining: null,
+    rateMilliTokens: limit.fullMilliTokens,
+    rateAt: 0,
+    rateOverflow: 0,
+  };
 }
 
 /** Where a socket stands with a channel: joined, still joining, or neither. */

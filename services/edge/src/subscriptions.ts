@@ -1,9 +1,9 @@
 import type { ChannelFeed } from "@orderstream/bus";
-import { parseChannel } from "@orderstream/domain";
+import { type ErrorCode, type RequestId, errorFrame, parseChannel, subscribedFrame, unsubscribedFrame } from "@orderstream/wire";
 import { maySubscribe } from "./auth.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
-import { type ErrorCode, errorFrame, subscribedFrame, unsubscribedFrame } from "./protocol.js";
+import type { Outbound } from "./outbound.js";
 import { type EdgeSocket, channelState, finishJoining, forgetChannel, heldCount, startJoining } from "./socket-state.js";
 
 /** What subscribe handling needs from the node. */
@@ -12,16 +12,18 @@ export interface SubscriptionDeps {
   feed: Pick<ChannelFeed, "acquire" | "release" | "catchUp">;
   metrics: EdgeMetrics;
   log: Logger;
+  /** Every frame to a socket goes out through it (checked against its schema in tests). */
+  out: Outbound;
   maxChannelsPerConn: number;
   anonymousAllOrders: boolean;
   /** Called after frames were sent to a socket directly (catch-up): the slow-consumer check. */
   afterSend: (ws: EdgeSocket) => void;
 }
 
-/** Sends an error frame to an open socket and counts it. */
-export function sendError(ws: EdgeSocket, metrics: EdgeMetrics, code: ErrorCode, message: string): void {
-  metrics.errors.inc({ code });
-  if (!ws.getUserData().closed) ws.send(errorFrame(code, message), false);
+/** Sends an error frame (answering request `id`, if any) to an open socket and counts it. */
+export function sendError(ws: EdgeSocket, deps: Pick<SubscriptionDeps, "metrics" | "out">, code: ErrorCode, message: string, id?: RequestId): void {
+  deps.metrics.errors.inc({ code });
+  if (!ws.getUserData().closed) deps.out.send(ws, errorFrame(code, message, id));
 }
 
 /**
@@ -30,18 +32,23 @@ export function sendError(ws: EdgeSocket, metrics: EdgeMetrics, code: ErrorCode,
  * channel sends the catch-up frames and joins the live topic in one corked synchronous step, so
  * the socket sees no gap and no duplicate. Replies `subscribed` (or `error`, rolled back).
  */
-export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requested: string[], since: Map<string, string>): Promise<void> {
+export async function subscribe(
+  ws: EdgeSocket,
+  deps: SubscriptionDeps,
+  requested: string[],
+  since: Map<string, string>,
+  id: RequestId | undefined,
+): Promise<void> {
   const st = ws.getUserData();
   const unique = [...new Set(requested)];
   for (const name of unique) {
     const ch = parseChannel(name);
-    if (!ch) return sendError(ws, deps.metrics, "bad_channel", `invalid channel name ${JSON.stringify(name.slice(0, 64))}`);
-    if (!maySubscribe(st.who, ch, deps.anonymousAllOrders))
-      return sendError(ws, deps.metrics, "forbidden", `not allowed to subscribe to ${name}`);
+    if (!ch) return sendError(ws, deps, "bad_channel", `invalid channel name ${JSON.stringify(name.slice(0, 64))}`, id);
+    if (!maySubscribe(st.who, ch, deps.anonymousAllOrders)) return sendError(ws, deps, "forbidden", `not allowed to subscribe to ${name}`, id);
   }
   const fresh = unique.filter((ch) => channelState(st, ch) === undefined);
   if (heldCount(st) + fresh.length > deps.maxChannelsPerConn)
-    return sendError(ws, deps.metrics, "too_many_channels", `at most ${deps.maxChannelsPerConn} channels per connection`);
+    return sendError(ws, deps, "too_many_channels", `at most ${deps.maxChannelsPerConn} channels per connection`, id);
   for (const ch of fresh) startJoining(st, ch);
 
   const acquired = await Promise.allSettled(fresh.map((ch) => deps.feed.acquire(ch)));
@@ -54,7 +61,7 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
     });
     if (failed && !st.closed) {
       deps.log.warn({ err: failed.reason, socket: st.id, channels: fresh }, "subscribe failed, rolled back");
-      sendError(ws, deps.metrics, "unavailable", "subscription backend unavailable, try again");
+      sendError(ws, deps, "unavailable", "subscription backend unavailable, try again", id);
     }
     return;
   }
@@ -88,7 +95,7 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
       offsets.set(ch, r.offset);
       const frames = r.frames;
       ws.cork(() => {
-        for (const f of frames) ws.send(f, false);
+        for (const f of frames) deps.out.send(ws, f);
         ws.subscribe(ch);
       });
       deps.metrics.messagesOut.inc(frames.length);
@@ -99,10 +106,10 @@ export async function subscribe(ws: EdgeSocket, deps: SubscriptionDeps, requeste
   if (broken) {
     // All or nothing: leave what this frame joined, so the client can simply retry it.
     for (const ch of joined) leave(ws, deps, ch);
-    sendError(ws, deps.metrics, "unavailable", "subscription backend unavailable, try again");
+    sendError(ws, deps, "unavailable", "subscription backend unavailable, try again", id);
     return;
   }
-  ws.send(subscribedFrame(unique, recovered, offsets), false);
+  deps.out.send(ws, subscribedFrame(unique, recovered, Object.fromEntries(offsets), id));
   deps.afterSend(ws);
 }
 
@@ -117,17 +124,16 @@ function leave(ws: EdgeSocket, deps: SubscriptionDeps, ch: string): void {
 }
 
 /** A socket's `unsubscribe`: leaves the topics, releases the channels, replies `unsubscribed`. */
-export function unsubscribe(ws: EdgeSocket, deps: SubscriptionDeps, channels: string[]): void {
+export function unsubscribe(ws: EdgeSocket, deps: SubscriptionDeps, channels: string[], id: RequestId | undefined): void {
   const st = ws.getUserData();
   for (const name of channels)
-    if (!parseChannel(name))
-      return sendError(ws, deps.metrics, "bad_channel", `invalid channel name ${JSON.stringify(name.slice(0, 64))}`);
+    if (!parseChannel(name)) return sendError(ws, deps, "bad_channel", `invalid channel name ${JSON.stringify(name.slice(0, 64))}`, id);
   for (const ch of new Set(channels)) {
     // A subscribe still in flight sees its entry gone and rolls itself back.
     if (channelState(st, ch) === "joining") forgetChannel(st, ch);
     else leave(ws, deps, ch);
   }
-  ws.send(unsubscribedFrame(channels), false);
+  deps.out.send(ws, unsubscribedFrame(channels, id));
 }
 
 /** Releases every channel of a socket that closed (uWS already dropped its topics). */

@@ -1,4 +1,4 @@
-import { CLOSE_CODES } from "./close-codes.js";
+import { CLOSE_CODE_TABLE } from "@orderstream/wire";
 import type { EdgeSocket } from "./socket-state.js";
 
 /**
@@ -9,7 +9,7 @@ import type { EdgeSocket } from "./socket-state.js";
  */
 export function closeExpired(sockets: Iterable<EdgeSocket>, nowMs: number): number {
   const nowS = Math.floor(nowMs / 1000);
-  const c = CLOSE_CODES.reconnect.tokenExpired;
+  const c = CLOSE_CODE_TABLE.tokenExpired;
   let closed = 0;
   for (const ws of sockets) {
     const st = ws.getUserData();

@@ -1,7 +1,8 @@
 import { AuthError, type Principal, type TokenVerifier } from "./auth.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
-import { refreshedFrame } from "./protocol.js";
+import { type RequestId, refreshedFrame } from "@orderstream/wire";
+import type { Outbound } from "./outbound.js";
 import type { EdgeSocket } from "./socket-state.js";
 import { sendError } from "./subscriptions.js";
 
@@ -10,6 +11,7 @@ export interface RefreshDeps {
   verifier: TokenVerifier;
   metrics: EdgeMetrics;
   log: Logger;
+  out: Outbound;
 }
 
 /**
@@ -18,25 +20,25 @@ export interface RefreshDeps {
  * `refreshed` with the new `exp`. Anything else is an `invalid_token` error and the socket keeps
  * its old token (and is closed with 4005 when that expires).
  */
-export function refreshToken(ws: EdgeSocket, deps: RefreshDeps, token: string): void {
+export function refreshToken(ws: EdgeSocket, deps: RefreshDeps, token: string, id: RequestId | undefined): void {
   const st = ws.getUserData();
   if (st.who.userId === undefined) {
-    sendError(ws, deps.metrics, "invalid_token", "refresh needs a socket opened with a token (reconnect with one instead)");
+    sendError(ws, deps, "invalid_token", "refresh needs a socket with a user (send connect instead)", id);
     return;
   }
   const apply = (who: Principal): void => {
     if (st.closed) return;
     if (who.userId !== st.who.userId) {
-      sendError(ws, deps.metrics, "invalid_token", "refresh token has another sub than the socket's token");
+      sendError(ws, deps, "invalid_token", "refresh token has another sub than the socket's token", id);
       return;
     }
     st.who = who;
-    ws.send(refreshedFrame(who.exp), false);
+    deps.out.send(ws, refreshedFrame(who.exp, id));
   };
   const now = deps.verifier.verifyNow(token);
   if (now !== undefined) return apply(now);
   deps.verifier.verify(token).then(apply, (err: unknown) => {
     if (!(err instanceof AuthError)) deps.log.error({ err, socket: st.id }, "refresh verification crashed");
-    if (!st.closed) sendError(ws, deps.metrics, "invalid_token", `refresh token refused: ${err instanceof Error ? err.message : "invalid"}`);
+    if (!st.closed) sendError(ws, deps, "invalid_token", `refresh token refused: ${err instanceof Error ? err.message : "invalid"}`, id);
   });
 }

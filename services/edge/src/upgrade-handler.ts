@@ -1,8 +1,10 @@
+import { SUBPROTOCOL } from "@orderstream/wire";
 import type { HttpRequest, HttpResponse, us_socket_context_t } from "uWebSockets.js";
-import { AuthError, type Principal, type TokenVerifier, tokenFromRequest } from "./auth.js";
+import { ANONYMOUS, AuthError, type Principal, type TokenVerifier, tokenFromRequest } from "./auth.js";
+import { normalizeOrigin } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
-import type { SocketState } from "./socket-state.js";
+import { AUTH, type AuthStage, type SocketState } from "./socket-state.js";
 
 /** What the upgrade step needs from the node. */
 export interface UpgradeDeps {
@@ -13,7 +15,11 @@ export interface UpgradeDeps {
   refuse: () => "draining" | "full" | undefined;
   /** Upgrades being authenticated (they count towards MAX_CONNECTIONS). */
   pending: { n: number };
-  newState: (who: Principal) => SocketState;
+  /** EDGE_ALLOWED_ORIGINS (normalized); undefined = any. */
+  allowedOrigins: ReadonlySet<string> | undefined;
+  /** ANONYMOUS_ALL_ORDERS: a socket without a token may go on without `connect`. */
+  anonymousAllOrders: boolean;
+  newState: (who: Principal, auth: AuthStage) => SocketState;
 }
 
 /** uWS's upgrade handler signature. */
@@ -26,10 +32,24 @@ function refuseWith(res: HttpResponse, status: string, body: string): void {
 }
 
 /**
- * The WebSocket upgrade, built once per node: refuses with 503 when draining or full, verifies the
- * token (query `token` or `Authorization: Bearer`) and refuses a bad one with 401; no token =
- * anonymous. Anonymous sockets and tokens the verifier settles at once (remembered, or plainly
- * valid) are upgraded in the handler; the rest wait for jose, as every refused token does.
+ * The subprotocol to answer: `orderstream.v1` when the client offers it (among others), else none
+ * (a browser accepts a reply without one; echoing an unknown offer would be wrong).
+ */
+export function chooseSubprotocol(offered: string): string {
+  return offered.split(",").some((p) => p.trim() === SUBPROTOCOL) ? SUBPROTOCOL : "";
+}
+
+/** Whether an upgrade's `Origin` may connect: no list, no Origin (not a browser), or a listed one (case-insensitive). */
+export function originAllowed(origin: string, allowed: ReadonlySet<string> | undefined): boolean {
+  return allowed === undefined || origin === "" || allowed.has(normalizeOrigin(origin));
+}
+
+/**
+ * The WebSocket upgrade, built once per node: refuses with 503 when draining or full, with 403 an
+ * `Origin` not in EDGE_ALLOWED_ORIGINS, verifies a token given the old way (query `token` or
+ * `Authorization: Bearer`) and refuses a bad one with 401. Without a token the socket must send
+ * `connect` first, unless anonymous access is on. Sockets without a token and tokens the verifier
+ * settles at once are upgraded in the handler; the rest wait for jose, as every refused token does.
  */
 export function upgradeHandler(deps: UpgradeDeps): UpgradeHandler {
   return (res, req, context) => {
@@ -39,13 +59,22 @@ export function upgradeHandler(deps: UpgradeDeps): UpgradeHandler {
       refuseWith(res, "503 Service Unavailable", why === "full" ? "node full" : "node draining");
       return;
     }
+    if (!originAllowed(req.getHeader("origin"), deps.allowedOrigins)) {
+      deps.metrics.errors.inc({ code: "origin_refused" });
+      refuseWith(res, "403 Forbidden", "origin not allowed");
+      return;
+    }
     const token = tokenFromRequest(req.getQuery("token") ?? undefined, req.getHeader("authorization"));
     const key = req.getHeader("sec-websocket-key");
-    const protocol = req.getHeader("sec-websocket-protocol");
+    const protocol = chooseSubprotocol(req.getHeader("sec-websocket-protocol"));
     const extensions = req.getHeader("sec-websocket-extensions");
+    if (token === undefined) {
+      res.upgrade(deps.newState(ANONYMOUS, deps.anonymousAllOrders ? AUTH.anonymous : AUTH.awaiting), key, protocol, extensions, context);
+      return;
+    }
     const who = deps.verifier.verifyNow(token);
     if (who !== undefined) {
-      res.upgrade(deps.newState(who), key, protocol, extensions, context);
+      res.upgrade(deps.newState(who, AUTH.connected), key, protocol, extensions, context);
       return;
     }
     verifyThenUpgrade(res, context, deps, token, key, protocol, extensions);
@@ -57,7 +86,7 @@ function verifyThenUpgrade(
   res: HttpResponse,
   context: us_socket_context_t,
   deps: UpgradeDeps,
-  token: string | undefined,
+  token: string,
   key: string,
   protocol: string,
   extensions: string,
@@ -73,7 +102,7 @@ function verifyThenUpgrade(
       if (aborted) return;
       const late = deps.refuse();
       if (late === "draining") return refuseWith(res, "503 Service Unavailable", "node draining");
-      res.cork(() => res.upgrade(deps.newState(who), key, protocol, extensions, context));
+      res.cork(() => res.upgrade(deps.newState(who, AUTH.connected), key, protocol, extensions, context));
     },
     (err: unknown) => {
       deps.pending.n--;

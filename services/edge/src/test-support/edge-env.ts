@@ -13,6 +13,8 @@ export function edgeEnv(redisUrl: string, extra: Record<string, string> = {}): R
     LOG_LEVEL: "warn",
     ANONYMOUS_ALL_ORDERS: "true",
     ORDER_API_URL: "127.0.0.1:1",
+    // Every frame the node sends is checked against its JSON Schema (packages/wire); a mismatch exits.
+    EDGE_VALIDATE_FRAMES: "true",
     ...extra,
   };
 }

@@ -16,10 +16,10 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
-/** Opens a client; rejects with `HTTP <status>` when the upgrade is refused. */
-export function connect(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
+/** Opens a client (offering `protocols`, if any); rejects with `HTTP <status>` when the upgrade is refused. */
+export function connect(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<TestClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, protocols, { headers });
     const frames: Frame[] = [];
     const waiters = new Set<() => void>();
     let closeInfo: { code: number; reason: string; at: number } | undefined;
@@ -87,6 +87,14 @@ export async function subscribeAndWait(c: TestClient, channels: string[], since?
   const from = c.frames.length;
   c.send({ type: "subscribe", channels, ...(since ? { since } : {}) });
   return c.next((f) => f.type === "subscribed" || f.type === "error", 5000, from);
+}
+
+/** Opens a client and authenticates it the protocol v1 way (a `connect` frame); resolves once `connected`. */
+export async function connectAs(url: string, token: string): Promise<TestClient> {
+  const c = await connect(url);
+  c.send({ type: "connect", token });
+  await c.next((f) => f.type === "connected");
+  return c;
 }
 
 /** An HS256 token for tests. */
