@@ -1,30 +1,41 @@
-import { OFFSET_PATTERN } from "./wire-contract.js";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { OFFSET_PATTERN } from "@orderstream/wire";
+import { existsSync, readFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@orderstream/testkit";
-import { type EdgeCluster, type TestEdge, startEdgeCluster } from "./edge-cluster.test-helper.js";
+import { type EdgeCluster, type TestEdge, signToken, startEdgeCluster } from "./edge-cluster.test-helper.js";
 
-const BUNDLE_SCRIPT = fileURLToPath(new URL("../scripts/bundle.mjs", import.meta.url));
-const BUNDLE = fileURLToPath(new URL("../dist/orderstream-client.browser.js", import.meta.url));
+/** The script-tag build (IIFE, global `OrderStream`), as `npm run build` writes it. */
+const BUNDLE = fileURLToPath(new URL("../dist/orderstream-client.min.js", import.meta.url));
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-/** A page that loads the bundle as a module, subscribes, and keeps what it receives on `window`. */
+/**
+ * A page that loads the script-tag build with a plain <script src>, connects with a token (sent in
+ * `connect`), subscribes, shows every order in a list and keeps what it receives on `window`.
+ */
 const PAGE = `<!doctype html><meta charset="utf-8"><title>orderstream client</title>
-<script type="module">
-  import { OrderStreamClient } from "/orderstream-client.browser.js";
-  const urls = new URLSearchParams(location.search).getAll("ws");
-  const seen = { received: [], states: [], subscribed: 0, errors: [], closes: [] };
+<ul id="orders"></ul>
+<script src="/orderstream-client.min.js"></script>
+<script>
+  const params = new URLSearchParams(location.search);
+  const seen = { received: [], states: [], subscribed: 0, errors: [], closes: [], connected: [] };
   window.seen = seen;
-  const client = new OrderStreamClient({ url: urls, minReconnectDelayMs: 100, maxReconnectDelayMs: 500 });
+  const client = new OrderStream.OrderStreamClient({ url: params.getAll("ws"), getToken: () => new URLSearchParams(location.hash.slice(1)).get("token"), minReconnectDelayMs: 100, maxReconnectDelayMs: 500 });
   client.on("close", (c) => seen.closes.push(c));
   client.on("state", (s) => seen.states.push(s));
+  client.on("connected", (c) => seen.connected.push(c.user));
   client.on("subscribed", () => seen.subscribed++);
   client.on("error", (e) => seen.errors.push(String(e && e.message)));
-  client.subscribe("orders.created", (e) => seen.received.push({ id: e.data.id, offset: e.offset, status: e.data.status }));
+  const sub = client.subscribe("orders.created");
+  sub.on("event", (e) => {
+    seen.received.push({ id: e.data.id, offset: e.offset, status: e.data.status });
+    const li = document.createElement("li");
+    li.textContent = e.data.id + " " + e.data.status + " " + e.data.total.toFixed(2);
+    document.getElementById("orders").appendChild(li);
+  });
+  sub.ready().then(() => (document.title = "subscribed"));
   client.connect();
 </script>`;
 
@@ -36,13 +47,13 @@ let pageUrl: string;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [BUNDLE_SCRIPT], { stdio: "pipe" });
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build`);
   const bundle = readFileSync(BUNDLE);
   cluster = await startEdgeCluster();
   [edge, spare] = await Promise.all([cluster.startEdge("eb1"), cluster.startEdge("eb2")]);
   const port = await freePort();
   http = createServer((req, res) => {
-    if (req.url?.startsWith("/orderstream-client.browser.js")) {
+    if (req.url?.startsWith("/orderstream-client.min.js")) {
       res.writeHead(200, { "content-type": "text/javascript" }).end(bundle);
     } else if (req.url === "/" || req.url?.startsWith("/?")) {
       res.writeHead(200, { "content-type": "text/html" }).end(PAGE);
@@ -51,7 +62,8 @@ beforeAll(async () => {
     }
   });
   await new Promise<void>((r) => http.listen(port, "127.0.0.1", r));
-  pageUrl = `http://127.0.0.1:${port}/?ws=${encodeURIComponent(edge.url)}&ws=${encodeURIComponent(spare.url)}`;
+  const token = signToken({ sub: "browser-user" });
+  pageUrl = `http://127.0.0.1:${port}/?ws=${encodeURIComponent(edge.url)}&ws=${encodeURIComponent(spare.url)}#token=${token}`;
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 });
 
@@ -61,10 +73,10 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-describe("browser bundle in headless Chromium", () => {
-  it("has no Node code, loads as an ES module, receives published events, and resumes on another node after a crash", async () => {
+describe("script-tag build in headless Chromium", () => {
+  it("has no Node code, loads with <script src>, connects with a token, shows orders, and resumes on another node after a crash", async () => {
     const text = readFileSync(BUNDLE, "utf8");
-    expect(text).not.toMatch(/from\s+["']node:|require\(["']/);
+    expect(text).not.toMatch(/from\s*["']node:|require\(["']|^import |^export /m);
     const page = await (browser as Browser).newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -84,6 +96,9 @@ describe("browser bundle in headless Chromium", () => {
     expect(first.received.every((r) => r.status === "PENDING" && OFFSET_PATTERN.test(r.offset))).toBe(true);
     expect(first.states).toEqual(["connecting", "open"]);
     expect(first.errors).toEqual([]);
+    expect(await page.title()).toBe("subscribed");
+    expect(await page.locator("#orders li").first().textContent()).toBe(`${ids[0]} PENDING 10.00`);
+    expect(await page.evaluate(() => (window as unknown as { seen: { connected: string[] } }).seen.connected)).toEqual(["browser-user"]);
 
     // The browser's WebSocket sees its node die (1006), reconnects to the other one and resumes.
     await edge.svc.stop("SIGKILL");

@@ -13,8 +13,8 @@ export interface WebSocketLike {
   onerror: ((ev: never) => void) | null;
 }
 
-/** A WebSocket constructor (`globalThis.WebSocket` in browsers, `WebSocket` from `ws` in Node). */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** A WebSocket constructor (`globalThis.WebSocket` in browsers, `WebSocket` from `ws` in Node); the SDK offers the `orderstream.v1` subprotocol. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
 /** A token, or a function returning one (called again before every reconnect). */
 export type TokenSource = string | (() => string | undefined | Promise<string | undefined>);
@@ -27,12 +27,13 @@ export type BrowserWebSocketFits = Fits<typeof WebSocket>;
 export interface ClientOptions {
   /** Edge URL(s), e.g. `ws://127.0.0.1:9001/ws`; with several, each reconnect tries the next. */
   url: string | string[];
-  /** Sent as `?token=`; omitted for anonymous access. A function works like {@link getToken}. */
+  /** Sent in the `connect` frame (never in the URL); omitted for anonymous access. A function works like {@link getToken}. */
   token?: TokenSource;
   /**
-   * Returns a fresh token (JWT): called before every (re)connect, and `refreshMarginMs` before the
-   * current token's `exp` to send a `refresh` frame on the open socket. After a 4005 "token
-   * expired" close the SDK calls it again and reconnects. Use instead of `token`.
+   * Returns a fresh token (JWT), sent in the `connect` frame: called before every (re)connect, and
+   * `refreshMarginMs` before the token's `exp` to send a `refresh` frame on the open socket. After a
+   * 4005 "token expired" close the SDK calls it again and reconnects; after a 4001 "unauthorized"
+   * it asks once more and stops with an `error` event if that token is refused too. Use instead of `token`.
    */
   getToken?: () => string | Promise<string>;
   /** How long before the token's `exp` to refresh it, ms (default 30000; at most half its remaining life). */
@@ -45,9 +46,9 @@ export interface ClientOptions {
   maxReconnectDelayMs?: number;
   /** A connection open this long resets the backoff, ms (default 10000). */
   stableAfterMs?: number;
-  /** A socket not open after this long is abandoned and retried, ms (default 10000). */
+  /** A socket not open (and `connected`, with a token) after this long is abandoned and retried, ms (default 10000). */
   connectTimeoutMs?: number;
-  /** How long `processOrder` waits for its result, ms (default 10000). */
+  /** How long a request (`subscribe`, `processOrder`, `refresh`) waits for its reply, ms (default 10000). */
   requestTimeoutMs?: number;
   /** Offsets to resume from on the first subscribe (e.g. saved by a previous page via `client.offsets()`). */
   offsets?: Record<string, string>;
@@ -102,14 +103,6 @@ export function resolveOptions(o: ClientOptions): ResolvedOptions {
     offsets: { ...(o.offsets ?? {}) },
     random: o.random ?? Math.random,
   };
-}
-
-/** The URL to dial: `base` with `?token=` added when there is a token. */
-export function dialUrl(base: string, token: string | undefined): string {
-  if (!token) return base;
-  const u = new URL(base);
-  u.searchParams.set("token", token);
-  return u.toString();
 }
 
 /** The token for the next attempt: calls a provider function (bounded by `timeoutMs`) or returns the string. */

@@ -3,6 +3,28 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { OrderStore, closeRedis, createRedis, type RedisConnection } from "@orderstream/bus";
 import { type ServiceProcess, type TestRedis, freePort, startRedis, startService } from "@orderstream/testkit";
+import { createFrameValidator } from "@orderstream/wire/validate";
+import { WebSocket } from "ws";
+
+const validator = createFrameValidator();
+/** Frames the SDK sent through a {@link CheckedWebSocket} that broke the protocol's JSON Schema (tests assert none). */
+export const clientFrameProblems: string[] = [];
+
+/** `ws`'s WebSocket checking every frame the SDK sends against the protocol's JSON Schema (packages/wire). */
+export class CheckedWebSocket extends WebSocket {
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols);
+  }
+}
+const plainSend = WebSocket.prototype.send as (this: WebSocket, ...args: unknown[]) => void;
+(CheckedWebSocket.prototype as unknown as { send: (...args: unknown[]) => void }).send = function (this: WebSocket, ...args: unknown[]) {
+  const problem = validator.clientFrameProblem(String(args[0]));
+  if (problem) {
+    clientFrameProblems.push(problem);
+    throw new Error(`the SDK sent a frame that breaks the protocol: ${problem}`);
+  }
+  plainSend.apply(this, args);
+};
 
 /** The built edge entry point the integration tests run as child processes. */
 export const EDGE_MAIN = fileURLToPath(new URL("../../../services/edge/dist/main.js", import.meta.url));
@@ -73,7 +95,7 @@ export async function startEdgeCluster(): Promise<EdgeCluster> {
   };
 }
 
-/** An HS256 JWT signed with {@link JWT_SECRET}, as the edge expects in `?token=`. */
+/** An HS256 JWT signed with {@link JWT_SECRET}, as the edge expects in `connect`. */
 export function signToken(claims: Record<string, unknown>, secret = JWT_SECRET): string {
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600, ...claims })}`;

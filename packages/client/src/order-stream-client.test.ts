@@ -1,63 +1,91 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeSocket } from "./fake-socket.test-helper.js";
-import type { ClientOptions } from "./client-options.js";
-import type { ClientEvents } from "./client-events.js";
+import { FakeSocket, make, settle } from "./fake-socket.test-helper.js";
 import { OrderStreamClient } from "./order-stream-client.js";
-import type { OrderEvent } from "./protocol.js";
 
-const order = (id: string, status = "PENDING") => ({ id, userId: "u1", items: [], total: 0, status, createdAt: "2026-01-01T00:00:00Z" });
-const ev = (channel: string, offset: string, id = "o1") => ({ type: "order.created", channel, offset, data: order(id) });
-
-function make(extra: Partial<ClientOptions> = {}) {
-  const client = new OrderStreamClient({
-    url: ["ws://a.test/ws", "ws://b.test/ws"],
-    WebSocket: FakeSocket,
-    minReconnectDelayMs: 100,
-    maxReconnectDelayMs: 1000,
-    stableAfterMs: 10_000,
-    random: () => 0.999999,
-    ...extra,
-  });
-  const events: { [K in keyof ClientEvents]?: ClientEvents[K][] } = {};
-  for (const name of ["open", "close", "error", "state", "recoveryFailed", "subscribed"] as const)
-    client.on(name, (p) => ((events[name] ??= []) as unknown[]).push(p));
-  return { client, events };
-}
-
-/** Lets the token promise and the dial continuation run. */
-const settle = () => vi.advanceTimersByTimeAsync(0);
-
-describe("OrderStreamClient (state machine, in-memory socket)", () => {
+describe("OrderStreamClient: connecting (in-memory socket)", () => {
   beforeEach(() => {
     vi.useFakeTimers();
     FakeSocket.all = [];
   });
   afterEach(() => vi.useRealTimers());
 
-  it("subscribes on open, delivers events per channel in order and drops duplicates", async () => {
-    const { client, events } = make();
-    const got: OrderEvent[] = [];
-    client.subscribe("orders.created", (e) => got.push(e));
+  it("sends the token in a connect frame (never in the URL), offers orderstream.v1, and is open once connected", async () => {
+    const { client, events } = make({ token: "tok-1" });
     client.connect();
     await settle();
     const s = FakeSocket.last();
+    expect(s.url).toBe("ws://a.test/ws");
+    expect(s.protocols).toEqual(["orderstream.v1"]);
     s.open();
-    expect(s.sent).toEqual([{ type: "subscribe", channels: ["orders.created"] }]);
-    expect(events.state).toEqual(["connecting", "open"]);
-    s.receive({ type: "subscribed", channels: ["orders.created"], recovered: true, offsets: { "orders.created": "e:0" } });
-    for (const o of ["e:1", "e:2", "e:2", "e:1", "e:3"]) s.receive(ev("orders.created", o));
-    s.receive(ev("orders.status", "e:9")); // no handler: ignored
-    expect(got.map((e) => e.offset)).toEqual(["e:1", "e:2", "e:3"]);
-    expect(client.offsets()).toEqual({ "orders.created": "e:3" });
+    expect(s.sent).toEqual([{ type: "connect", token: "tok-1", id: 1 }]);
+    expect(client.state).toBe("connecting");
+    s.receive({ type: "connected", user: "alice", exp: 1_900_000_000, id: 1 });
+    expect(client.state).toBe("open");
+    expect(events.connected).toEqual([{ user: "alice", exp: 1_900_000_000 }]);
+    expect(events.open).toEqual([{ url: "ws://a.test/ws" }]);
     client.close();
+  });
+
+  it("connects anonymously without a connect frame", async () => {
+    const { client, events } = make();
+    client.connect();
+    await settle();
+    FakeSocket.last().open();
+    expect(FakeSocket.last().sent).toEqual([]);
+    expect(events.state).toEqual(["connecting", "open"]);
+    client.close();
+  });
+
+  it("on 4001 asks getToken() once more; a second 4001 stops with an UnauthorizedError (no infinite retry)", async () => {
+    const tokens: string[] = [];
+    const { client, events } = make({ getToken: () => `t${tokens.push("x")}` });
+    client.connect();
+    await settle();
+    FakeSocket.last().open();
+    FakeSocket.last().serverClose(4001, "unauthorized");
+    expect(events.close?.at(-1)).toMatchObject({ code: 4001, willReconnect: true });
+    await vi.advanceTimersByTimeAsync(100);
+    FakeSocket.last().open();
+    expect(FakeSocket.last().sent[0]).toMatchObject({ type: "connect", token: "t2" });
+    FakeSocket.last().serverClose(4001, "unauthorized");
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(tokens).toHaveLength(2);
+    expect(events.close?.at(-1)).toEqual({ code: 4001, reason: "unauthorized", willReconnect: false });
+    expect(events.error?.at(-1)).toMatchObject({ name: "UnauthorizedError" });
+    expect(client.state).toBe("closed");
+  });
+
+  it("a 4001 after a successful connect gets the one retry again; a static token stops at once", async () => {
+    let n = 0;
+    const { client } = make({ getToken: () => `t${++n}` });
+    client.connect();
+    await settle();
+    FakeSocket.last().openConnected();
+    FakeSocket.last().serverClose(4001);
+    await vi.advanceTimersByTimeAsync(100);
+    FakeSocket.last().openConnected(); // the new token worked: the retry is available again
+    FakeSocket.last().serverClose(4001);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(FakeSocket.all).toHaveLength(3);
+    client.close();
+
+    FakeSocket.all = [];
+    const fixed = make({ token: "static" });
+    fixed.client.connect();
+    await settle();
+    FakeSocket.last().open();
+    FakeSocket.last().serverClose(4001, "unauthorized");
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeSocket.all).toHaveLength(1);
+    expect(fixed.events.error?.[0]).toMatchObject({ name: "UnauthorizedError" });
   });
 
   it("reconnects with growing full-jitter delays, rotating URLs and re-fetching the token", async () => {
     let n = 0;
-    const { client, events } = make({ token: async () => `t${++n}` });
+    const { client, events } = make({ getToken: async () => `t${++n}` });
     client.connect();
     await settle();
-    expect(FakeSocket.last().url).toBe("ws://a.test/ws?token=t1");
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
       FakeSocket.last().refuse();
@@ -71,10 +99,9 @@ describe("OrderStreamClient (state machine, in-memory socket)", () => {
       expect(FakeSocket.all.length).toBe(before + 1);
     }
     expect(delays).toEqual([100, 200, 400, 800, 1000]);
-    expect(FakeSocket.all.map((s) => s.url)).toEqual([
-      "ws://a.test/ws?token=t1", "ws://b.test/ws?token=t2", "ws://a.test/ws?token=t3",
-      "ws://b.test/ws?token=t4", "ws://a.test/ws?token=t5", "ws://b.test/ws?token=t6",
-    ]);
+    expect(FakeSocket.all.map((s) => s.url)).toEqual(["ws://a.test/ws", "ws://b.test/ws", "ws://a.test/ws", "ws://b.test/ws", "ws://a.test/ws", "ws://b.test/ws"]);
+    FakeSocket.last().open();
+    expect(FakeSocket.last().sent[0]).toMatchObject({ type: "connect", token: "t6" });
     expect(events.error?.length).toBe(5);
     client.close();
   });
@@ -99,8 +126,8 @@ describe("OrderStreamClient (state machine, in-memory socket)", () => {
     client.close();
   });
 
-  it("does not reconnect after 4001, 4008, 4400 or 1000 from the server", async () => {
-    for (const code of [4001, 4008, 4400, 1000]) {
+  it("does not reconnect after 4008, 4400 or 1000 from the server", async () => {
+    for (const code of [4008, 4400, 1000]) {
       FakeSocket.all = [];
       const { client, events } = make();
       client.connect();
@@ -128,57 +155,7 @@ describe("OrderStreamClient (state machine, in-memory socket)", () => {
     expect(events.close).toEqual([{ code: 1000, reason: "client closed", willReconnect: false }]);
   });
 
-  it("resumes with since = last offsets (from events and from the subscribed reply)", async () => {
-    const { client, events } = make();
-    const got: string[] = [];
-    client.subscribe("orders.created", (e) => got.push(e.offset));
-    client.subscribe("orders.status", (e) => got.push(e.offset));
-    client.connect();
-    await settle();
-    let s = FakeSocket.last();
-    s.open();
-    s.receive(ev("orders.created", "e:5"));
-    s.receive({ type: "subscribed", channels: ["orders.created", "orders.status"], recovered: true, offsets: { "orders.created": "e:5", "orders.status": "e:40" } });
-    s.receive(ev("orders.created", "e:6"));
-    s.serverClose(4004, "slow consumer");
-    await vi.advanceTimersByTimeAsync(100);
-    s = FakeSocket.last();
-    s.open();
-    expect(s.sent[0]).toEqual({
-      type: "subscribe",
-      channels: ["orders.created", "orders.status"],
-      since: { "orders.created": "e:6", "orders.status": "e:40" },
-    });
-    s.receive(ev("orders.created", "e:6")); // replay overlap: dropped
-    s.receive(ev("orders.created", "e:7"));
-    s.receive({ type: "subscribed", channels: ["orders.created", "orders.status"], recovered: false, offsets: { "orders.created": "e:7", "orders.status": "f:0" } });
-    expect(got).toEqual(["e:5", "e:6", "e:7"]);
-    expect(events.recoveryFailed).toEqual([{ channels: ["orders.created", "orders.status"] }]);
-    expect(client.offsets()).toEqual({ "orders.created": "e:7", "orders.status": "f:0" });
-    client.close();
-  });
-
-  it("unsubscribes when the last handler goes and starts live when subscribed again", async () => {
-    const { client } = make();
-    client.connect();
-    await settle();
-    const s = FakeSocket.last();
-    s.open();
-    const off1 = client.subscribe("orders.created", () => undefined);
-    const off2 = client.subscribe("orders.created", () => undefined);
-    s.receive(ev("orders.created", "e:3"));
-    s.receive({ type: "subscribed", channels: ["orders.created"], recovered: true, offsets: { "orders.created": "e:3" } });
-    off1();
-    off1();
-    expect(s.sent).toEqual([{ type: "subscribe", channels: ["orders.created"] }]);
-    off2();
-    expect(s.sent.at(-1)).toEqual({ type: "unsubscribe", channels: ["orders.created"] });
-    client.subscribe("orders.created", () => undefined);
-    expect(s.sent.at(-1)).toEqual({ type: "subscribe", channels: ["orders.created"] });
-    client.close();
-  });
-
-  it("processOrder: results by order id, errors naming the order reject it, timeouts and not-connected reject", async () => {
+  it("processOrder: several in flight, each matched by its id; errors answering it reject it; timeouts and not-connected reject", async () => {
     const { client, events } = make({ requestTimeoutMs: 5_000 });
     await expect(client.processOrder("o1")).rejects.toThrow(/not connected/);
     client.connect();
@@ -186,96 +163,39 @@ describe("OrderStreamClient (state machine, in-memory socket)", () => {
     const s = FakeSocket.last();
     s.open();
     const a = client.processOrder("o1", "confirm");
-    const b = client.processOrder("o2");
-    const c = client.processOrder("o3", "ship");
-    expect(s.sent.map((f) => (f as { action?: string }).action)).toEqual(["confirm", undefined, "ship"]);
-    s.receive({ type: "process_order.result", order_id: "o2", status: "PROCESSING" });
-    s.receive({ type: "error", error: { code: "forbidden", message: "not allowed to act on order o1" } });
-    await expect(b).resolves.toEqual({ orderId: "o2", status: "PROCESSING" });
+    const b = client.processOrder("o1", "ship");
+    const c = client.processOrder("o3");
+    expect(s.sent.map((f) => [f["order_id"], f["action"], f.id])).toEqual([
+      ["o1", "confirm", 1],
+      ["o1", "ship", 2],
+      ["o3", undefined, 3],
+    ]);
+    s.receive({ type: "process_order.result", order_id: "o1", status: "SHIPPED", id: 2 }); // out of order
+    s.receive({ type: "error", error: { code: "forbidden", message: "not allowed" }, id: 1 });
+    await expect(b).resolves.toEqual({ orderId: "o1", status: "SHIPPED" });
     await expect(a).rejects.toMatchObject({ name: "ServerError", code: "forbidden" });
     const cErr = c.catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(await cErr).toMatchObject({ name: "RequestTimeoutError" });
+    s.receive({ type: "process_order.result", order_id: "o3", status: "PROCESSING", id: 3 }); // too late: dropped
     expect(events.error ?? []).toEqual([]);
+    s.receive({ type: "error", error: { code: "rate_limited", message: "slow down" } }); // answers nothing of ours
+    expect(events.error?.[0]).toMatchObject({ name: "ServerError", code: "rate_limited" });
     client.close();
   });
 
-  it("a subscribe refused as forbidden drops its channels and reports them; unavailable is retried", async () => {
-    const { client, events } = make();
-    client.subscribe("orders.user.bob", () => undefined);
+  it("refreshes the token in place before exp with a refresh frame, matched by id", async () => {
+    vi.setSystemTime(1_000_000_000);
+    let n = 0;
+    const { client, events } = make({ getToken: () => `t${++n}`, refreshMarginMs: 30_000 });
     client.connect();
     await settle();
+    FakeSocket.last().openConnected("u1", 1_000_000 + 120);
+    await vi.advanceTimersByTimeAsync(90_000);
     const s = FakeSocket.last();
-    s.open();
-    s.receive({ type: "error", error: { code: "forbidden", message: "not allowed to subscribe to orders.user.bob" } });
-    expect(events.error?.[0]).toMatchObject({ name: "ServerError", code: "forbidden", channels: ["orders.user.bob"] });
-    client.subscribe("orders.created", () => undefined);
-    s.receive({ type: "error", error: { code: "unavailable", message: "try again" } });
-    expect(s.sent.length).toBe(2);
-    await vi.advanceTimersByTimeAsync(100);
-    expect(s.sent.at(-1)).toEqual({ type: "subscribe", channels: ["orders.created"] });
-    s.serverClose(1006);
-    await vi.advanceTimersByTimeAsync(100);
-    FakeSocket.last().open();
-    expect(FakeSocket.last().sent).toEqual([{ type: "subscribe", channels: ["orders.created"] }]);
-    client.close();
-  });
-
-  it("a multi-channel subscribe refused whole is retried channel by channel to find the bad one", async () => {
-    const { client, events } = make();
-    client.subscribe("orders.user.me", () => undefined);
-    client.subscribe("orders.user.bob", () => undefined);
-    client.connect();
-    await settle();
-    const s = FakeSocket.last();
-    s.open();
-    s.receive({ type: "error", error: { code: "forbidden", message: "not allowed to subscribe to orders.user.bob" } });
-    expect(events.error ?? []).toEqual([]);
-    expect(s.sent.slice(1)).toEqual([{ type: "subscribe", channels: ["orders.user.me"] }]); // one frame in flight at a time
-    s.receive({ type: "subscribed", channels: ["orders.user.me"], recovered: true, offsets: {} });
-    expect(s.sent.slice(2)).toEqual([{ type: "subscribe", channels: ["orders.user.bob"] }]);
-    s.receive({ type: "error", error: { code: "forbidden", message: "not allowed to subscribe to orders.user.bob" } });
-    expect(events.error).toHaveLength(1);
-    expect(events.error?.[0]).toMatchObject({ code: "forbidden", channels: ["orders.user.bob"] });
-    s.serverClose(1006);
-    await vi.advanceTimersByTimeAsync(100);
-    FakeSocket.last().open();
-    expect(FakeSocket.last().sent).toEqual([{ type: "subscribe", channels: ["orders.user.me"] }]);
-    client.close();
-  });
-
-  it("keeps one subscribe in flight, merges what is asked meanwhile, and retries one left unanswered", async () => {
-    const { client, events } = make({ requestTimeoutMs: 2_000 });
-    client.subscribe("a", () => undefined);
-    client.connect();
-    await settle();
-    const s = FakeSocket.last();
-    s.open();
-    client.subscribe("b", () => undefined);
-    client.subscribe("c", () => undefined);
-    expect(s.sent).toEqual([{ type: "subscribe", channels: ["a"] }]);
-    s.receive({ type: "subscribed", channels: ["a"], recovered: true, offsets: { a: "e:1" } });
-    expect(s.sent.at(-1)).toEqual({ type: "subscribe", channels: ["b", "c"] });
-    await vi.advanceTimersByTimeAsync(2_000); // no reply (e.g. dropped by the rate limiter)
-    expect(events.error?.[0]).toMatchObject({ name: "RequestTimeoutError" });
-    expect(s.sent.at(-1)).toEqual({ type: "subscribe", channels: ["b", "c"] });
-    expect(s.sent).toHaveLength(3);
-    client.close();
-  });
-
-  it("a handler that throws is reported as error and does not stop delivery", async () => {
-    const { client, events } = make();
-    const got: string[] = [];
-    client.subscribe("orders.created", () => {
-      throw new Error("boom");
-    });
-    client.subscribe("orders.created", (e) => got.push(e.offset));
-    client.connect();
-    await settle();
-    FakeSocket.last().open();
-    FakeSocket.last().receive(ev("orders.created", "e:1"));
-    expect(got).toEqual(["e:1"]);
-    expect(events.error?.[0]?.message).toBe("boom");
+    expect(s.sent.at(-1)).toEqual({ type: "refresh", token: "t2", id: 2 });
+    s.receive({ type: "refreshed", exp: 1_000_000 + 3600, id: 2 });
+    expect(events.refreshed).toEqual([{ exp: 1_000_000 + 3600 }]);
     client.close();
   });
 
@@ -311,7 +231,8 @@ describe("OrderStreamClient (state machine, in-memory socket)", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(events.error?.[1]?.message).toMatch(/token provider did not answer/);
     await vi.advanceTimersByTimeAsync(200);
-    expect(FakeSocket.last().url).toBe("ws://a.test/ws?token=ok");
+    FakeSocket.last().open();
+    expect(FakeSocket.last().sent).toEqual([{ type: "connect", token: "ok", id: 1 }]);
     client.close();
   });
 
@@ -335,19 +256,10 @@ describe("OrderStreamClient (state machine, in-memory socket)", () => {
     expect(client.state).toBe("closed");
   });
 
-  it("seeds resume offsets from options.offsets", async () => {
-    const { client } = make({ offsets: { "orders.created": "e:41", "orders.status": "e:7" } });
-    client.subscribe("orders.created", () => undefined);
-    client.connect();
-    await settle();
-    FakeSocket.last().open();
-    expect(FakeSocket.last().sent[0]).toEqual({ type: "subscribe", channels: ["orders.created"], since: { "orders.created": "e:41" } });
-    client.close();
-  });
-
   it("rejects bad options with a message naming the option", () => {
     expect(() => new OrderStreamClient({ url: "http://x", WebSocket: FakeSocket })).toThrow(/url/);
     expect(() => new OrderStreamClient({ url: "ws://x", WebSocket: FakeSocket, maxReconnectDelayMs: -1 })).toThrow(/maxReconnectDelayMs/);
+    expect(() => new OrderStreamClient({ url: "ws://x", WebSocket: FakeSocket, token: "a", getToken: () => "b" })).toThrow(/getToken/);
     // Node 22+ has a global WebSocket (the default); Node 20 and old runtimes have none.
     vi.stubGlobal("WebSocket", undefined);
     try {

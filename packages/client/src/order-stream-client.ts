@@ -1,38 +1,38 @@
+import { CLOSE_CODES, SUBPROTOCOL, connectFrame, processOrderFrame, refreshFrame, shouldReconnectAfter } from "@orderstream/wire";
 import { Backoff } from "./backoff.js";
-import { ChannelSubscriptions } from "./channel-subscriptions.js";
-import { ConnectionError, DisconnectedError, ServerError } from "./client-errors.js";
+import { ConnectionError, DisconnectedError, ServerError, UnauthorizedError, describeError } from "./client-errors.js";
 import type { ClientEvents, ConnectionState, EventHandler } from "./client-events.js";
-import { type ClientOptions, type ResolvedOptions, type WebSocketLike, dialUrl, resolveOptions, resolveToken } from "./client-options.js";
-import { shouldReconnect } from "./close-codes.js";
-import { describeError, orderNamedIn } from "./error-attribution.js";
-import { PendingActions } from "./pending-actions.js";
-import { type OrderAction, type ProcessOrderResult, type ServerFrame, parseServerFrame, processOrderFrame, refreshFrame } from "./protocol.js";
+import { type ClientOptions, type ResolvedOptions, type WebSocketLike, resolveOptions, resolveToken } from "./client-options.js";
+import type { OrderAction, ProcessOrderResult, ServerFrame } from "./protocol.js";
+import { parseServerFrame } from "./protocol.js";
+import { Requests } from "./requests.js";
+import type { Subscription } from "./subscription.js";
+import { SubscriptionRegistry } from "./subscription-registry.js";
 import { TimerSet } from "./timer-set.js";
-import { refreshDelayMs, tokenExp } from "./token-refresh-schedule.js";
+import { refreshDelayMs } from "./token-refresh-schedule.js";
 import { TypedEmitter } from "./typed-emitter.js";
 
-const OPEN = 1;
-
 /**
- * The orderstream WebSocket client: one connection to an edge node, per-channel handlers,
- * reconnect with full-jitter backoff over a list of URLs, resume from the last offset of every
- * channel (duplicates dropped), and `processOrder` requests. With a token function (`getToken`)
- * the socket's token is refreshed in place before its `exp`, and a 4005 "token expired" close
- * reconnects with a new one. Works in browsers and Node.
+ * The orderstream WebSocket client: one connection to an edge node (protocol v1: the token goes in
+ * a `connect` frame, never in the URL), subscription objects per channel, reconnect with
+ * full-jitter backoff over a list of URLs, resume from the last offset of every channel
+ * (duplicates dropped), and requests matched to their replies by id. With a token function
+ * (`getToken`) the token is refreshed in place before its `exp`; a 4005 close reconnects with a new
+ * one, a 4001 asks for a new one once and then stops with an `error`. Works in browsers and Node.
  */
 export class OrderStreamClient extends TypedEmitter<ClientEvents> {
   private readonly opts: ResolvedOptions;
   private readonly backoff: Backoff;
-  private readonly channels: ChannelSubscriptions;
-  private readonly actions: PendingActions;
+  private readonly subs: SubscriptionRegistry;
+  private readonly requests: Requests;
   private ws: WebSocketLike | undefined;
   private current: ConnectionState = "closed";
   private wanted = false;
   private generation = 0;
   private urlIndex = 0;
+  /** A 4001 already made us ask `getToken()` again since the last `connected`. */
+  private authRetried = false;
   private readonly timers = new TimerSet();
-  /** The `exp` of the open socket's token (epoch seconds), when it has one. */
-  private tokenExpS: number | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ClientOptions) {
@@ -40,14 +40,14 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     this.opts = resolveOptions(options);
     const b = { minDelayMs: this.opts.minReconnectDelayMs, maxDelayMs: this.opts.maxReconnectDelayMs, random: this.opts.random };
     this.backoff = new Backoff(b);
-    this.actions = new PendingActions(this.opts.requestTimeoutMs);
-    this.channels = new ChannelSubscriptions(
+    this.requests = new Requests(this.opts.requestTimeoutMs);
+    this.subs = new SubscriptionRegistry(
       {
         isOpen: () => this.isOpen(),
         send: (text) => this.send(text),
         emit: (event, payload) => this.emit(event, payload),
+        requests: this.requests,
         timers: this.timers,
-        requestTimeoutMs: this.opts.requestTimeoutMs,
         retry: b,
       },
       this.opts.offsets,
@@ -61,7 +61,7 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
 
   /** The last offset per subscribed channel (save it to resume after a page reload via `offsets`). */
   offsets(): Record<string, string> {
-    return this.channels.offsets();
+    return this.subs.offsets();
   }
 
   /** Starts connecting (and keeps reconnecting until {@link close} or a "don't reconnect" close). */
@@ -85,26 +85,35 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     } catch (err) {
       this.emit("error", new ConnectionError("closing the socket failed", { cause: err }));
     }
-    if (wasActive) this.emit("close", { code: 1000, reason: "client closed", willReconnect: false });
+    if (wasActive) this.emit("close", { code: CLOSE_CODES.normal, reason: "client closed", willReconnect: false });
     this.setState("closed");
   }
 
   /**
-   * Calls `handler` for every event on `channel`, in offset order, without duplicates, across
-   * reconnects. Returns a function that removes the handler (the last one unsubscribes).
+   * The subscription of `channel` (made on first use, the same object afterwards): its events come
+   * in offset order, without duplicates, across reconnects. `handler`, if given, is added as an
+   * `event` listener. See {@link Subscription} for states, `ready()` and `for await`.
    */
-  subscribe(channel: string, handler: EventHandler): () => void {
-    return this.channels.add(channel, handler);
+  subscribe(channel: string, handler?: EventHandler): Subscription {
+    const sub = this.subs.subscribe(channel);
+    if (handler) sub.on("event", handler);
+    return sub;
+  }
+
+  /** The subscription of `channel`, if there is one. */
+  getSubscription(channel: string): Subscription | undefined {
+    return this.subs.get(channel);
   }
 
   /**
    * Asks the edge to apply `action` (default `process`) to an order. Resolves with the result
-   * (check `errorCode`); rejects on an error frame about it, a timeout, or a disconnect.
+   * (check `errorCode`); rejects with a `ServerError` answering it, a timeout, or a disconnect.
    */
   processOrder(orderId: string, action?: OrderAction): Promise<ProcessOrderResult> {
     if (!this.isOpen()) return Promise.reject(new DisconnectedError(`process_order ${orderId}: not connected`));
-    const result = this.actions.add(orderId);
-    this.send(processOrderFrame(orderId, action, Date.now()));
+    const id = this.requests.nextId();
+    const result = this.requests.wait<ProcessOrderResult>(id, `process_order ${orderId}`);
+    this.send(processOrderFrame(orderId, action, Date.now(), id));
     return result;
   }
 
@@ -123,12 +132,11 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     this.setState("connecting");
     const url = this.opts.urls[this.urlIndex % this.opts.urls.length] as string;
     let ws: WebSocketLike;
-    let exp: number | undefined;
+    let token: string | undefined;
     try {
-      const token = await resolveToken(this.opts.token, this.opts.connectTimeoutMs);
+      token = await resolveToken(this.opts.token, this.opts.connectTimeoutMs);
       if (gen !== this.generation || !this.wanted) return;
-      exp = tokenExp(token);
-      ws = new this.opts.WebSocket(dialUrl(url, token));
+      ws = new this.opts.WebSocket(url, [SUBPROTOCOL]);
     } catch (err) {
       if (gen !== this.generation || !this.wanted) return;
       this.emit("error", new ConnectionError(`cannot connect to ${url}: ${describeError(err)}`, { cause: err }));
@@ -137,20 +145,27 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     }
     this.ws = ws;
     const connectTimer = this.timers.after(() => {
-      if (this.ws !== ws || ws.readyState === OPEN) return;
+      if (this.ws !== ws || this.current === "open") return;
       this.emit("error", new ConnectionError(`connecting to ${url} timed out after ${this.opts.connectTimeoutMs} ms`));
       this.onSocketClosed(ws, 1006, "connect timeout");
       abandon(ws);
     }, this.opts.connectTimeoutMs);
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      this.timers.cancel(connectTimer);
-      this.setState("open");
-      this.timers.after(() => this.backoff.reset(), this.opts.stableAfterMs);
-      this.tokenExpS = exp;
-      this.scheduleRefresh(ws);
-      this.channels.onOpen();
-      this.emit("open", { url });
+      if (!token) return this.ready(ws, url, connectTimer, undefined);
+      const id = this.requests.nextId();
+      this.requests.expect<Extract<ServerFrame, { type: "connected" }>>(
+        id,
+        "connect",
+        (f) => this.ready(ws, url, connectTimer, f),
+        (err) => {
+          if (this.ws !== ws || err instanceof DisconnectedError) return;
+          this.emit("error", err);
+          this.onSocketClosed(ws, CLOSE_CODES.abnormal, "connect failed");
+          abandon(ws);
+        },
+      );
+      this.send(connectFrame(token, id));
     };
     ws.onmessage = (ev: { data: unknown }) => {
       if (this.ws !== ws) return;
@@ -164,21 +179,41 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     ws.onclose = (ev: { code: number; reason: string }) => this.onSocketClosed(ws, ev.code, ev.reason);
   }
 
+  /** The socket is open and (with a token) `connected`: subscribe everything, plan the refresh. */
+  private ready(ws: WebSocketLike, url: string, connectTimer: ReturnType<typeof setTimeout>, connected: { user: string; exp: number | undefined } | undefined): void {
+    if (this.ws !== ws) return;
+    this.timers.cancel(connectTimer);
+    this.authRetried = false;
+    this.setState("open");
+    this.timers.after(() => this.backoff.reset(), this.opts.stableAfterMs);
+    if (connected) {
+      this.scheduleRefresh(ws, connected.exp);
+      this.emit("connected", { user: connected.user, exp: connected.exp });
+    }
+    this.subs.onOpen();
+    this.emit("open", { url });
+  }
+
   private dropSocket(reason: string): void {
     const ws = this.ws;
     this.ws = undefined;
     // No-ops rather than null: `ws` throws on an `error` event nobody listens to.
     if (ws) ws.onopen = ws.onmessage = ws.onerror = ws.onclose = ignore;
-    this.channels.onClose();
-    this.actions.rejectAll(reason);
+    this.subs.onClose();
+    this.requests.rejectAll(reason);
   }
 
   private onSocketClosed(ws: WebSocketLike, code: number, reason: string): void {
     if (this.ws !== ws) return;
     this.timers.clear();
     this.dropSocket(`connection closed (${code})`);
-    const willReconnect = this.wanted && shouldReconnect(code);
+    // 4001: the token was refused. Ask getToken() once more; a second 4001 in a row is final.
+    const retryAuth = code === CLOSE_CODES.unauthorized && typeof this.opts.token === "function" && !this.authRetried;
+    if (retryAuth) this.authRetried = true;
+    const willReconnect = this.wanted && (retryAuth || shouldReconnectAfter(code));
     if (!willReconnect) {
+      if (this.wanted && code === CLOSE_CODES.unauthorized)
+        this.emit("error", new UnauthorizedError(`the edge refused the token (4001 ${reason || "unauthorized"}); not reconnecting`));
       this.wanted = false;
       this.emit("close", { code, reason, willReconnect });
       this.setState("closed");
@@ -198,10 +233,9 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
   }
 
   /** Plans the next in-place token refresh of `ws` (token functions and tokens with `exp` only). */
-  private scheduleRefresh(ws: WebSocketLike): void {
+  private scheduleRefresh(ws: WebSocketLike, exp: number | undefined): void {
     if (this.refreshTimer !== undefined) this.timers.cancel(this.refreshTimer);
     this.refreshTimer = undefined;
-    const exp = this.tokenExpS;
     if (typeof this.opts.token !== "function" || exp === undefined || this.ws !== ws) return;
     this.refreshTimer = this.timers.after(() => {
       this.refreshTimer = undefined;
@@ -209,7 +243,7 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     }, refreshDelayMs(exp, Date.now(), this.opts.refreshMarginMs));
   }
 
-  /** Gets a new token and sends it as a `refresh` frame; the edge answers `refreshed` or an error. */
+  /** Gets a new token and sends it as a `refresh` frame; the edge answers `refreshed` or `invalid_token`. */
   private async refresh(ws: WebSocketLike): Promise<void> {
     let token: string | undefined;
     try {
@@ -219,7 +253,19 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
       return;
     }
     if (this.ws !== ws || !this.isOpen() || !token) return;
-    this.send(refreshFrame(token));
+    const id = this.requests.nextId();
+    this.requests.expect<{ exp: number | undefined }>(
+      id,
+      "refresh",
+      (f) => {
+        this.scheduleRefresh(ws, f.exp);
+        this.emit("refreshed", { exp: f.exp });
+      },
+      (err) => {
+        if (!(err instanceof DisconnectedError)) this.emit("error", err);
+      },
+    );
+    this.send(refreshFrame(token, id));
   }
 
   private send(text: string): void {
@@ -234,38 +280,25 @@ export class OrderStreamClient extends TypedEmitter<ClientEvents> {
     switch (f.type) {
       case "order.created":
       case "order.status":
-        return this.channels.deliver(f);
-      case "subscribed":
-        return this.channels.onSubscribed(f.channels, f.recovered, f.offsets);
-      case "unsubscribed":
-        return;
+        return this.subs.deliver(f);
       case "process_order.result":
-        this.actions.resolve(f.result);
+        this.requests.resolve(f.id, f.result);
         return;
-      case "refreshed":
-        this.tokenExpS = f.exp;
-        if (this.ws) this.scheduleRefresh(this.ws);
-        this.emit("refreshed", { exp: f.exp });
+      case "error": {
+        const err = new ServerError(f.code as ServerError["code"], f.message);
+        if (!this.requests.reject(f.id, err)) this.emit("error", err);
         return;
-      case "error":
-        return this.onServerError(f.code, f.message);
+      }
+      default:
+        // connected, subscribed, unsubscribed, refreshed: replies to a request of ours (or ignored).
+        this.requests.resolve(f.id, f);
     }
-  }
-
-  /** Attributes an error frame (the protocol has no request ids) and reports it. */
-  private onServerError(code: string, message: string): void {
-    const orderId = orderNamedIn(message, this.actions.orderIds());
-    if (orderId !== undefined) {
-      this.actions.reject(orderId, new ServerError(code, message));
-      return;
-    }
-    if (!this.channels.onError(code, message)) this.emit("error", new ServerError(code, message));
   }
 }
 
 const ignore = (): void => undefined;
 
-/** Closes a socket that never opened (browsers may throw on it; it is already forgotten). */
+/** Closes a socket that is being given up (browsers may throw on one still connecting). */
 function abandon(ws: WebSocketLike): void {
   try {
     ws.close();

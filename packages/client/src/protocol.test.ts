@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { OrderJson as DomainOrderJson } from "@orderstream/domain";
-import { type OrderJson, parseServerFrame, processOrderFrame, subscribeFrame } from "./protocol.js";
+import { processOrderFrame, subscribeFrame } from "@orderstream/wire";
+import { type OrderJson, parseServerFrame } from "./protocol.js";
 
-// The SDK's OrderJson is the domain's, kept separately so the bundle needs no workspace code
-// (checked by `npm run typecheck:tests -w @orderstream/client`).
+// The SDK's OrderJson is the wire's, as the domain's is (checked by `npm run typecheck:tests -w @orderstream/client`).
 const toDomain = (o: OrderJson): DomainOrderJson => o;
 const fromDomain = (o: DomainOrderJson): OrderJson => o;
 
@@ -15,20 +15,21 @@ describe("protocol frames", () => {
       type: "order.created", channel: "orders.created", offset: "e:1", data: order,
     });
     expect(parseServerFrame('{"type":"subscribed","channels":["a"],"recovered":false,"offsets":{"a":"e:3","b":7}}')).toEqual({
-      type: "subscribed", channels: ["a"], recovered: false, offsets: { a: "e:3" },
+      type: "subscribed", channels: ["a"], recovered: false, offsets: { a: "e:3" }, id: undefined,
     });
-    expect(parseServerFrame('{"type":"unsubscribed","channels":["a"]}')).toEqual({ type: "unsubscribed", channels: ["a"] });
-    expect(parseServerFrame('{"type":"process_order.result","order_id":"o1","status":"CONFIRMED"}')).toEqual({
-      type: "process_order.result", result: { orderId: "o1", status: "CONFIRMED" },
+    expect(parseServerFrame('{"type":"unsubscribed","channels":["a"],"id":4}')).toEqual({ type: "unsubscribed", channels: ["a"], id: 4 });
+    expect(parseServerFrame('{"type":"process_order.result","order_id":"o1","status":"CONFIRMED","id":"x"}')).toEqual({
+      type: "process_order.result", result: { orderId: "o1", status: "CONFIRMED" }, id: "x",
     });
+    expect(parseServerFrame('{"type":"connected","user":"alice","exp":null,"id":1}')).toEqual({ type: "connected", user: "alice", exp: undefined, id: 1 });
     expect(parseServerFrame('{"type":"process_order.result","order_id":"o1","status":"","error_code":"not_found","message":"no such order"}')).toEqual({
-      type: "process_order.result", result: { orderId: "o1", status: "", errorCode: "not_found", message: "no such order" },
+      type: "process_order.result", result: { orderId: "o1", status: "", errorCode: "not_found", message: "no such order" }, id: undefined,
     });
-    expect(parseServerFrame('{"type":"error","error":{"code":"rate_limited","message":"slow down"}}')).toEqual({ type: "error", code: "rate_limited", message: "slow down" });
+    expect(parseServerFrame('{"type":"error","error":{"code":"rate_limited","message":"slow down"}}')).toEqual({ type: "error", code: "rate_limited", message: "slow down", id: undefined });
   });
 
   it("rejects malformed or unknown frames", () => {
-    for (const bad of ["", "nope", "[]", "null", '{"type":"x"}', '{"type":"order.created","channel":"c"}', '{"type":"error","error":"x"}', '{"type":"subscribed"}'])
+    for (const bad of ["", "nope", "[]", "null", '{"type":"x"}', '{"type":"order.created","channel":"c"}', '{"type":"error","error":"x"}', '{"type":"subscribed"}', '{"type":"error","error":{"code":"made_up"}}'])
       expect(parseServerFrame(bad), bad).toBeUndefined();
   });
 

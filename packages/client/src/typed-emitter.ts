@@ -4,10 +4,14 @@ export type Listener<T> = (payload: T) => void;
 /**
  * A minimal typed event emitter that runs in browsers and Node alike. A listener that throws
  * does not stop the others: its error is re-emitted as `error` (or re-thrown asynchronously when
- * it came from an `error` listener). An `error` nobody listens to goes to `console.warn`.
+ * it came from an `error` listener). An `error` nobody listens to goes to `console.warn` (unless
+ * switched off).
  */
 export class TypedEmitter<Events extends { error: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
+
+  /** @param warnUnhandled whether an `error` nobody listens to goes to `console.warn`. */
+  constructor(private readonly warnUnhandled = true) {}
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): () => void {
@@ -31,7 +35,7 @@ export class TypedEmitter<Events extends { error: unknown }> {
   protected emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const set = this.listeners.get(event);
     if (!set || set.size === 0) {
-      if (event === "error") console.warn("orderstream-client: unhandled error (add an `error` listener):", payload);
+      if (event === "error" && this.warnUnhandled) console.warn("orderstream-client: unhandled error (add an `error` listener):", payload);
       return;
     }
     for (const l of [...set]) {
