@@ -1,6 +1,5 @@
 import { type RedisConnection, OrderStore, closeRedis, createRedis, waitReady } from "@orderstream/bus";
-import { CLOSE_CODES as SDK_CLOSE_CODES, type ClientEvents, OrderStreamClient, type OrderEvent } from "@orderstream/client";
-import { type TestRedis, startRedis, waitUntil } from "@orderstream/testkit";
+import { type TestRedis, startRedis } from "@orderstream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type EdgeNode, startEdge } from "./edge-server.js";
@@ -8,13 +7,13 @@ import { createLogger } from "./logger.js";
 import { TEST_SECRET, edgeConfig } from "./test-support/edge-env.js";
 import { type TestClient, connect, makeToken, orderRequest, subscribeAndWait } from "./test-support/ws-client.js";
 
+// The SDK side of refresh and 4005 is tested in packages/client/src/token-refresh.int.test.ts.
 // Tokens here live 2 seconds (JWT `exp` has one-second resolution; the edge sweeps once a second).
 let redis: TestRedis;
 let cmd: RedisConnection;
 let store: OrderStore;
 let edge: EdgeNode;
 const clients: TestClient[] = [];
-const sdks: OrderStreamClient[] = [];
 const url = (token?: string): string => `ws://127.0.0.1:${edge.port}/ws${token ? `?token=${token}` : ""}`;
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
@@ -33,7 +32,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of sdks) s.close();
   await Promise.all(clients.map((c) => c.close()));
   await edge?.stop();
   if (cmd) await closeRedis(cmd);
@@ -55,7 +53,7 @@ describe("token refresh on an open socket", () => {
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
   });
 
-  it("refuses a refresh for another sub, a bad token and a refresh on an anonymous socket (invalid_token), and the socket stays open", async () => {
+  it("refuses a refresh for another sub or with a bad token (invalid_token), and the socket stays open", async () => {
     const c = await client(await makeToken(TEST_SECRET, "sam", { expiresIn: "1h" }));
     const cases = [
       { type: "refresh", token: await makeToken(TEST_SECRET, "not-sam", { expiresIn: "1h" }) },
@@ -70,9 +68,10 @@ describe("token refresh on an open socket", () => {
     const bad = c.frames.length;
     c.send({ type: "refresh" });
     expect(await c.next((f) => f.type === "error", 3000, bad)).toMatchObject({ error: { code: "bad_request" } });
+    // Anonymous access is off here: a socket without a token must connect first (refresh is not connect).
     const anon = await client();
     anon.send({ type: "refresh", token: await makeToken(TEST_SECRET, "sam", { expiresIn: "1h" }) });
-    expect(await anon.next((f) => f.type === "error")).toMatchObject({ error: { code: "invalid_token" } });
+    expect((await anon.closed).code).toBe(4001);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
   });
 
@@ -87,71 +86,5 @@ describe("token refresh on an open socket", () => {
     expect(closed.at).toBeGreaterThanOrEqual(exp * 1000);
     expect(closed.at).toBeLessThan(exp * 1000 + 2000);
     expect(anon.ws.readyState).toBe(WebSocket.OPEN);
-  });
-});
-
-describe("the SDK with getToken()", () => {
-  function sdk(getToken: () => Promise<string>, refreshMarginMs: number) {
-    const s = new OrderStreamClient({ url: url(), WebSocket, getToken, refreshMarginMs, minReconnectDelayMs: 50, maxReconnectDelayMs: 200 });
-    sdks.push(s);
-    const log = {
-      close: [] as ClientEvents["close"][],
-      open: [] as ClientEvents["open"][],
-      subscribed: [] as ClientEvents["subscribed"][],
-      refreshed: [] as ClientEvents["refreshed"][],
-      errors: [] as Error[],
-    };
-    s.on("subscribed", (e) => log.subscribed.push(e));
-    s.on("close", (e) => log.close.push(e));
-    s.on("open", (e) => log.open.push(e));
-    s.on("refreshed", (e) => log.refreshed.push(e));
-    s.on("error", (e) => log.errors.push(e));
-    return { s, log };
-  }
-
-  it("refreshes the token on the open socket before exp: one connection, events keep coming", async () => {
-    let calls = 0;
-    const { s, log } = sdk(() => (calls++, makeToken(TEST_SECRET, "uma", { expiresIn: "3s" })), 1500);
-    const got: OrderEvent[] = [];
-    s.subscribe("orders.user.uma", (e) => got.push(e));
-    s.connect();
-    await waitUntil(() => log.open.length === 1, "open", 5000);
-    // Two refreshes, each before the current token's exp: the first token's life is long over.
-    await waitUntil(() => log.refreshed.length >= 2, "two refreshes", 8000);
-    await store.create(orderRequest("uma"));
-    await waitUntil(() => got.length === 1, "the event", 5000);
-    expect(log.open).toHaveLength(1);
-    expect(log.close).toEqual([]);
-    expect(calls).toBeGreaterThanOrEqual(3);
-    expect(log.refreshed.every((r) => typeof r.exp === "number")).toBe(true);
-  });
-
-  it("after a 4005 close (the refresh failed), gets a new token, reconnects and resumes its subscriptions", async () => {
-    let calls = 0;
-    const tokens: string[] = [];
-    const getToken = async (): Promise<string> => {
-      calls++;
-      // The second call is the refresh: the token service is down then.
-      if (calls === 2) throw new Error("token service down");
-      const t = await makeToken(TEST_SECRET, "vic", { expiresIn: calls === 1 ? "3s" : "1h" });
-      tokens.push(t);
-      return t;
-    };
-    const { s, log } = sdk(getToken, 1000);
-    const got: OrderEvent[] = [];
-    s.subscribe("orders.user.vic", (e) => got.push(e));
-    s.connect();
-    await waitUntil(() => log.subscribed.length === 1, "subscribed", 5000);
-    const { order: before } = await store.create(orderRequest("vic"));
-    await waitUntil(() => got.length === 1, "the first event", 5000);
-    await waitUntil(() => log.close.length === 1, "the 4005 close", 6000);
-    expect(log.close[0]).toMatchObject({ code: SDK_CLOSE_CODES.tokenExpired, reason: "token expired", willReconnect: true });
-    expect(log.errors.some((e) => /token refresh failed/.test(e.message))).toBe(true);
-    await waitUntil(() => log.subscribed.length === 2, "subscribed again after the reconnect", 5000);
-    expect(log.open).toHaveLength(2);
-    expect(calls).toBe(3);
-    const { order: after } = await store.create(orderRequest("vic"));
-    await waitUntil(() => got.length === 2, "the event after the reconnect", 5000);
-    expect(got.map((e) => e.data.id)).toEqual([before.id, after.id]);
   });
 });
