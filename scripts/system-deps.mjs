@@ -52,6 +52,13 @@ export const SYSTEM_PACKAGES = [
     required: ["test", "ci"],
   },
   {
+    pkg: "python3-websockets",
+    probe: { python: "websockets" },
+    why: "the Python WebSocket client written from docs/protocol.md (examples/python-client, test/examples/python-ws-client.int.test.ts)",
+    for: ["test", "ci"],
+    required: ["test", "ci"],
+  },
+  {
     pkg: "docker-compose",
     probe: { command: "docker-compose" },
     why: "`npm run check:deploy` validates docker-compose.yml with `docker-compose config -q` (skipped without it)",

@@ -19,7 +19,7 @@ describe("missingPackages", () => {
 
   it("adds the test tools for npm test, and the deploy checkers for CI", () => {
     const test = missingPackages("test", none).map((m) => m.pkg);
-    expect(test).toEqual(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools"]);
+    expect(test).toEqual(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools", "python3-websockets"]);
     const ci = missingPackages("ci", none).map((m) => m.pkg);
     expect(ci).toEqual([...test, "docker-compose", "haproxy"]);
   });
@@ -39,7 +39,7 @@ describe("installPlan", () => {
 
   it("as root, prints each package and why, then the command it runs", () => {
     const plan = installPlan(missingPackages("test", none), { purpose: "test", ...root });
-    expect(plan.run).toBe(aptInstallCommand(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools"]));
+    expect(plan.run).toBe(aptInstallCommand(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools", "python3-websockets"]));
     expect(plan.exitCode).toBe(0);
     expect(plan.lines[0]).toBe("installing Debian packages for `npm test`:");
     expect(plan.lines[1]).toMatch(/^ {2}redis-server: .*redis-server/);
@@ -73,7 +73,7 @@ describe("installPlan", () => {
     expect(plan.run).toBeUndefined();
     expect(plan.exitCode).toBe(1);
     expect(plan.lines).toContain(
-      `not installing (not root); to install them, run: sudo ${aptInstallCommand(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools"])}`,
+      `not installing (not root); to install them, run: sudo ${aptInstallCommand(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools", "python3-websockets"])}`,
     );
   });
 });
