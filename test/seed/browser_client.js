@@ -1,4 +1,4 @@
-// The origin article's browser WebSocket client, as written there (see ../shared/seed/). The test
+// The origin article's browser WebSocket client, as published in the article. The test
 // page (browser-client.int.test.ts) defines the four functions it calls (displayNewOrder,
 // updateOrderStatus, handleError, scheduleReconnect) and maps the article's placeholder host to
 // the edge node under test; the article's path `/orders` is served by the edge as is.

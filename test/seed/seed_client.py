@@ -1,4 +1,4 @@
-# The origin article's Python asyncio client, as written there (see ../shared/seed/), plus the
+# The origin article's Python asyncio client, as published in the article, plus the
 # two lines that run it. The test that drives it (python-client.int.test.ts) generates
 # order_pb2 / order_pb2_grpc from proto/order.proto with grpc_tools and points the article's
 # fixed address at the server under test through ORDERSTREAM_TARGET.
