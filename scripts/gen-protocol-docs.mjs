@@ -33,8 +33,12 @@ export function expectedFiles(wire, root = ROOT) {
       }),
     );
   }
-  for (const [side, schemas] of [["client", wire.CLIENT_FRAME_SCHEMAS], ["server", wire.SERVER_FRAME_SCHEMAS]])
-    for (const [type, schema] of Object.entries(schemas)) out.set(`packages/wire/schemas/${side}/${type}.schema.json`, `${JSON.stringify(schema, null, 2)}\n`);
+  for (const [side, schemas] of [
+    ["client", wire.CLIENT_FRAME_SCHEMAS],
+    ["server", wire.SERVER_FRAME_SCHEMAS],
+  ])
+    for (const [type, schema] of Object.entries(schemas))
+      out.set(`packages/wire/schemas/${side}/${type}.schema.json`, `${JSON.stringify(schema, null, 2)}\n`);
   return out;
 }
 

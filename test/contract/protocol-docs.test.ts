@@ -11,7 +11,8 @@ describe("the protocol's documents, generated from packages/wire", () => {
 
   it("every document has the generated close-code table, and docs/protocol.md every code table", async () => {
     const { readFileSync } = await import("node:fs");
-    for (const file of DOC_FILES) expect(readFileSync(new URL(`../../${file}`, import.meta.url), "utf8"), file).toContain("<!-- generated: close-codes -->");
+    for (const file of DOC_FILES)
+      expect(readFileSync(new URL(`../../${file}`, import.meta.url), "utf8"), file).toContain("<!-- generated: close-codes -->");
     const protocol = readFileSync(new URL("../../docs/protocol.md", import.meta.url), "utf8");
     for (const block of ["error-codes", "action-error-codes"]) expect(protocol).toContain(`<!-- generated: ${block} -->`);
     for (const spec of Object.values(wire.CLOSE_CODE_TABLE)) expect(protocol).toContain(`| ${spec.code} | ${spec.reason} |`);

@@ -89,12 +89,22 @@ describe("@orderstream/client from its npm tarball", () => {
   it("installs offline (no dependencies) with only the built code, README and LICENSE", async () => {
     expect(mode).toBe("npm install --offline");
     const files = await installedFiles(project, "@orderstream/client");
-    for (const f of ["dist/index.js", "dist/index.cjs", "dist/types/index.d.ts", "dist/types/wire/index.d.ts", "dist/orderstream-client.browser.js", "dist/orderstream-client.min.js"])
+    for (const f of [
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/types/index.d.ts",
+      "dist/types/wire/index.d.ts",
+      "dist/orderstream-client.browser.js",
+      "dist/orderstream-client.min.js",
+    ])
       expect(files).toContain(f);
     expect(files).toEqual(expect.arrayContaining(["README.md", "LICENSE", "package.json"]));
     expect(
       files.filter(
-        (f) => !/^dist\/[\w.-]+\.(js|cjs|js\.map|cjs\.map)$/.test(f) && !/^dist\/types\/(wire\/)?[\w.-]+\.d\.ts$/.test(f) && !["README.md", "LICENSE", "package.json"].includes(f),
+        (f) =>
+          !/^dist\/[\w.-]+\.(js|cjs|js\.map|cjs\.map)$/.test(f) &&
+          !/^dist\/types\/(wire\/)?[\w.-]+\.d\.ts$/.test(f) &&
+          !["README.md", "LICENSE", "package.json"].includes(f),
       ),
     ).toEqual([]);
     // The declarations import nothing outside the package (the wire's are shipped beside them).

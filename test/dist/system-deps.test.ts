@@ -39,7 +39,9 @@ describe("installPlan", () => {
 
   it("as root, prints each package and why, then the command it runs", () => {
     const plan = installPlan(missingPackages("test", none), { purpose: "test", ...root });
-    expect(plan.run).toBe(aptInstallCommand(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools", "python3-websockets"]));
+    expect(plan.run).toBe(
+      aptInstallCommand(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools", "python3-websockets"]),
+    );
     expect(plan.exitCode).toBe(0);
     expect(plan.lines[0]).toBe("installing Debian packages for `npm test`:");
     expect(plan.lines[1]).toMatch(/^ {2}redis-server: .*redis-server/);

@@ -69,9 +69,11 @@ describe("the Python WebSocket client from docs/protocol.md", () => {
     expect(a.code).toBe(0);
     expect(a.lines.slice(0, 2)).toEqual([`CONNECTED ${user}`, "SUBSCRIBED recovered=true"]);
     expect(a.lines.slice(2).map((l) => l.split(" ")[4])).toEqual(first);
-    expect(a.lines.slice(2).every((l) => l.startsWith(`EVENT orders.user.${user} `) && l.endsWith(" order.created " + l.split(" ")[4] + " PENDING"))).toBe(
-      true,
-    );
+    expect(
+      a.lines
+        .slice(2)
+        .every((l) => l.startsWith(`EVENT orders.user.${user} `) && l.endsWith(" order.created " + l.split(" ")[4] + " PENDING")),
+    ).toBe(true);
 
     // Two orders while the client is not running; a restart prints exactly those (replayed before
     // the subscribed reply), then a live one: nothing lost, nothing twice.

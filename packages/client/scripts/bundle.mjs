@@ -51,7 +51,8 @@ if (!existsSync(join(types, "index.d.ts")) || !existsSync(join(wireTypes, "index
 }
 mkdirSync(join(types, "wire"), { recursive: true });
 for (const f of readdirSync(wireTypes))
-  if (f.endsWith(".d.ts") && !f.endsWith(".test.d.ts") && f !== "frame-validator.d.ts") copyFileSync(join(wireTypes, f), join(types, "wire", f));
+  if (f.endsWith(".d.ts") && !f.endsWith(".test.d.ts") && f !== "frame-validator.d.ts")
+    copyFileSync(join(wireTypes, f), join(types, "wire", f));
 for (const f of readdirSync(types)) {
   if (!f.endsWith(".d.ts")) continue;
   const path = join(types, f);

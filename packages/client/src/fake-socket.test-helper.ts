@@ -61,7 +61,9 @@ export class FakeSocket implements WebSocketLike {
 
   /** The last frame sent of `type` (and channel, for subscribe / unsubscribe). */
   lastSent(type: string, channel?: string): Sent {
-    const f = [...this.sent].reverse().find((s) => s.type === type && (channel === undefined || (s["channels"] as string[])[0] === channel));
+    const f = [...this.sent]
+      .reverse()
+      .find((s) => s.type === type && (channel === undefined || (s["channels"] as string[])[0] === channel));
     if (!f) throw new Error(`no ${type} ${channel ?? ""} was sent; sent: ${JSON.stringify(this.sent)}`);
     return f;
   }

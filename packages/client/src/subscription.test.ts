@@ -57,7 +57,11 @@ describe("subscriptions (in-memory socket)", () => {
       [["orders.user.c"], 3],
     ]);
     s.subscribed("orders.user.c", ":0");
-    s.answer("subscribe", { type: "error", error: { code: "forbidden", message: "not allowed to subscribe to orders.user.b" } }, "orders.user.b");
+    s.answer(
+      "subscribe",
+      { type: "error", error: { code: "forbidden", message: "not allowed to subscribe to orders.user.b" } },
+      "orders.user.b",
+    );
     s.subscribed("orders.user.a", "e:4");
     expect([a.state, b.state, c.state]).toEqual(["subscribed", "unsubscribed", "subscribed"]);
     await expect(b.ready()).rejects.toMatchObject({ name: "ServerError", code: "forbidden", channels: ["orders.user.b"] });

@@ -24,7 +24,14 @@ afterAll(async () => {
 
 describe("the SDK with getToken()", () => {
   function sdk(getToken: () => string | Promise<string>, refreshMarginMs: number) {
-    const s = new OrderStreamClient({ url: edge.url, WebSocket: CheckedWebSocket, getToken, refreshMarginMs, minReconnectDelayMs: 50, maxReconnectDelayMs: 200 });
+    const s = new OrderStreamClient({
+      url: edge.url,
+      WebSocket: CheckedWebSocket,
+      getToken,
+      refreshMarginMs,
+      minReconnectDelayMs: 50,
+      maxReconnectDelayMs: 200,
+    });
     sdks.push(s);
     const log = {
       close: [] as ClientEvents["close"][],

@@ -50,6 +50,7 @@ export function eventFrameText(type: EventType, channel: string, offset: string,
 /** Parses an event frame text; throws on anything that is not one. */
 export function parseEventFrame(text: string): EventFrame {
   const frame = JSON.parse(text) as EventFrame;
-  if (frame === null || typeof frame !== "object" || !(EVENT_TYPES as readonly string[]).includes(frame.type)) throw new Error("not an event frame");
+  if (frame === null || typeof frame !== "object" || !(EVENT_TYPES as readonly string[]).includes(frame.type))
+    throw new Error("not an event frame");
   return frame;
 }

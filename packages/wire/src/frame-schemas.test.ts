@@ -20,7 +20,14 @@ import { CLIENT_FRAME_TYPES, SERVER_FRAME_TYPES } from "./frames.js";
 import { isRequestId } from "./request-id.js";
 
 const v = createFrameValidator();
-const order = { id: "o-1", userId: "alice", items: [{ productId: "p", quantity: 2, price: 1.25 }], total: 2.5, status: "PENDING", createdAt: "2026-11-25T19:30:00.000Z" };
+const order = {
+  id: "o-1",
+  userId: "alice",
+  items: [{ productId: "p", quantity: 2, price: 1.25 }],
+  total: 2.5,
+  status: "PENDING",
+  createdAt: "2026-11-25T19:30:00.000Z",
+};
 
 describe("frame schemas", () => {
   it("has one schema per frame type, each with its own $id", () => {
@@ -67,7 +74,9 @@ describe("frame schemas", () => {
     expect(v.serverFrameProblem(JSON.stringify({ type: "subscribed", channels: [], recovered: true }))).toMatch(/offsets/);
     expect(v.serverFrameProblem(eventFrameText("order.created", "orders.*", "e:1", JSON.stringify(order)))).toMatch(/channel/);
     expect(v.serverFrameProblem(JSON.stringify({ type: "hello" }))).toMatch(/no known type/);
-    expect(v.clientFrameProblem(JSON.stringify({ type: "subscribe", channels: ["orders.created"], since: { "orders.created": "x" } }))).toMatch(/since/);
+    expect(
+      v.clientFrameProblem(JSON.stringify({ type: "subscribe", channels: ["orders.created"], since: { "orders.created": "x" } })),
+    ).toMatch(/since/);
     expect(v.clientFrameProblem(JSON.stringify({ type: "connect" }))).toMatch(/token/);
     expect(v.clientFrameProblem("{")).toMatch(/not JSON/);
   });

@@ -9,7 +9,10 @@ import { MAX_REQUEST_ID_LENGTH } from "./request-id.js";
 export type JsonSchema = { readonly [key: string]: unknown };
 
 const DRAFT = "https://json-schema.org/draft/2020-12/schema";
-const id = { description: "request id, echoed on every reply", oneOf: [{ type: "number" }, { type: "string", maxLength: MAX_REQUEST_ID_LENGTH }] };
+const id = {
+  description: "request id, echoed on every reply",
+  oneOf: [{ type: "number" }, { type: "string", maxLength: MAX_REQUEST_ID_LENGTH }],
+};
 const channel = {
   type: "string",
   maxLength: MAX_CHANNEL_LENGTH,
@@ -20,7 +23,14 @@ const token = { type: "string", minLength: 1, maxLength: MAX_TOKEN_LENGTH, descr
 const channels = { type: "array", items: channel };
 const nullableInt = { oneOf: [{ type: "integer" }, { type: "null" }] };
 
-function frame(kind: "client" | "server", type: string, title: string, properties: Record<string, unknown>, required: string[], withId = true): JsonSchema {
+function frame(
+  kind: "client" | "server",
+  type: string,
+  title: string,
+  properties: Record<string, unknown>,
+  required: string[],
+  withId = true,
+): JsonSchema {
   return {
     $schema: DRAFT,
     $id: `urn:orderstream:v1:${kind}:${type}`,
@@ -56,7 +66,14 @@ export const ORDER_SCHEMA: JsonSchema = {
 };
 
 const eventFrame = (type: "order.created" | "order.status", title: string): JsonSchema =>
-  frame("server", type, title, { channel, offset: { type: "string", maxLength: MAX_OFFSET_LENGTH, pattern: OFFSET_PATTERN_SOURCE }, data: ORDER_SCHEMA }, ["channel", "offset", "data"], false);
+  frame(
+    "server",
+    type,
+    title,
+    { channel, offset: { type: "string", maxLength: MAX_OFFSET_LENGTH, pattern: OFFSET_PATTERN_SOURCE }, data: ORDER_SCHEMA },
+    ["channel", "offset", "data"],
+    false,
+  );
 
 /** A JSON Schema for every frame a client sends, by type. */
 export const CLIENT_FRAME_SCHEMAS: Record<ClientFrameType, JsonSchema> = {
@@ -85,7 +102,13 @@ export const CLIENT_FRAME_SCHEMAS: Record<ClientFrameType, JsonSchema> = {
 
 /** A JSON Schema for every frame the edge sends, by type. */
 export const SERVER_FRAME_SCHEMAS: Record<ServerFrameType, JsonSchema> = {
-  connected: frame("server", "connected", "connected: the connect token verified", { user: { type: "string", minLength: 1 }, exp: nullableInt }, ["user", "exp"]),
+  connected: frame(
+    "server",
+    "connected",
+    "connected: the connect token verified",
+    { user: { type: "string", minLength: 1 }, exp: nullableInt },
+    ["user", "exp"],
+  ),
   subscribed: frame(
     "server",
     "subscribed",

@@ -74,6 +74,8 @@ export function refreshFrame(token: string, id?: RequestId): string {
 
 /** The `process_order` frame text. */
 export function processOrderFrame(orderId: string, action: OrderAction | undefined, timestamp: number, id?: RequestId): string {
-  const f = action ? { type: "process_order", order_id: orderId, timestamp, action } : { type: "process_order", order_id: orderId, timestamp };
+  const f = action
+    ? { type: "process_order", order_id: orderId, timestamp, action }
+    : { type: "process_order", order_id: orderId, timestamp };
   return JSON.stringify(withId(f, id));
 }

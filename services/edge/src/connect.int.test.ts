@@ -95,7 +95,10 @@ describe("connect frame", () => {
     const wrongSecret = await makeToken("another-secret", "mallory");
     const expired = await makeToken(TEST_SECRET, "alice", { expiresIn: -10 });
     const noneAlg = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString("base64url")}.${Buffer.from('{"sub":"root","admin":true}').toString("base64url")}.`;
-    const hs512 = await new SignJWT({ admin: true }).setProtectedHeader({ alg: "HS512" }).setSubject("root").sign(new TextEncoder().encode(TEST_SECRET));
+    const hs512 = await new SignJWT({ admin: true })
+      .setProtectedHeader({ alg: "HS512" })
+      .setSubject("root")
+      .sign(new TextEncoder().encode(TEST_SECRET));
     for (const token of [wrongSecret, expired, noneAlg, hs512]) {
       const c = await client(closed);
       c.send({ type: "connect", token, id: 1 });
@@ -131,7 +134,11 @@ describe("connect frame", () => {
 
   it("answers a garbage connect with a clear error (the socket may try again) and a second connect with bad_request", async () => {
     const c = await client(closed);
-    for (const bad of [{ type: "connect", id: 1 }, { type: "connect", token: 42, id: 2 }, { type: "connect", token: "", id: 3 }]) {
+    for (const bad of [
+      { type: "connect", id: 1 },
+      { type: "connect", token: 42, id: 2 },
+      { type: "connect", token: "", id: 3 },
+    ]) {
       const from = c.frames.length;
       c.send(bad);
       const f = await c.next((x) => x.type === "error", 3000, from);
@@ -141,7 +148,10 @@ describe("connect frame", () => {
     c.send({ type: "connect", token, id: 4 });
     expect(await c.next((f) => f.type === "connected")).toMatchObject({ user: "dave", id: 4 });
     c.send({ type: "connect", token, id: 5 });
-    expect(await c.next((f) => f["id"] === 5)).toMatchObject({ type: "error", error: { code: "bad_request", message: expect.stringMatching(/already connected/) } });
+    expect(await c.next((f) => f["id"] === 5)).toMatchObject({
+      type: "error",
+      error: { code: "bad_request", message: expect.stringMatching(/already connected/) },
+    });
     expect(await subscribeAndWait(c, ["orders.user.dave"])).toMatchObject({ type: "subscribed" });
   });
 

@@ -55,13 +55,17 @@ describe("dashboard page", () => {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${closed.port}/`);
     // No token: the page's first frame is not connect, so the edge closes it with 4001.
-    await page.waitForFunction(() => document.getElementById("conn")?.textContent?.startsWith("unauthorized"), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.getElementById("conn")?.textContent?.startsWith("unauthorized"), undefined, {
+      timeout: 10_000,
+    });
     const admin = await makeToken(TEST_SECRET, "root", { admin: true });
     await page.goto(`http://127.0.0.1:${closed.port}/#token=${admin}`);
     await page.reload();
     await page.waitForFunction(() => document.getElementById("conn")?.textContent === "live", undefined, { timeout: 10_000 });
     await page.goto(`http://127.0.0.1:${closed.port}/#token=${await makeToken("wrong-secret", "root", { admin: true })}`);
     await page.reload();
-    await page.waitForFunction(() => document.getElementById("conn")?.textContent?.startsWith("unauthorized"), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.getElementById("conn")?.textContent?.startsWith("unauthorized"), undefined, {
+      timeout: 10_000,
+    });
   });
 });

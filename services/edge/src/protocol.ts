@@ -65,7 +65,8 @@ export function parseClientMessage(text: string): Parsed {
     case "connect":
     case "refresh": {
       const token = tokenOf(raw);
-      if (token === undefined) return fail("bad_request", `field token must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`);
+      if (token === undefined)
+        return fail("bad_request", `field token must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`);
       return { ok: true, msg: { type, token, id } };
     }
     case "subscribe":
