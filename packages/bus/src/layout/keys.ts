@@ -105,7 +105,7 @@ export function dueKey(partitionTag: string): string {
 /** The data layout version's key (see layout-version.ts). */
 export const LAYOUT_KEY = `${KEY_PREFIX}layout`;
 
-/** The BullMQ queue name orders are processed on (DESIGN.md: `orders`), one per partition. */
+/** The BullMQ queue name orders are processed on (docs/architecture.md: `orders`), one per partition. */
 export const ORDERS_QUEUE = "orders";
 
 /** BullMQ key prefix of a partition's queue: its hash tag, so the queue shares its slot. */

@@ -60,7 +60,7 @@ export class Partitioning {
   }
 
   /**
-   * The partition of a user: where its orders, idempotency keys and channel live (DESIGN: an
+   * The partition of a user: where its orders, idempotency keys and channel live (docs/architecture.md: an
    * order lives in its owner's partition), so one event is one script in one slot.
    */
   ofUser(userId: string): number {
