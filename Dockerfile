@@ -19,6 +19,7 @@ COPY packages/domain/package.json packages/domain/
 COPY packages/auth/package.json packages/auth/
 COPY packages/bus/package.json packages/bus/
 COPY packages/testkit/package.json packages/testkit/
+COPY packages/workflow/package.json packages/workflow/
 COPY packages/client/package.json packages/client/
 COPY packages/loadgen/package.json packages/loadgen/
 COPY services/order-api/package.json services/order-api/

@@ -86,5 +86,5 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
 
 /** Whether `a` is an order action name. */
 export function isOrderAction(a: unknown): a is OrderAction {
-  return a === "confirm" || a === "process" || a === "ship" || a === "deliver" || a === "cancel";
+  return a === "confirm" || a === "process" || a === "ship" || a === "deliver" || a === "cancel" || a === "retry";
 }

@@ -33,6 +33,8 @@ describe("order JSON", () => {
       status: OrderStatus.SHIPPED,
       createdAt: new Date("2026-01-02T03:04:05.678Z"),
       eventOffset: "",
+      statusReason: "",
+      note: "",
     };
     const json = orderToJson(order);
     expect(json).toEqual({

@@ -49,5 +49,7 @@ export function orderFromJson(json: OrderJson): Order {
     status,
     createdAt: new Date(json.createdAt),
     eventOffset: "",
+    statusReason: json.statusReason ?? "",
+    note: json.note ?? "",
   };
 }

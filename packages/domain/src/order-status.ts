@@ -1,11 +1,15 @@
 import { OrderStatus } from "@orderstream/proto";
 
-/** The actions a client or the processor may apply to an order. */
-export type OrderActionName = "confirm" | "process" | "ship" | "deliver" | "cancel";
+/**
+ * The actions that move an order: a client's (ProcessOrders, the WebSocket `process_order`; `retry`
+ * is an admin's) and `fail`, which only the processor applies when a workflow step fails for good.
+ */
+export type OrderActionName = "confirm" | "process" | "ship" | "deliver" | "cancel" | "retry" | "fail";
 
 /** One row of the state machine: the statuses an action applies to, and where it leads. */
 export interface Transition {
   readonly from: readonly OrderStatus[];
+  /** Where it leads; for `retry`, FAILED stands for "the status the order failed in". */
   readonly to: OrderStatus;
 }
 
@@ -18,12 +22,19 @@ export const TRANSITIONS: Readonly<Record<OrderActionName, Transition>> = {
   process: { from: [OrderStatus.CONFIRMED], to: OrderStatus.PROCESSING },
   ship: { from: [OrderStatus.PROCESSING], to: OrderStatus.SHIPPED },
   deliver: { from: [OrderStatus.SHIPPED], to: OrderStatus.DELIVERED },
-  cancel: { from: [OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.PROCESSING], to: OrderStatus.CANCELLED },
+  cancel: { from: [OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.PROCESSING, OrderStatus.FAILED], to: OrderStatus.CANCELLED },
+  retry: { from: [OrderStatus.FAILED], to: OrderStatus.FAILED },
+  fail: { from: [OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.PROCESSING, OrderStatus.SHIPPED], to: OrderStatus.FAILED },
 };
 
-/** True for the names in {@link TRANSITIONS}. */
+/** True for the actions a client may ask for (every one but the processor's `fail`). */
 export function isOrderAction(name: string): name is OrderActionName {
-  return Object.hasOwn(TRANSITIONS, name);
+  return Object.hasOwn(TRANSITIONS, name) && name !== "fail";
+}
+
+/** Actions only an admin may ask for: `retry` of a FAILED order. */
+export function isAdminAction(name: OrderActionName): boolean {
+  return name === "retry";
 }
 
 /** Whether `action` may be applied to an order currently in `status`. */
@@ -43,6 +54,7 @@ const NAMES: Record<string, OrderStatus> = {
   SHIPPED: OrderStatus.SHIPPED,
   DELIVERED: OrderStatus.DELIVERED,
   CANCELLED: OrderStatus.CANCELLED,
+  FAILED: OrderStatus.FAILED,
 };
 
 /** The enum name of a status, as used in proto3 JSON and in Redis (`"CONFIRMED"`). */

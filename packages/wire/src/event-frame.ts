@@ -5,10 +5,21 @@ export const EVENT_TYPES = ["order.created", "order.status"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Order status names as they travel in proto3 JSON. */
-export type OrderStatusName = "PENDING" | "CONFIRMED" | "PROCESSING" | "SHIPPED" | "DELIVERED" | "CANCELLED";
+export type OrderStatusName = "PENDING" | "CONFIRMED" | "PROCESSING" | "SHIPPED" | "DELIVERED" | "CANCELLED" | "FAILED";
 
 /** Every order status name, in lifecycle order. */
-export const ORDER_STATUS_NAMES: readonly OrderStatusName[] = ["PENDING", "CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED", "CANCELLED"];
+export const ORDER_STATUS_NAMES: readonly OrderStatusName[] = [
+  "PENDING",
+  "CONFIRMED",
+  "PROCESSING",
+  "SHIPPED",
+  "DELIVERED",
+  "CANCELLED",
+  "FAILED",
+];
+
+/** Longest note a workflow step may attach to an order's event (characters). */
+export const MAX_NOTE_LENGTH = 200;
 
 /** One line of an order, proto3 JSON form. */
 export interface LineItemJson {
@@ -26,6 +37,10 @@ export interface OrderJson {
   status: OrderStatusName | (string & {});
   /** RFC 3339 time. */
   createdAt: string;
+  /** Why the order is FAILED (on FAILED orders only). */
+  statusReason?: string;
+  /** The note a workflow step attached to this change (on that change's event only). */
+  note?: string;
 }
 
 /** An event frame, parsed. */

@@ -1,6 +1,6 @@
 import { MAX_CHANNEL_LENGTH, USER_ID_CHARS } from "./channels.js";
 import { ACTION_ERROR_CODES, ERROR_CODES } from "./error-codes.js";
-import { ORDER_STATUS_NAMES } from "./event-frame.js";
+import { MAX_NOTE_LENGTH, ORDER_STATUS_NAMES } from "./event-frame.js";
 import { type ClientFrameType, MAX_ORDER_ID_LENGTH, MAX_TOKEN_LENGTH, ORDER_ACTIONS, type ServerFrameType } from "./frames.js";
 import { EMPTY_OFFSET, MAX_OFFSET_LENGTH, OFFSET_PATTERN_SOURCE } from "./offsets.js";
 import { MAX_REQUEST_ID_LENGTH } from "./request-id.js";
@@ -60,6 +60,8 @@ export const ORDER_SCHEMA: JsonSchema = {
     total: { type: "number", minimum: 0 },
     status: { enum: ORDER_STATUS_NAMES },
     createdAt: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$" },
+    statusReason: { type: "string", maxLength: 1000 },
+    note: { type: "string", maxLength: MAX_NOTE_LENGTH },
   },
   required: ["id", "userId", "items", "total", "status", "createdAt"],
   additionalProperties: false,

@@ -25,8 +25,8 @@ export type ClientFrameType = (typeof CLIENT_FRAME_TYPES)[number];
 /** A server frame type. */
 export type ServerFrameType = (typeof SERVER_FRAME_TYPES)[number];
 
-/** Actions of `process_order` (the order state machine's transitions); none = `process`. */
-export const ORDER_ACTIONS = ["confirm", "process", "ship", "deliver", "cancel"] as const;
+/** Actions of `process_order` (the order state machine's transitions; `retry` a FAILED order, admins only); none = `process`. */
+export const ORDER_ACTIONS = ["confirm", "process", "ship", "deliver", "cancel", "retry"] as const;
 /** An action of `process_order`. */
 export type OrderAction = (typeof ORDER_ACTIONS)[number];
 

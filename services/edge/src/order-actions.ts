@@ -1,4 +1,4 @@
-import { isOrderAction } from "@orderstream/domain";
+import { isAdminAction, isOrderAction } from "@orderstream/domain";
 import type { Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
 import { type OrderActionClient, resultStatusName } from "./order-action-client.js";
@@ -18,7 +18,8 @@ export class OrderActions {
   /** Runs one action for `who`; never throws, every failure is a result with an error code. */
   async process(who: Principal, orderId: string, action: string): Promise<ProcessOrderResult> {
     if (!isOrderAction(action))
-      return { orderId, status: "", errorCode: "invalid_argument", message: "action must be one of confirm, process, ship, deliver, cancel" };
+      return { orderId, status: "", errorCode: "invalid_argument", message: "action must be one of confirm, process, ship, deliver, cancel, retry" };
+    if (isAdminAction(action) && !who.admin) return { orderId, status: "", errorCode: "forbidden", message: `${action} is for admins` };
     let owner: string | undefined;
     try {
       owner = await this.ownerOf(orderId);

@@ -33,7 +33,7 @@ export async function applyAction(store: OrderStore, action: OrderAction, log: L
     return result(
       orderId,
       "invalid_argument",
-      `action: unknown action ${JSON.stringify(action.action.slice(0, 64))}; expected confirm, process, ship, deliver or cancel`,
+      `action: unknown action ${JSON.stringify(action.action.slice(0, 64))}; expected confirm, process, ship, deliver, cancel or retry`,
     );
   try {
     const r = await store.transition(orderId, name);

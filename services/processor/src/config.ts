@@ -32,6 +32,8 @@ export interface ProcessorConfig {
   /** FAILED_JOB_RETRY_MS: a job out of attempts goes back to wait this long after it failed. */
   failedJobRetryMs: number;
   concurrency: number;
+  /** PROCESSOR_WORKFLOW: the path of a workflow module; undefined = the demo timeline (SHIP_DELAY_MS, DELIVER_DELAY_MS). */
+  workflowPath: string | undefined;
   shipDelayMs: number;
   deliverDelayMs: number;
   jobAttempts: number;
@@ -63,6 +65,7 @@ const schema = z
     PROCESSOR_PARTITIONS: z.string().default("all"),
     FAILED_JOB_RETRY_MS: int(100, 7 * DAY_MS, 60_000),
     PROCESSOR_CONCURRENCY: int(1, 10_000, 50),
+    PROCESSOR_WORKFLOW: z.string().optional(),
     SHIP_DELAY_MS: int(0, 30 * DAY_MS, 2000),
     DELIVER_DELAY_MS: int(0, 30 * DAY_MS, 3000),
     JOB_ATTEMPTS: int(1, 100, 5),
@@ -98,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfi
     assignedPartitions: parsePartitionSet(c.PROCESSOR_PARTITIONS, c.PARTITIONS),
     failedJobRetryMs: c.FAILED_JOB_RETRY_MS,
     concurrency: c.PROCESSOR_CONCURRENCY,
+    workflowPath: c.PROCESSOR_WORKFLOW,
     shipDelayMs: c.SHIP_DELAY_MS,
     deliverDelayMs: c.DELIVER_DELAY_MS,
     jobAttempts: c.JOB_ATTEMPTS,

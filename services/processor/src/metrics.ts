@@ -10,6 +10,10 @@ export interface ProcessorMetrics {
   transitions: Counter<"to">;
   /** Job attempts that failed, `final` = no retry left. */
   jobsFailed: Counter<"final">;
+  /** Workflow step attempts that failed (threw, timed out), by the status the step runs in. */
+  stepAttemptsFailed: Counter<"step">;
+  /** Orders moved to FAILED: their step failed for good, by step and kind (timeout, error, permanent). */
+  ordersFailed: Counter<"step" | "reason">;
   /** Orders the due sweep found overdue (their job late or gone) and queued again. */
   dueRequeued: Counter;
   /** Due sweeps that failed (Redis errors). */
@@ -52,6 +56,18 @@ export function createMetrics(defaults: boolean): ProcessorMetrics {
       name: "orderstream_processor_jobs_failed_total",
       help: "Order job attempts that failed; final=true when no retry is left.",
       labelNames: ["final"],
+      registers,
+    }),
+    stepAttemptsFailed: new Counter({
+      name: "orderstream_processor_step_attempts_failed_total",
+      help: "Workflow step attempts that threw or timed out, by the status the step runs in.",
+      labelNames: ["step"],
+      registers,
+    }),
+    ordersFailed: new Counter({
+      name: "orderstream_processor_orders_failed_total",
+      help: "Orders moved to FAILED because their workflow step failed for good, by step and reason (timeout, error, permanent).",
+      labelNames: ["step", "reason"],
       registers,
     }),
     dueRequeued: new Counter({

@@ -1,17 +1,12 @@
 import type { OrderJobData } from "@orderstream/bus";
 import type { OrderActionName } from "@orderstream/domain";
+import type { StepStatus, Workflow, WorkflowStep } from "@orderstream/workflow";
 
 export type { OrderJobData };
 
-/** How long the processor waits before the delayed steps (0 = stop auto-advancing there). */
-export interface StepDelays {
-  shipDelayMs: number;
-  deliverDelayMs: number;
-}
-
-/** What to do next with an order, decided from its current status alone. */
+/** What to do next with an order, decided from its current status and the workflow alone. */
 export type NextStep =
-  | { kind: "transition"; action: OrderActionName }
+  | { kind: "run"; status: StepStatus; step: WorkflowStep; action: OrderActionName }
   | { kind: "delay"; action: OrderActionName; at: number }
   | { kind: "done"; reason: string };
 
@@ -25,55 +20,36 @@ export type StepTiming = {
   overdue?: boolean;
 };
 
-function delayed(action: OrderActionName, delayMs: number, status: string, data: StepTiming, now: number): NextStep {
-  if (delayMs <= 0) return { kind: "done", reason: `stopped at ${status}` };
-  if (data.overdue) return { kind: "transition", action };
-  const due = data.due;
-  if (due && due.action === action) {
-    if (due.at <= now + DUE_TOLERANCE_MS) return { kind: "transition", action };
-    return { kind: "delay", action, at: due.at };
-  }
-  return { kind: "delay", action, at: now + delayMs };
-}
-
-/**
- * When the step after reaching `status` is due, in ms from now, for the order's entry in its
- * partition's due set; "none" when nothing is due (a terminal status, or auto-advancing stops).
- */
-export function dueAfter(status: string, delays: StepDelays): number | "none" {
-  switch (status) {
-    case "PENDING":
-    case "CONFIRMED":
-      return 0;
-    case "PROCESSING":
-      return delays.shipDelayMs > 0 ? delays.shipDelayMs : "none";
-    case "SHIPPED":
-      return delays.deliverDelayMs > 0 ? delays.deliverDelayMs : "none";
-    default:
-      return "none";
-  }
+/** The workflow's step for `status`, if it has one. */
+function stepOf(workflow: Workflow, status: string): WorkflowStep | undefined {
+  return (workflow.steps as Record<string, WorkflowStep | undefined>)[status];
 }
 
 /**
  * The processor's state machine, derived from the order's current status so that a retried,
- * stalled or duplicated job resumes where the order actually is and never repeats a step:
- * PENDING -> confirm, CONFIRMED -> process, PROCESSING -> ship after the ship delay,
- * SHIPPED -> deliver after the deliver delay; DELIVERED and CANCELLED end the job.
+ * stalled or duplicated job resumes where the order actually is and never repeats a step: the
+ * workflow's step for the status, after its delay; DELIVERED, CANCELLED, FAILED and statuses the
+ * workflow has no step for end the job.
  */
-export function nextStep(status: string, data: StepTiming, now: number, delays: StepDelays): NextStep {
-  switch (status) {
-    case "PENDING":
-      return { kind: "transition", action: "confirm" };
-    case "CONFIRMED":
-      return { kind: "transition", action: "process" };
-    case "PROCESSING":
-      return delayed("ship", delays.shipDelayMs, status, data, now);
-    case "SHIPPED":
-      return delayed("deliver", delays.deliverDelayMs, status, data, now);
-    case "DELIVERED":
-    case "CANCELLED":
-      return { kind: "done", reason: status };
-    default:
-      return { kind: "done", reason: `unknown status ${status}` };
+export function nextStep(status: string, data: StepTiming, now: number, workflow: Workflow): NextStep {
+  const step = stepOf(workflow, status);
+  if (!step) {
+    const ended = status === "DELIVERED" || status === "CANCELLED" || status === "FAILED";
+    return { kind: "done", reason: ended ? status : `stopped at ${status}` };
   }
+  const run = { kind: "run", status: status as StepStatus, step, action: step.then } as const;
+  const delayMs = step.delayMs ?? 0;
+  if (delayMs <= 0 || data.overdue) return run;
+  const due = data.due;
+  if (due && due.action === step.then) return due.at <= now + DUE_TOLERANCE_MS ? run : { kind: "delay", action: step.then, at: due.at };
+  return { kind: "delay", action: step.then, at: now + delayMs };
+}
+
+/**
+ * When the step after reaching `status` is due, in ms from now, for the order's entry in its
+ * partition's due set; "none" when nothing is due (the workflow has no step there).
+ */
+export function dueAfter(status: string, workflow: Workflow): number | "none" {
+  const step = stepOf(workflow, status);
+  return step ? (step.delayMs ?? 0) : "none";
 }

@@ -1,10 +1,13 @@
 import { type Job, DelayedError, Worker } from "bullmq";
-import { ORDERS_QUEUE, type OrderJobData, type OrderStore, type RedisConnection, bullmqPrefix } from "@orderstream/bus";
-import { type OrderActionName, TRANSITIONS, statusName } from "@orderstream/domain";
+import { ORDERS_QUEUE, type OrderJobData, type OrderStore, type RedisConnection, type TransitionRequest, bullmqPrefix } from "@orderstream/bus";
+import { type OrderActionName, TRANSITIONS, orderToJson, statusName } from "@orderstream/domain";
+import type { Order } from "@orderstream/proto";
+import type { Workflow } from "@orderstream/workflow";
 import type { Logger } from "pino";
 import type { ProcessorConfig } from "./config.js";
 import type { ProcessorMetrics } from "./metrics.js";
-import { type StepDelays, dueAfter, nextStep } from "./order-steps.js";
+import { type NextStep, dueAfter, nextStep } from "./order-steps.js";
+import { runStep } from "./step-runner.js";
 
 /** Most rounds one job run takes (PENDING to DELIVERED is four per order); bounds the loop. */
 const MAX_ROUNDS_PER_RUN = 8;
@@ -15,7 +18,7 @@ const MAX_STALLED_COUNT = 20;
 /** Dependencies of {@link processOrderJob}. */
 export interface OrderJobContext {
   store: OrderStore;
-  delays: StepDelays;
+  workflow: Workflow;
   metrics: ProcessorMetrics;
   logger: Logger;
 }
@@ -29,9 +32,9 @@ export function jobOrderIds(data: unknown): string[] {
 }
 
 /**
- * Runs one order job: the batch of orders created together. Each round reads where every order
- * is, applies the next step of all that have one as one compare-and-set script (per order, never
- * repeated: a retried, stalled or duplicated job resumes where the orders actually are), and
+ * Runs one order job: the batch of orders created together. Each round runs the workflow's step
+ * of every order that has one due, and applies each outcome as one compare-and-set transition
+ * (never repeated: a retried, stalled or duplicated job resumes where the orders actually are), and
  * repeats; when only delayed steps are left the job moves to delayed until the earliest is due
  * (step-job pattern, same job id). Redis errors propagate so BullMQ retries. Returns why its
  * orders left it (`DELIVERED`, `stopped at PROCESSING`, `not_found`…; several comma-separated).
@@ -43,52 +46,50 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
     return "invalid_job";
   }
   const log = ctx.logger.child({ jobId: job.id, orders: ids.length });
-  const status = new Map<string, string>();
-  const owner = new Map<string, string>();
+  // Where each order is: read once, then followed through the job's own transitions.
+  const state = new Map<string, { order: Order; version: number }>();
   // Orders of a job the due sweep queued: their current step is overdue, whatever its delay.
   const overdue = new Set(job.data.overdueSince === undefined ? [] : ids);
   const ended = new Map<string, string>(); // why each order left the job
   const end = (orderId: string, reason: string): void => {
-    status.delete(orderId);
+    state.delete(orderId);
     ended.set(orderId, reason);
   };
-  const orders = await Promise.all(ids.map((id) => ctx.store.get(id)));
-  orders.forEach((o, i) => {
-    if (o) {
-      status.set(ids[i] as string, statusName(o.status));
-      owner.set(ids[i] as string, o.userId);
-    } else {
+  const read = await Promise.all(ids.map((id) => ctx.store.read(id)));
+  read.forEach((r, i) => {
+    if (r) state.set(ids[i] as string, r);
+    else {
       log.warn({ orderId: ids[i] }, "order not found; left out of the job");
       end(ids[i] as string, "not_found");
     }
   });
   for (let round = 0; round < MAX_ROUNDS_PER_RUN; round++) {
     const now = Date.now();
-    const moves: { orderId: string; action: OrderActionName }[] = [];
+    const runs: { orderId: string; next: Extract<NextStep, { kind: "run" }> }[] = [];
     let due: { action: OrderActionName; at: number } | undefined;
-    for (const [orderId, s] of status) {
-      const step = nextStep(s, { due: job.data.due, overdue: overdue.has(orderId) }, now, ctx.delays);
+    for (const [orderId, { order }] of state) {
+      const step = nextStep(statusName(order.status), { due: job.data.due, overdue: overdue.has(orderId) }, now, ctx.workflow);
       if (step.kind === "done") end(orderId, step.reason);
-      else if (step.kind === "transition") moves.push({ orderId, action: step.action });
+      else if (step.kind === "run") runs.push({ orderId, next: step });
       else if (!due || step.at < due.at) due = { action: step.action, at: step.at };
     }
-    if (moves.length > 0) {
-      const results = await ctx.store.transitionMany(
-        moves.map((m) => ({ ...m, userId: owner.get(m.orderId), dueInMs: dueAfter(statusName(TRANSITIONS[m.action].to), ctx.delays) })),
-      );
+    if (runs.length > 0) {
+      // Every order's step runs at once; each outcome is one compare-and-set transition.
+      const moves = await Promise.all(runs.map((r) => stepMove(ctx, r.orderId, r.next, state.get(r.orderId) as { order: Order; version: number })));
+      const results = await ctx.store.transitionMany(moves);
       results.forEach((r, i) => {
-        const { orderId, action } = moves[i] as { orderId: string; action: OrderActionName };
+        const { orderId, action } = moves[i] as TransitionRequest;
         overdue.delete(orderId);
+        const cur = state.get(orderId) as { order: Order; version: number };
         if (r.ok) {
-          const to = statusName(r.order.status);
-          status.set(orderId, to);
-          ctx.metrics.transitions.inc({ to });
+          state.set(orderId, { order: r.order, version: cur.version + 1 });
+          ctx.metrics.transitions.inc({ to: statusName(r.order.status) });
         } else if (r.code === "not_found") {
           log.warn({ orderId, action }, "order vanished; left out of the job");
           end(orderId, "not_found");
         } else {
           // Someone else (an earlier attempt of this job, a client action) already moved it on.
-          status.set(orderId, statusName(r.order.status));
+          state.set(orderId, { order: r.order, version: cur.version + 1 });
         }
       });
       continue;
@@ -103,10 +104,29 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
       await job.updateData({ orderIds: ids, due });
     }
     await job.moveToDelayed(due.at, token);
-    log.debug({ action: due.action, at: due.at, orders: status.size }, "order job delayed");
+    log.debug({ action: due.action, at: due.at, orders: state.size }, "order job delayed");
     throw new DelayedError();
   }
   throw new Error(`order job ${job.id} did not settle within ${MAX_ROUNDS_PER_RUN} rounds`);
+}
+
+/** Runs an order's workflow step (if it has work) and says which transition its outcome applies. */
+async function stepMove(
+  ctx: OrderJobContext,
+  orderId: string,
+  next: Extract<NextStep, { kind: "run" }>,
+  { order, version }: { order: Order; version: number },
+): Promise<TransitionRequest> {
+  const base = { orderId, userId: order.userId };
+  if (!next.step.run) return { ...base, action: next.action, dueInMs: dueAfter(statusName(TRANSITIONS[next.action].to), ctx.workflow) };
+  const json = orderToJson(order);
+  const outcome = await runStep(next.status, next.step, json, version, ctx.logger, () => ctx.metrics.stepAttemptsFailed.inc({ step: next.status }));
+  if (outcome.ok) {
+    return { ...base, action: next.action, note: outcome.note, dueInMs: dueAfter(statusName(TRANSITIONS[next.action].to), ctx.workflow) };
+  }
+  ctx.metrics.ordersFailed.inc({ step: next.status, reason: outcome.kind });
+  ctx.logger.error({ orderId, step: next.status, reason: outcome.reason, attempts: outcome.attempts }, "workflow step failed for good; order FAILED");
+  return { ...base, action: "fail", reason: outcome.reason };
 }
 
 /** Runs a job through {@link processOrderJob}, observing its run time and (first run only) its queue wait. */

@@ -19,6 +19,7 @@ import { type ProcessorMetrics, createMetrics } from "./metrics.js";
 import { createOrderWorker } from "./order-worker.js";
 import { DueSweeper } from "./due-sweeper.js";
 import { QueueDepthSampler } from "./queue-depth-sampler.js";
+import { demoWorkflow, loadWorkflow } from "./workflow-loader.js";
 
 /** Command timeout of the processor's command connection (the api's fail-fast 800 ms is for callers). */
 const PROCESSOR_COMMAND_TIMEOUT_MS = 10_000;
@@ -111,11 +112,13 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       partitions,
       ...(config.waitReplicas ? { waitReplicas: config.waitReplicas } : {}),
     });
-    const delays = { shipDelayMs: config.shipDelayMs, deliverDelayMs: config.deliverDelayMs };
+    const workflow = config.workflowPath
+      ? await loadWorkflow(config.workflowPath)
+      : demoWorkflow(config.shipDelayMs, config.deliverDelayMs);
     // PROCESSOR_CONCURRENCY is the process's total, split over its partitions' workers.
     const perWorker = Math.max(1, Math.ceil(config.concurrency / config.assignedPartitions.length));
     for (const p of config.assignedPartitions) {
-      workers.push(createOrderWorker(bullConn, partitions.tag(p), perWorker, config, { store: st, delays, metrics, logger }));
+      workers.push(createOrderWorker(bullConn, partitions.tag(p), perWorker, config, { store: st, workflow, metrics, logger }));
     }
     queues = createOrderQueues(bullConn, partitions, (err, partition) =>
       logger.warn({ err: err.message, partition }, "due sweep queue connection error"),
@@ -164,6 +167,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       healthPort: health.port,
       concurrency: config.concurrency,
       partitions: config.assignedPartitions.length === config.partitions ? "all" : config.assignedPartitions.join(","),
+      workflow: config.workflowPath ?? "demo timeline",
       shipDelayMs: config.shipDelayMs,
       deliverDelayMs: config.deliverDelayMs,
     },

@@ -1,6 +1,6 @@
 /** The one process skeleton of the three services: config, logger, start, ready, signals, shutdown deadline. */
 import { type Logger, pino } from "pino";
-import { loadConfigOrExit } from "./service-env.js";
+import { ConfigError, loadConfigOrExit } from "./service-env.js";
 
 /** What every service's configuration carries for the skeleton. */
 export interface ServiceConfigBase {
@@ -88,6 +88,11 @@ export function runService<C extends ServiceConfigBase, S>(spec: ServiceSpec<C, 
     },
     (err: unknown) => {
       log.fatal({ err }, "start-up failed");
+      // A configuration found wrong only at start (a workflow module that does not load): exit 2, like a bad variable.
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${spec.name} failed to start: ${err.message}\n`);
+        process.exit(2);
+      }
       process.stderr.write(`${spec.name} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
     },

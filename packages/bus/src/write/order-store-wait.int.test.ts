@@ -64,7 +64,7 @@ describe.runIf(process.platform === "linux")("OrderStore with waitReplicas on a 
     let stopped: number | undefined;
     try {
       await waitReady(cc);
-      const store = new OrderStore(cc, { sharded: true, waitReplicas: { replicas: 1, timeoutMs: 300 } });
+      const store = new OrderStore(cc, { sharded: true, waitReplicas: { replicas: 1, timeoutMs: 2000 } });
       await store.create({ ...req, userId: "wc" });
       // The replica of the master that owns user wc's partition, found through CLUSTER NODES.
       const slot = calculateSlot(dueKey(store.partitions.tag(store.partitions.ofUser("wc"))));

@@ -34,7 +34,7 @@ export type TransitionResult =
   | { ok: false; code: "not_found" }
   | { ok: false; code: "invalid_transition"; order: Order };
 
-/** Orders created together in one partition: their job is to be queued (one job per batch). */
+/** Orders of one partition with work due now (created together, or retried): their job is to be queued. */
 export interface StoredBatch {
   partition: number;
   orderIds: string[];
@@ -48,9 +48,14 @@ export interface TransitionRequest {
   userId?: string | undefined;
   /**
    * When the order's next step is due, in ms from now; "none": nothing is due (it leaves the due
-   * set); undefined: the due entry stays as it is. A terminal status always leaves the due set.
+   * set); undefined: the due entry stays as it is. A terminal or FAILED status always leaves the
+   * due set; a retry is due at once.
    */
   dueInMs?: number | "none" | undefined;
+  /** A short note that travels with this change's event (see MAX_NOTE_LENGTH). */
+  note?: string | undefined;
+  /** Why the order fails (the `fail` action): kept on the FAILED order and on its event. */
+  reason?: string | undefined;
 }
 
 /** Options of {@link OrderStore}. */
@@ -61,7 +66,7 @@ export interface OrderStoreOptions {
   /** Use SPUBLISH (Redis Cluster sharded pub/sub) instead of PUBLISH. */
   sharded?: boolean;
   partitions?: Partitioning;
-  /** Called once per stored batch of new orders: its job is to be queued. */
+  /** Called once per batch of orders with work due now (new ones, retried ones): its job is to be queued. */
   onBatchStored?: (batch: StoredBatch) => void;
   /**
    * REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS: creates and transitions resolve only after `WAIT`
@@ -148,6 +153,8 @@ export class OrderStore {
         status: OrderStatus.PENDING,
         createdAt,
         eventOffset: "",
+        statusReason: "",
+        note: "",
       }),
     );
     const calls = orders.map(
@@ -198,24 +205,38 @@ export class OrderStore {
       const userId = owners[i];
       if (userId === undefined) return;
       const { from, to } = TRANSITIONS[t.action];
-      calls.push({ id: t.orderId, userId, from: from.map(statusName), to: statusName(to), due: isTerminal(to) ? "none" : t.dueInMs });
+      const due = isTerminal(to) || t.action === "fail" ? "none" : t.action === "retry" ? 0 : t.dueInMs;
+      calls.push({
+        id: t.orderId,
+        userId,
+        from: from.map(statusName),
+        to: t.action === "retry" ? "" : statusName(to),
+        due,
+        extra: eventExtra(t),
+        reason: t.reason ?? "",
+      });
       at.push(i);
     });
     if (calls.length > 0) {
       const reply = await guardRedis(() => this.scripts.transitionOrders(tag, calls));
       const unconfirmed = await this.replicationShortfall(tag);
       const again: number[] = [];
+      const retried: string[] = [];
       reply.forEach((raw, j) => {
         const r = (raw as unknown[]).map(String);
         const i = at[j] as number;
         const call = calls[j] as TransitionItem;
-        if (r[0] === "ok")
-          results[i] = { ok: true, order: orderFrom(String(r[2]), call.to), from: orderFrom(String(r[2]), String(r[1])).status };
-        else if (r[0] === "invalid_transition")
+        if (r[0] === "ok") {
+          const asked = items[i] as TransitionRequest;
+          const order = { ...orderFrom(String(r[2]), String(r[3])), statusReason: call.reason, note: asked.note ?? "" };
+          results[i] = { ok: true, order, from: orderFrom(String(r[2]), String(r[1])).status };
+          if (asked.action === "retry") retried.push(call.id);
+        } else if (r[0] === "invalid_transition")
           results[i] = { ok: false, code: "invalid_transition", order: orderFrom(String(r[2]), String(r[1])) };
         else if (r[0] === "owner" && retry) again.push(i);
         else results[i] = { ok: false, code: "not_found" };
       });
+      if (retried.length > 0) this.opts.onBatchStored?.({ partition: p, orderIds: retried });
       if (unconfirmed) throw unconfirmed;
       if (again.length > 0) {
         // The caller named another user: ask again with the order's own.
@@ -245,10 +266,15 @@ export class OrderStore {
 
   /** One order, or undefined when it does not exist. */
   async get(orderId: string): Promise<Order | undefined> {
+    return (await this.read(orderId))?.order;
+  }
+
+  /** One order and its version (one per event: what a workflow step's idempotency key names). */
+  async read(orderId: string): Promise<{ order: Order; version: number } | undefined> {
     const key = orderKeyOf(this.partitions, orderId);
-    const [prefix, status] = await guardRedis(() => this.conn.hmget(key, "p", "s"));
+    const [prefix, status, version, reason] = await guardRedis(() => this.conn.hmget(key, "p", "s", "v", "fr"));
     if (!prefix || !status) return undefined;
-    return orderFrom(prefix, status);
+    return { order: { ...orderFrom(prefix, status), statusReason: reason ?? "" }, version: Number(version ?? 0) };
   }
 
   /** The user an order belongs to, or undefined when it does not exist. */
@@ -271,6 +297,14 @@ function masterOfSlot(cluster: Cluster, slot: number): Redis {
   const node = cluster.nodes("master").find((n) => `${n.options.host}:${n.options.port}` === key);
   if (!node) throw new RedisUnavailableError(`no known master for slot ${slot} (the slot map is being refreshed)`);
   return node;
+}
+
+/** The JSON members a transition's event carries beyond the order: its note, the reason it fails. */
+function eventExtra(t: TransitionRequest): string {
+  let extra = "";
+  if (t.reason) extra += `,"statusReason":${JSON.stringify(t.reason)}`;
+  if (t.note) extra += `,"note":${JSON.stringify(t.note)}`;
+  return extra;
 }
 
 /** The hash of an order, found through the partition of its id. */

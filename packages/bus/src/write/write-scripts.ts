@@ -20,9 +20,14 @@ export interface TransitionItem {
   id: string;
   userId: string;
   from: readonly string[];
+  /** The new status; "" = back to the status the order failed in (a retry). */
   to: string;
   /** The next step is due in this many ms; "none": nothing is due; undefined: keep the due entry. */
   due: number | "none" | undefined;
+  /** JSON members the event carries, each starting with a comma (a note, a reason); "" for none. */
+  extra: string;
+  /** Kept on the order when it becomes FAILED. */
+  reason: string;
 }
 
 /** Options of {@link WriteScripts}. */
@@ -72,7 +77,16 @@ export class WriteScripts {
     for (const t of items) {
       const channel = userChannel(t.userId);
       keys.push(orderKey(tag, t.id), ...streamKeys(partitionStream(channel, tag)));
-      args.push(t.id, t.userId, channel, t.from.join(","), t.to, t.due === undefined ? "" : t.due === "none" ? "-" : t.due);
+      args.push(
+        t.id,
+        t.userId,
+        channel,
+        t.from.join(","),
+        t.to,
+        t.due === undefined ? "" : t.due === "none" ? "-" : t.due,
+        t.extra,
+        t.reason,
+      );
     }
     return this.conn.osTransitionOrders(keys.length, ...keys, ...args);
   }

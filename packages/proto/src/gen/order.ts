@@ -43,6 +43,11 @@ export enum OrderStatus {
   SHIPPED = 3,
   DELIVERED = 4,
   CANCELLED = 5,
+  /**
+   * FAILED - A workflow step failed for good; an operator may `retry` the order (back to the status it
+   * failed in) or `cancel` it.
+   */
+  FAILED = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -66,6 +71,9 @@ export function orderStatusFromJSON(object: any): OrderStatus {
     case 5:
     case "CANCELLED":
       return OrderStatus.CANCELLED;
+    case 6:
+    case "FAILED":
+      return OrderStatus.FAILED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -87,6 +95,8 @@ export function orderStatusToJSON(object: OrderStatus): string {
       return "DELIVERED";
     case OrderStatus.CANCELLED:
       return "CANCELLED";
+    case OrderStatus.FAILED:
+      return "FAILED";
     case OrderStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -107,6 +117,13 @@ export interface Order {
    * one seen as OrderFilter.since_offset to resume with no gap and no duplicate.
    */
   eventOffset: string;
+  /** Why the order is FAILED (the step and its error), set with that status; empty otherwise. */
+  statusReason: string;
+  /**
+   * A short note the workflow's step attached to this change (a tracking number, "payment
+   * captured"); it travels with the change's event only.
+   */
+  note: string;
 }
 
 export interface CreateOrderRequest {
@@ -133,7 +150,7 @@ export interface LineItem {
 
 export interface OrderAction {
   orderId: string;
-  /** One of: confirm, process, ship, deliver, cancel. */
+  /** One of: confirm, process, ship, deliver, cancel, retry (a FAILED order, admin only). */
   action: string;
   payload: Buffer;
 }
@@ -162,7 +179,17 @@ export interface BulkResponse {
 }
 
 function createBaseOrder(): Order {
-  return { id: "", userId: "", items: [], total: 0, status: 0, createdAt: undefined, eventOffset: "" };
+  return {
+    id: "",
+    userId: "",
+    items: [],
+    total: 0,
+    status: 0,
+    createdAt: undefined,
+    eventOffset: "",
+    statusReason: "",
+    note: "",
+  };
 }
 
 export const Order: MessageFns<Order> = {
@@ -187,6 +214,12 @@ export const Order: MessageFns<Order> = {
     }
     if (message.eventOffset !== "") {
       writer.uint32(58).string(message.eventOffset);
+    }
+    if (message.statusReason !== "") {
+      writer.uint32(66).string(message.statusReason);
+    }
+    if (message.note !== "") {
+      writer.uint32(74).string(message.note);
     }
     return writer;
   },
@@ -260,6 +293,22 @@ export const Order: MessageFns<Order> = {
             message.eventOffset = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.statusReason = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -293,6 +342,12 @@ export const Order: MessageFns<Order> = {
         : isSet(object.event_offset)
         ? globalThis.String(object.event_offset)
         : "",
+      statusReason: isSet(object.statusReason)
+        ? globalThis.String(object.statusReason)
+        : isSet(object.status_reason)
+        ? globalThis.String(object.status_reason)
+        : "",
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
     };
   },
 
@@ -319,6 +374,12 @@ export const Order: MessageFns<Order> = {
     if (message.eventOffset !== "") {
       obj.eventOffset = message.eventOffset;
     }
+    if (message.statusReason !== "") {
+      obj.statusReason = message.statusReason;
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
     return obj;
   },
 
@@ -334,6 +395,8 @@ export const Order: MessageFns<Order> = {
     message.status = object.status ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.eventOffset = object.eventOffset ?? "";
+    message.statusReason = object.statusReason ?? "";
+    message.note = object.note ?? "";
     return message;
   },
 };
