@@ -7,6 +7,9 @@ export * from "./runtime/redis-connection.js";
 export * from "./runtime/redis-errors.js";
 export * from "./runtime/service-env.js";
 export * from "./runtime/service-main.js";
+export * from "./runtime/service-cli.js";
+export * from "./runtime/env-reference.js";
+export * from "./runtime/build-info.js";
 export * from "./runtime/ops-http.js";
 
 // The data layout: key names, partitions, history options, the layout version.
