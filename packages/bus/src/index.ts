@@ -11,6 +11,7 @@ export * from "./runtime/service-cli.js";
 export * from "./runtime/env-reference.js";
 export * from "./runtime/build-info.js";
 export * from "./runtime/ops-http.js";
+export * from "./runtime/redis-memory.js";
 
 // The data layout: key names, partitions, history options, the layout version.
 export * from "./layout/keys.js";

@@ -49,14 +49,19 @@ export function buildInfo(): BuildInfo {
   return cached;
 }
 
-/** Adds `orderstream_build_info{service,version,commit,node} 1` to `registry` (one per service registry). */
-export function registerBuildInfo(registry: Registry, service: string): Gauge<"service" | "version" | "commit" | "node"> {
+/**
+ * Adds `orderstream_build_info{service,version,commit,nodejs} 1` to `registry` (one per service
+ * registry). The Node.js version is `nodejs`, not `node`: `node` is the edge node's name on every
+ * edge series (a registry default label), and one label cannot mean both.
+ */
+export function registerBuildInfo(registry: Registry, service: string): Gauge<"service" | "version" | "commit" | "nodejs"> {
   const gauge = new Gauge({
     name: "orderstream_build_info",
     help: "Always 1; the labels say what the service was built from (version, git commit) and the Node.js version running it",
-    labelNames: ["service", "version", "commit", "node"] as const,
+    labelNames: ["service", "version", "commit", "nodejs"] as const,
     registers: [registry],
   });
-  gauge.set({ service, ...buildInfo() }, 1);
+  const b = buildInfo();
+  gauge.set({ service, version: b.version, commit: b.commit, nodejs: b.node }, 1);
   return gauge;
 }
