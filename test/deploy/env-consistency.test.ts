@@ -16,6 +16,11 @@ import { CONFIGURATION_DOC, renderConfigurationDoc } from "../../scripts/gen-con
 
 type Env = Record<string, string>;
 
+/** Names the docs may use that no service reads: Node's and uWebSockets.js's own, and Kubernetes' service links. */
+const PLATFORM_NAMES = new Set(["NODE_ENV", "NODE_OPTIONS", "UWS_USE_FALLBACK", "REDIS_PORT"]);
+/** Node's own variables a deployment may set beside the service's (compose and k8s alike). */
+const NODE_RUNTIME = new Set(["NODE_OPTIONS"]);
+
 /** The names each service must read (the README's Configuration table); a sanity floor for the parser. */
 const COMMON = ["REDIS_URL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "HISTORY_SIZE", "HISTORY_TTL_MS", "HISTORY_META_TTL_MS"];
 const CONTRACT: Record<string, string[]> = {
@@ -72,7 +77,7 @@ describe.each(SERVICES)("environment of %s", (svc) => {
 
   it("sets no variable the service does not read (compose and every overlay)", () => {
     for (const t of targets) {
-      const stray = Object.keys(t.env[svc] ?? {}).filter((k) => !read[svc]?.has(k));
+      const stray = Object.keys(t.env[svc] ?? {}).filter((k) => !read[svc]?.has(k) && !NODE_RUNTIME.has(k));
       expect(stray, `${t.name} sets variables ${svc} never reads`).toEqual([]);
     }
   });
@@ -173,8 +178,6 @@ describe("the local launcher (scripts/dev-cluster.mjs)", () => {
   });
 });
 
-/** Names the docs may use that no service reads: Node's and uWebSockets.js's own, and Kubernetes' service links. */
-const PLATFORM_NAMES = new Set(["NODE_ENV", "NODE_OPTIONS", "UWS_USE_FALLBACK", "REDIS_PORT"]);
 
 /** Variables the launchers, benchmarks and compose read (`process.env.X`, `${X}`), not the services. */
 function toolingNames(): Set<string> {
