@@ -42,6 +42,9 @@ COPY tsconfig.json tsconfig.base.json ./
 COPY proto ./proto
 COPY packages ./packages
 COPY services ./services
+# The commit `--version` and orderstream_build_info report (the context has no .git):
+#   docker build --build-arg ORDERSTREAM_COMMIT="$(git rev-parse HEAD)" .
+ARG ORDERSTREAM_COMMIT=unknown
 RUN npm run build \
  && rm -rf packages/*/node_modules services/*/node_modules \
  && find packages services -name '*.tsbuildinfo' -delete \

@@ -47,6 +47,7 @@ const USER_SUBSCRIBERS = Math.min(env("USER_SUBSCRIBERS", 20), USERS);
 const BATCH = env("BATCH", 250);
 const TIMEOUT_MS = env("TIMEOUT_MS", 120_000);
 const EVENTS_PER_ORDER = 5;
+/** @type {import("@orderstream/bus").TransitionRequest["action"][]} */
 const ACTIONS = ["confirm", "process", "ship", "deliver"];
 const partitions = new Partitioning();
 const userChannel = (i) => `orders.user.u${i}`;
@@ -63,12 +64,13 @@ function pushBytes(channel, frame) {
 /** One WebSocket subscriber: counts the event frames it gets; `subscribed` resolves on the edge's reply. */
 function subscriber(url, channels, token) {
   const ws = new WebSocket(token ? `${url}?token=${token}` : url);
+  /** @type {{ ws: WebSocket, events: number, errors: unknown[], subscribed?: Promise<unknown> }} */
   const s = { ws, events: 0, errors: [] };
   s.subscribed = new Promise((resolve, reject) => {
     ws.on("open", () => ws.send(JSON.stringify({ type: "subscribe", channels })));
     ws.on("message", (m) => {
       const f = JSON.parse(String(m));
-      if (f.type === "subscribed") resolve();
+      if (f.type === "subscribed") resolve(undefined);
       else if (f.type === "order.created" || f.type === "order.status") s.events++;
       else if (f.type === "error") s.errors.push(f.error?.code);
     });
@@ -106,11 +108,12 @@ let store;
 let conn;
 const result = { edges: EDGES, orders: ORDERS, events: ORDERS * EVENTS_PER_ORDER, socketsPerEdge: SOCKETS_PER_EDGE, users: USERS, userSubscribers: USER_SUBSCRIBERS, partitions: partitions.count };
 try {
-  const redisCluster = cluster.redisCluster;
+  const redisCluster = /** @type {NonNullable<typeof cluster.redisCluster>} */ (cluster.redisCluster);
   const masters = await redisCluster.masters();
   const conns = masters.map((m) => redisCluster.nodeClient(m.port));
   const client = cluster.redisClient();
   // Every channel the run publishes on, with the master owning its slot.
+  /** @type {{ name: string, kind: string, partition?: number, redisChannel?: string, master?: number, subscribers?: number, events?: number, messages?: number, pushBytes?: number }[]} */
   const channels = [
     ...ALL_ORDERS_CHANNELS.flatMap((ch) => channelStreams(ch, partitions).map((name, p) => ({ name, kind: "all-orders", partition: p }))),
     ...Array.from({ length: USERS }, (_, i) => ({ name: userChannel(i), kind: "user" })),
@@ -132,7 +135,10 @@ try {
     timer = setTimeout(() => reject(new Error("sockets not subscribed within 30 s")), 30_000);
   });
   await Promise.race([Promise.all(sockets.map((x) => x.s.subscribed)), subscribeTimeout]).finally(() => clearTimeout(timer));
-  for (const c of channels) c.subscribers = Number((await conns[c.master].call("PUBSUB", "SHARDNUMSUB", c.redisChannel))[1]);
+  for (const c of channels) {
+    const reply = /** @type {unknown[]} */ (await conns[c.master ?? -1].call("PUBSUB", "SHARDNUMSUB", String(c.redisChannel)));
+    c.subscribers = Number(reply[1]);
+  }
 
   conn = createRedis(cluster.redisUrl, { role: "command", name: "bench-all-orders" });
   await waitReady(conn);
@@ -177,11 +183,12 @@ try {
   // Exact bytes of the pub/sub pushes: every frame the run stored, × the channel's subscribers.
   for (const [i, c] of channels.entries()) {
     c.events = after.seqs[i] - before.seqs[i];
-    c.messages = c.events * c.subscribers;
+    const subscribers = c.subscribers ?? 0;
+    c.messages = c.events * subscribers;
     c.pushBytes = 0;
-    if (c.subscribers > 0 && c.events > 0) {
+    if (subscribers > 0 && c.events > 0) {
       const frames = await conn.xrevrange(historyKey(c.name), "+", "-", "COUNT", c.events);
-      for (const [, fields] of frames) c.pushBytes += pushBytes(c.redisChannel, String(fields[1])) * c.subscribers;
+      for (const [, fields] of frames) c.pushBytes += pushBytes(c.redisChannel, String(fields[1])) * subscribers;
     }
   }
   const events = result.events;

@@ -65,6 +65,8 @@ async function measure(name, spec) {
   const cmd = redis.client();
   const children = [];
   let client;
+  /** @type {() => any[]} */
+  /** @type {() => any[]} */
   let warnings = () => [];
   try {
     await pinRedis(cmd, CLIENT_CORE);

@@ -132,6 +132,7 @@ async function measure(name) {
   const server = startServer(name, port, redis.url);
   try {
     await server.ready;
+    /** @type {{ steps: any[], maxDeliveriesPerS: number, maxNoLossDeliveriesPerS: number, noLoss?: { p99Ms: number } }} */
     let fan = { steps: [], maxDeliveriesPerS: 0, maxNoLossDeliveriesPerS: 0 };
     if (PHASES.includes("fanout")) {
       console.log(`${name}: fan-out to ${SOCKETS} sockets`);
@@ -153,8 +154,8 @@ async function measure(name) {
 const edge = await measure("edge");
 const relay = await measure("relay");
 const ratio = relay.fanout.maxNoLossDeliveriesPerS ? edge.fanout.maxNoLossDeliveriesPerS / relay.fanout.maxNoLossDeliveriesPerS : 0;
-const idleE = edge.idle ?? {};
-const idleR = relay.idle ?? {};
+const idleE = /** @type {Record<string, any>} */ (edge.idle ?? {});
+const idleR = /** @type {Record<string, any>} */ (relay.idle ?? {});
 const memRatio = idleR.bytesPerSocket ? idleE.bytesPerSocket / idleR.bytesPerSocket : 0;
 const cpuRatio = idleR.cpuMsPer1kSockets ? idleE.cpuMsPer1kSockets / idleR.cpuMsPer1kSockets : 0;
 const at200k = edge.fanout.steps.find((s) => s.deliveriesPerS >= 180_000 && s.lost === 0);

@@ -35,7 +35,7 @@ export function createdAtOf(text) {
  * `urlOf(i)`, when given, is the URL of the i-th socket (e.g. with its own token).
  * Resolves with the sockets once every one opened or failed.
  */
-export async function openCountedSockets({ url, count, addresses, c, onOpen, onMessage, urlOf = () => url }) {
+export async function openCountedSockets({ url, count, addresses, c, onOpen, onMessage, urlOf = /** @param {number} _i */ (_i) => url }) {
   const sockets = [];
   const connect = (i) =>
     new Promise((resolve) => {
@@ -45,10 +45,10 @@ export async function openCountedSockets({ url, count, addresses, c, onOpen, onM
         opened = true;
         c.open++;
         onOpen(ws);
-        resolve();
+        resolve(undefined);
       });
       ws.on("message", (data) => onMessage(ws, data.toString()));
-      ws.on("error", () => resolve());
+      ws.on("error", () => resolve(undefined));
       ws.on("close", (code) => {
         if (opened) c.open--;
         c.closed(code);
@@ -69,7 +69,7 @@ export async function serveHarness(c, shutdown, waitMs = 30_000) {
   const deadline = Date.now() + waitMs;
   while (c.subscribed < c.open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   process.send?.({ type: "ready", open: c.open, subscribed: c.subscribed });
-  process.on("message", (m) => {
+  process.on("message", (/** @type {any} */ m) => {
     if (m.cmd === "reset") {
       c.received = 0;
       c.hist.reset();

@@ -78,7 +78,7 @@ export function startPinned(name, entry, env, core = "0") {
       if (out.includes('"msg":"ready"')) {
         proc.stdout.off("data", onData);
         proc.stdout.resume();
-        resolve();
+        resolve(undefined);
       }
     };
     proc.stdout.on("data", onData);
@@ -86,7 +86,7 @@ export function startPinned(name, entry, env, core = "0") {
   });
   ready.catch(() => undefined);
   const stop = () => new Promise((r) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return r();
+    if (proc.exitCode !== null || proc.signalCode !== null) return r(undefined);
     proc.once("exit", r);
     // Its workers too (EDGE_WORKERS), or they would linger draining into the next measurement.
     const children = processTree(proc.pid).slice(1);
@@ -128,6 +128,13 @@ export function keepWarnings(pinned, max = 20) {
  * pinned to `core`, at most `perClient` sockets each, each from its own `addrsPerClient` 127.0.0.x
  * addresses starting at 127.0.0.`firstAddr` (more addresses: cheaper ephemeral-port binds).
  */
+/**
+ * @param {string} script
+ * @param {string} url
+ * @param {number} total
+ * @param {string} channel
+ * @param {{ perClient?: number, core?: string, extraArgs?: string[], firstAddr?: number, addrsPerClient?: number }} [opts]
+ */
 export function startClients(script, url, total, channel, { perClient = 17_000, core = "1", extraArgs = [], firstAddr = 1, addrsPerClient = 2 } = {}) {
   const clients = [];
   for (let i = 0, n = 0; n < total; i++) {
@@ -149,9 +156,9 @@ export function startClients(script, url, total, channel, { perClient = 17_000, 
 export async function stopClients(clients) {
   for (const c of clients) if (c.proc.connected) c.proc.send({ cmd: "exit" });
   await Promise.all(clients.map((c) => new Promise((r) => {
-    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return r();
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return r(undefined);
     const t = setTimeout(() => c.proc.kill("SIGKILL"), 5000);
-    c.proc.once("exit", () => { clearTimeout(t); r(); });
+    c.proc.once("exit", () => { clearTimeout(t); r(undefined); });
   })));
 }
 

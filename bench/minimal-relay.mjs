@@ -14,7 +14,10 @@ const port = Number(process.env.PORT ?? 9101);
 const sub = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const subscribed = new Set();
 const app = nativeUws().App();
-sub.on("message", (redisChannel, frame) => app.publish(publicChannel(channelOfPubsub(redisChannel)), frame, false));
+sub.on("message", (redisChannel, frame) => {
+  const channel = channelOfPubsub(redisChannel);
+  if (channel !== undefined) app.publish(publicChannel(channel), frame, false);
+});
 app.ws("/ws", {
   maxPayloadLength: 64 * 1024,
   maxBackpressure: 1024 * 1024,

@@ -103,6 +103,7 @@ async function measure(name) {
 const results = {};
 for (const name of PEERS) results[name] = await measure(name);
 
+/** @type {(a: number | undefined, b: number | undefined) => number | undefined} */
 const ratio = (a, b) => (a !== undefined && b ? a / b : undefined);
 const fmt = (x, d = 2) => (x === undefined ? "n/a" : x.toFixed(d));
 const edge = results.edge;
@@ -123,9 +124,9 @@ const goals = [];
 if (edge) {
   const d = (n) => ratio(edge.fanout.maxDeliveriesPerS, results[n]?.fanout.maxDeliveriesPerS);
   const m = ratio(edge.idle.bytesPerSocket, results.socketio?.idle.bytesPerSocket);
-  goals.push({ goal: "edge >= 3x socketio deliveries/s", value: d("socketio"), ok: d("socketio") >= 3 });
-  goals.push({ goal: "edge >= 1.5x ws-naive deliveries/s", value: d("ws-naive"), ok: d("ws-naive") >= 1.5 });
-  goals.push({ goal: "edge >= 0.9x relay deliveries/s", value: d("relay"), ok: d("relay") >= 0.9 });
+  goals.push({ goal: "edge >= 3x socketio deliveries/s", value: d("socketio"), ok: (d("socketio") ?? 0) >= 3 });
+  goals.push({ goal: "edge >= 1.5x ws-naive deliveries/s", value: d("ws-naive"), ok: (d("ws-naive") ?? 0) >= 1.5 });
+  goals.push({ goal: "edge >= 0.9x relay deliveries/s", value: d("relay"), ok: (d("relay") ?? 0) >= 0.9 });
   goals.push({ goal: "edge memory/socket <= 1/5 socketio's (ratio <= 0.20)", value: m, ok: m !== undefined && m <= 0.2 });
   console.log("");
   for (const g of goals) console.log(`  ${g.goal.padEnd(52)} ${fmt(g.value).padStart(6)}  ${g.value === undefined ? "not measured" : g.ok ? "ok" : "MISSED"}`);

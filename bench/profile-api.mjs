@@ -26,7 +26,7 @@ try {
     api.stdout.on("data", (d) => {
       if (String(d).includes('"msg":"ready"')) {
         clearTimeout(timer);
-        resolve();
+        resolve(undefined);
       }
     });
   });

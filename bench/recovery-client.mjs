@@ -87,7 +87,7 @@ for (let i = 0; i < count; i++) {
   if (i % 200 === 199) await new Promise((r) => setTimeout(r, 20));
 }
 
-process.on("message", (m) => {
+process.on("message", (/** @type {any} */ m) => {
   if (m.cmd === "mark") {
     markAt = m.at;
     process.send?.({ type: "marked" });

@@ -19,9 +19,10 @@ async function loadService() {
     const loader = await import("@grpc/proto-loader");
     const def = loader.loadSync(join(ROOT, "proto/order.proto"), { defaults: true });
     const timestamp = (ms) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
-    return { service: grpc.loadPackageDefinition(def).order.OrderService.service, codec: "proto-loader", timestamp };
+    const pkg = /** @type {any} */ (grpc.loadPackageDefinition(def));
+    return { service: pkg.order.OrderService.service, codec: "proto-loader", timestamp };
   } catch (err) {
-    if (err?.code !== "ERR_MODULE_NOT_FOUND") throw err;
+    if (/** @type {any} */ (err)?.code !== "ERR_MODULE_NOT_FOUND") throw err;
     const { OrderServiceService } = await import("@orderstream/proto");
     return { service: OrderServiceService, codec: "ts-proto", timestamp: (ms) => new Date(ms) };
   }
@@ -60,6 +61,7 @@ server.addService(service, {
     );
   },
   bulkCreateOrders(call, callback) {
+    /** @type {{ createdCount: number, orderIds: string[], errors: { index: number, message: string }[] }} */
     const res = { createdCount: 0, orderIds: [], errors: [] };
     const writes = [];
     let batch = [];

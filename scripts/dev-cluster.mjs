@@ -136,6 +136,7 @@ function startChild(spec, redisUrl) {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // own process group: Ctrl-C reaches only the launcher, which stops children in order
   });
+  /** @type {{ spec: typeof spec, proc: typeof proc, ready: boolean, exit: { code: number | null, signal: NodeJS.Signals | null } | undefined, redisUrl: string, startedAt: number, [k: string]: any }} */
   const child = { spec, proc, ready: false, exit: undefined, redisUrl, startedAt: Date.now() };
   let onReady;
   child.readyPromise = new Promise((resolve) => (onReady = resolve));
@@ -253,7 +254,7 @@ async function main() {
   const present = [];
   for (const spec of specs) {
     if (existsSync(entry(spec.service))) present.push(spec);
-    else if (spec.required) {
+    else if ("required" in spec && spec.required) {
       fail(`${entry(spec.service)} is missing: run \`npm run build\` first (or use \`npm start\`)`);
       process.exit(1);
     } else say(`skipping ${spec.name}: ${entry(spec.service)} does not exist yet (not built)`);

@@ -22,13 +22,13 @@ function subscribe(client) {
     c.open++;
     call.on("metadata", (md) => {
       if (md.get("subscribed")[0] === "true") c.subscribed++;
-      resolve();
+      resolve(undefined);
     });
     call.on("data", (order) => c.delivered(order.createdAt ? order.createdAt.getTime() : Number.NaN));
     call.on("error", (err) => {
       c.open--;
       c.closed(err.code);
-      resolve();
+      resolve(undefined);
     });
     calls.push(call);
   });

@@ -33,7 +33,9 @@ io.adapter(createAdapter(pub, subAdapter));
 const listening = new Set();
 
 bus.on("message", (redisChannel, frame) => {
-  const room = publicChannel(channelOfPubsub(redisChannel));
+  const channel = channelOfPubsub(redisChannel);
+  if (channel === undefined) return;
+  const room = publicChannel(channel);
   const data = JSON.parse(frame);
   (mode === "local" ? io.local : io).to(room).emit(data.type, data);
 });

@@ -19,7 +19,8 @@ const rooms = new Map();
 const wss = new WebSocketServer({ host: "127.0.0.1", port, path: "/ws", perMessageDeflate: false, maxPayload: 64 * 1024 });
 
 sub.on("message", (redisChannel, frame) => {
-  const sockets = rooms.get(publicChannel(channelOfPubsub(redisChannel)));
+  const channel = channelOfPubsub(redisChannel);
+  const sockets = channel === undefined ? undefined : rooms.get(publicChannel(channel));
   if (!sockets) return;
   for (const ws of sockets) if (ws.readyState === 1) ws.send(frame);
 });

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
+import { type EnvSchema, describeEnv } from "@orderstream/bus";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   ROOT,
@@ -11,8 +12,14 @@ import {
   readCompose,
   renderKustomization,
 } from "../../scripts/check-deploy.mjs";
+import { CONFIGURATION_DOC, renderConfigurationDoc } from "../../scripts/gen-config-docs.mjs";
 
 type Env = Record<string, string>;
+
+/** Names the docs may use that no service reads: Node's and uWebSockets.js's own, and Kubernetes' service links. */
+const PLATFORM_NAMES = new Set(["NODE_ENV", "NODE_OPTIONS", "UWS_USE_FALLBACK", "REDIS_PORT"]);
+/** Node's own variables a deployment may set beside the service's (compose and k8s alike). */
+const NODE_RUNTIME = new Set(["NODE_OPTIONS"]);
 
 /** The names each service must read (the README's Configuration table); a sanity floor for the parser. */
 const COMMON = ["REDIS_URL", "LOG_LEVEL", "SHUTDOWN_TIMEOUT_MS", "HISTORY_SIZE", "HISTORY_TTL_MS", "HISTORY_META_TTL_MS"];
@@ -29,38 +36,6 @@ const REQUIRED: Record<string, string[]> = { "order-api": ["REDIS_URL"], process
  */
 const PRODUCTION_DIFFERS = new Set(["REDIS_URL", "AUTH_JWT_SECRET", "ANONYMOUS_ALL_ORDERS", "ORDER_API_AUTH"]);
 
-/** Strips comments, keeping `//` inside URLs such as redis://host. */
-function stripComments(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
-}
-
-/**
- * The UPPER_SNAKE environment variable names a config module reads: `process.env.X`,
- * `env.X` / `env["X"]`, and object keys of its zod schema. Follows relative imports inside src.
- */
-function envVarsOf(file: string, seen = new Set<string>()): Set<string> {
-  const names = new Set<string>();
-  if (seen.has(file) || !existsSync(file)) return names;
-  seen.add(file);
-  const src = stripComments(readFileSync(file, "utf8"));
-  const name = "([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)";
-  const patterns = [
-    new RegExp(`\\benv\\.${name}\\b`, "g"),
-    new RegExp(`\\benv\\[\\s*["'\`]${name}["'\`]\\s*\\]`, "g"),
-    new RegExp(`["']${name}["']\\s*:(?!:)`, "g"),
-  ];
-  for (const re of patterns) for (const m of src.matchAll(re)) names.add(m[1] as string);
-  // Unquoted object keys, with string literals removed so messages like "X: bad" do not count.
-  const code = src.replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g, '""');
-  for (const m of code.matchAll(new RegExp(`(?<![\\w.$?]\\s*)(?<!\\b(?:const|let|var|case)\\s+)\\b${name}\\s*:(?!:)`, "g")))
-    names.add(m[1] as string);
-  for (const m of src.matchAll(/from\s+["'](\.{1,2}\/[^"']+)\.js["']/g)) {
-    const dep = resolve(dirname(file), `${m[1]}.ts`);
-    if (dep.startsWith(dirname(file)) || dep.includes("/src/")) for (const n of envVarsOf(dep, seen)) names.add(n);
-  }
-  return names;
-}
-
 const configFile = (svc: string): string => join(ROOT, "services", svc, "src", "config.ts");
 
 interface Target {
@@ -69,10 +44,17 @@ interface Target {
 }
 
 let targets: Target[] = [];
+/** The variables each service reads: the keys of its config.ts's `envSchema`, the one source. */
 const read: Record<string, Set<string>> = {};
+const schemas: Record<string, EnvSchema> = {};
 
-beforeAll(() => {
-  for (const svc of SERVICES) read[svc] = envVarsOf(configFile(svc));
+beforeAll(async () => {
+  for (const svc of SERVICES) {
+    const mod = (await import(pathToFileURL(configFile(svc)).href)) as { envSchema?: EnvSchema };
+    expect(mod.envSchema, `services/${svc}/src/config.ts must export envSchema`).toBeDefined();
+    schemas[svc] = mod.envSchema as EnvSchema;
+    read[svc] = new Set(Object.keys(schemas[svc].shape));
+  }
   const compose = readCompose();
   targets = [{ name: "docker-compose", env: Object.fromEntries(SERVICES.map((s) => [s, composeServiceEnv(compose, s)])) }];
   for (const dir of listOverlays()) {
@@ -85,15 +67,17 @@ beforeAll(() => {
 });
 
 describe.each(SERVICES)("environment of %s", (svc) => {
-  it("is read from the service's real config.ts, which reads every contract variable", () => {
+  it("is read from the service's envSchema, which has every contract variable, each with a meaning", () => {
     expect(existsSync(configFile(svc)), `${configFile(svc)} is missing`).toBe(true);
     const missing = (CONTRACT[svc] ?? []).filter((v) => !read[svc]?.has(v));
     expect(missing, `contract variables not found in services/${svc}/src/config.ts`).toEqual([]);
+    const undescribed = describeEnv(schemas[svc] as EnvSchema).filter((v) => v.description.length < 10);
+    expect(undescribed.map((v) => v.name), "add .describe() to these variables").toEqual([]);
   });
 
   it("sets no variable the service does not read (compose and every overlay)", () => {
     for (const t of targets) {
-      const stray = Object.keys(t.env[svc] ?? {}).filter((k) => !read[svc]?.has(k));
+      const stray = Object.keys(t.env[svc] ?? {}).filter((k) => !read[svc]?.has(k) && !NODE_RUNTIME.has(k));
       expect(stray, `${t.name} sets variables ${svc} never reads`).toEqual([]);
     }
   });
@@ -191,5 +175,96 @@ describe("the local launcher (scripts/dev-cluster.mjs)", () => {
       expect(t.env.edge?.AUTH_JWT_SECRET, t.name).toBe(devSecret);
       expect(t.env.edge?.ANONYMOUS_ALL_ORDERS, t.name).toBe("true");
     }
+  });
+});
+
+
+/** Variables the launchers, benchmarks and compose read (`process.env.X`, `${X}`), not the services. */
+function toolingNames(): Set<string> {
+  const files = ["docker-compose.yml", ".env.example", ...["scripts", "bench"].flatMap((d) => readdirSync(join(ROOT, d)).map((f) => `${d}/${f}`))];
+  const names = new Set<string>();
+  for (const f of files.filter((x) => /\.(mjs|sh|yml)$|\.env\.example$/.test(x))) {
+    const text = readFileSync(join(ROOT, f), "utf8");
+    for (const m of text.matchAll(/process\.env\.([A-Z][A-Z0-9_]+)|\$\{?([A-Z][A-Z0-9_]+)|^([A-Z][A-Z0-9_]+)=/gm)) names.add((m[1] ?? m[2] ?? m[3]) as string);
+  }
+  return names;
+}
+
+/** One row of a configuration table (README, docs/deployment.md): `NAME` / `NAME2` | services | default | … */
+interface TableRow {
+  line: string;
+  names: string[];
+  services: string[];
+}
+
+/** The rows of `file`'s tables whose first cell names variables and whose second names services. */
+function configTableRows(file: string): TableRow[] {
+  const rows: TableRow[] = [];
+  for (const line of readFileSync(join(ROOT, file), "utf8").split("\n")) {
+    const m = /^\|\s*((?:`[A-Z][A-Z0-9_]*`\s*\/?\s*)+)\|([^|]*)\|/.exec(line);
+    if (!m) continue;
+    const words = (m[2] as string).split(",").map((w) => w.trim());
+    if (!words.every((w) => w === "all" || (SERVICES as string[]).includes(w))) continue;
+    rows.push({
+      line,
+      names: [...(m[1] as string).matchAll(/`([A-Z0-9_]+)`/g)].map((n) => n[1] as string),
+      services: words.includes("all") ? [...SERVICES] : words,
+    });
+  }
+  return rows;
+}
+
+describe("one source of configuration truth (the services' envSchema)", () => {
+  it(`generates ${CONFIGURATION_DOC} from the schemas, and it is up to date (npm run gen:config)`, async () => {
+    const current = existsSync(join(ROOT, CONFIGURATION_DOC)) ? readFileSync(join(ROOT, CONFIGURATION_DOC), "utf8") : "";
+    expect(current === (await renderConfigurationDoc()), `${CONFIGURATION_DOC} is stale: npm run build && npm run gen:config`).toBe(true);
+  });
+
+  it.each(["README.md", "docs/deployment.md"])("%s: every configuration table row names variables of the services it lists", (file) => {
+    const rows = configTableRows(file);
+    expect(rows.length, `configuration table of ${file}`).toBeGreaterThan(30);
+    const wrong = rows.flatMap((r) => r.names.flatMap((n) => r.services.filter((s) => !read[s]?.has(n)).map((s) => `${n} (${s})`)));
+    expect(wrong, `${file} names variables the schemas of these services do not have`).toEqual([]);
+  });
+
+  it("README: the configuration table lists every variable a person sets", () => {
+    const listed = configTableRows("README.md");
+    const missing = SERVICES.flatMap((s) =>
+      describeEnv(schemas[s] as EnvSchema)
+        .filter((v) => !v.internal && !listed.some((r) => r.names.includes(v.name) && r.services.includes(s)))
+        .map((v) => `${v.name} (${s})`),
+    );
+    expect(missing, "add these to README.md's Configuration table").toEqual([]);
+  });
+
+  it.each(["README.md", "docs/deployment.md"])("%s names no variable that neither a service nor the tooling reads", async (file) => {
+    const { status } = await import("@grpc/grpc-js");
+    const known = new Set([...SERVICES.flatMap((s) => [...(read[s] ?? [])]), ...toolingNames(), ...PLATFORM_NAMES, ...Object.keys(status)]);
+    const text = readFileSync(join(ROOT, file), "utf8");
+    const named = new Set([...text.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:=[^`]*)?`/g)].map((m) => m[1] as string));
+    expect([...named].filter((n) => !known.has(n)), `${file} names unknown variables`).toEqual([]);
+  });
+
+  it("k8s: every .env file sets only variables the service it configures reads", () => {
+    const envFiles = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? envFiles(join(dir, e.name)) : e.name.endsWith(".env") ? [join(dir, e.name)] : [],
+      );
+    const files = envFiles(join(ROOT, "k8s"));
+    expect(files.length).toBeGreaterThan(4);
+    for (const file of files) {
+      const svc = SERVICES.find((s) => file.endsWith(`/${s}.env`));
+      const keys = [...readFileSync(file, "utf8").matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] as string);
+      const unknown = keys.filter((k) => (svc ? !read[svc]?.has(k) : !SERVICES.some((s) => read[s]?.has(k))));
+      expect(unknown, `${relative(ROOT, file)} sets variables no schema knows`).toEqual([]);
+    }
+  });
+
+  it(".env.example: every line is a service variable or a compose-only one documented in docs/deployment.md", () => {
+    const doc = readFileSync(join(ROOT, "docs/deployment.md"), "utf8");
+    const composeOnly = /Compose-only variables[^:]*:([^.]*)/.exec(doc)?.[1] ?? "";
+    const keys = [...readFileSync(join(ROOT, ".env.example"), "utf8").matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1] as string);
+    const unknown = keys.filter((k) => !SERVICES.some((s) => read[s]?.has(k)) && !composeOnly.includes(`\`${k}\``));
+    expect(unknown).toEqual([]);
   });
 });

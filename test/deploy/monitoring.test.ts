@@ -97,10 +97,21 @@ describe("scrape config and alert rules (components/monitoring)", () => {
 
   const rule = (): K8sObject => objects.find((o) => o.kind === "PrometheusRule");
 
-  it("alerts on edge drop rate, queue lag and Redis unavailable, naming only listed metrics", () => {
+  it("alerts on what an on-call engineer can act on, naming only listed metrics", () => {
     const rules = rule().spec.groups.flatMap((g: K8sObject) => g.rules);
     expect(rules.map((r: K8sObject) => r.alert)).toEqual(
-      expect.arrayContaining(["OrderstreamEdgeDropRate", "OrderstreamQueueLag", "OrderstreamRedisUnavailable"]),
+      expect.arrayContaining([
+        "OrderstreamEdgeDropRate",
+        "OrderstreamQueueLag",
+        "OrderstreamRedisUnavailable",
+        "OrderstreamGrpcErrorRatio",
+        "OrderstreamCreateOrderSlow",
+        "OrderstreamResumesNotRecovered",
+        "OrderstreamJobsFailedFinal",
+        "OrderstreamOrdersOverdue",
+        "OrderstreamEdgeConnectionsNearLimit",
+        "OrderstreamRedisMemoryHigh",
+      ]),
     );
     for (const r of rules) {
       expect(typeof r.expr, r.alert).toBe("string");
@@ -109,6 +120,26 @@ describe("scrape config and alert rules (components/monitoring)", () => {
       expect(r.annotations?.summary, r.alert).toBeTruthy();
     }
     expect(unknownIn(rules.map((r: K8sObject) => r.expr))).toEqual([]);
+  });
+
+  it("links every alert to its runbook (what it means, how to confirm, what to do), which names only listed metrics", () => {
+    const rules = rule().spec.groups.flatMap((g: K8sObject) => g.rules);
+    for (const r of rules) {
+      expect(r.annotations?.runbook_url, r.alert).toMatch(new RegExp(`^https://\\S+/docs/runbooks/${r.alert}\\.md$`));
+      const page = readFileSync(join(ROOT, "docs/runbooks", `${r.alert}.md`), "utf8");
+      expect(page.split("\n")[0], r.alert).toBe(`# ${r.alert}`);
+      for (const h of ["## What it means", "## How to confirm", "## What to do"]) expect(page, `${r.alert}: ${h}`).toContain(`\n${h}\n`);
+      const named = [...page.matchAll(/\b(orderstream_[a-z0-9_]+)/g)].map((m) => m[1] as string).filter((n) => !n.endsWith("_"));
+      expect(named.filter((n) => !isKnownSeries(n, listed)), `${r.alert}.md names unlisted metrics`).toEqual([]);
+      expect(readFileSync(join(ROOT, "docs/runbooks/README.md"), "utf8"), `runbook index lists ${r.alert}`).toContain(`(${r.alert}.md)`);
+    }
+  });
+
+  it("has a promtool unit test in which every alert fires", () => {
+    const tests = parseYaml(readFileSync(join(MONITORING, "alert-rules.test.yaml"), "utf8")).tests as K8sObject[];
+    const firing = new Set(tests.flatMap((t) => t.alert_rule_test.filter((a: K8sObject) => a.exp_alerts.length > 0).map((a: K8sObject) => a.alertname)));
+    const rules = rule().spec.groups.flatMap((g: K8sObject) => g.rules);
+    expect(rules.map((r: K8sObject) => r.alert).filter((a: string) => !firing.has(a))).toEqual([]);
   });
 
   const promtool = spawnSync("promtool", ["--version"]).status === 0;

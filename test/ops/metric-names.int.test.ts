@@ -52,7 +52,8 @@ describe("metric names against docs/metrics.md", () => {
       const names = declared(text);
       const prefix = `orderstream_${svc.replace("-", "_")}_`;
       for (const [name, type] of names) {
-        if (name.startsWith("orderstream_")) expect(name.startsWith(prefix), `${svc} exports ${name}`).toBe(true);
+        if (name === "orderstream_build_info") seen.set(name, type);
+        else if (name.startsWith("orderstream_")) expect(name.startsWith(prefix), `${svc} exports ${name}`).toBe(true);
         else expect(name, `${svc}: ${name} is neither orderstream_ nor a standard metric`).toMatch(/^(process|nodejs)_/);
         seen.set(name, type);
       }
@@ -78,6 +79,27 @@ describe("metric names against docs/metrics.md", () => {
     expect(processor).toMatch(/^orderstream_processor_redis_up 1$/m);
     const edge = await scrape(edgePort);
     expect([...edge.matchAll(/^orderstream_edge_connections\{node="(grp-w\d)"\} \d+$/gm)].map((m) => m[1]).sort()).toEqual(["grp-w0", "grp-w1"]);
+  });
+
+  it("carries the build info in every service, the edge's connection limit, overdue orders and Redis memory", async () => {
+    const version = (await import("../../package.json", { with: { type: "json" } })).default.version;
+    for (const [svc, port] of services()) {
+      const text = await scrape(port);
+      const info = [...text.matchAll(/^orderstream_build_info\{([^}]*)\} 1$/gm)].map((m) => m[1] as string);
+      expect(info.length, `${svc} build info`).toBeGreaterThan(0);
+      for (const labels of info) {
+        expect(labels, svc).toContain(`service="${svc}"`);
+        expect(labels, svc).toContain(`version="${version}"`);
+        expect(labels, svc).toMatch(/commit="[0-9a-f]{7,12}"/);
+        expect(labels, svc).toContain(`nodejs="${process.version}"`);
+      }
+    }
+    const edge = await scrape(edgePort);
+    expect([...edge.matchAll(/^orderstream_edge_max_connections\{node="grp-w\d"\} (\d+)$/gm)].map((m) => Number(m[1]) > 0)).toEqual([true, true]);
+    await waitUntil(async () => /^orderstream_processor_overdue_orders\{partition="11"\} 0$/m.test(await scrape(healthPort)), "overdue orders sampled");
+    const processor = await scrape(healthPort);
+    expect(processor).toMatch(/^orderstream_processor_redis_memory_used_bytes\{redis="[^"]+"\} [1-9]\d*$/m);
+    expect(processor).toMatch(/^orderstream_processor_redis_memory_max_bytes\{redis="[^"]+"\} \d+$/m);
   });
 
   it("answers /healthz and /readyz with the same JSON shape in every service", async () => {

@@ -40,11 +40,18 @@ export const authEnv = {
   AUTH_JWT_SECRET: z
     .string()
     .transform((v) => v.split(",").map((s) => s.trim()))
-    .refine((list) => list.every((s) => s !== ""), "an empty secret between commas"),
+    .refine((list) => list.every((s) => s !== ""), "an empty secret between commas")
+    .meta({ description: "HS256 secrets, comma-separated; any verifies (rotation)", secret: true }),
   /** A JWKS endpoint (http or https) for RS256/ES256 tokens. */
-  AUTH_JWKS_URL: z.string().refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), "must be an http:// or https:// URL"),
+  AUTH_JWKS_URL: z
+    .string()
+    .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), "must be an http:// or https:// URL")
+    .describe("A JWKS endpoint (http or https) for RS256/ES256 tokens"),
   /** A PEM public key (RSA or P-256) for RS256/ES256 tokens. */
-  AUTH_PUBLIC_KEY_FILE: z.string().transform(readPublicKeyFile),
+  AUTH_PUBLIC_KEY_FILE: z
+    .string()
+    .transform(readPublicKeyFile)
+    .describe("A PEM public key file (RSA or P-256) for RS256/ES256 tokens; not together with AUTH_JWKS_URL"),
   /** Asymmetric algorithms accepted (default: inferred from the key file; RS256,ES256 for a JWKS). */
   AUTH_JWT_ALGORITHMS: z
     .string()
@@ -52,11 +59,14 @@ export const authEnv = {
     .refine(
       (list): list is AsymmetricAlgorithm[] => list.every((a) => (ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a)),
       `must be a comma-separated list of ${ASYMMETRIC_ALGORITHMS.join(", ")} (HS256 is on when AUTH_JWT_SECRET is set)`,
-    ),
+    )
+    .describe("Asymmetric algorithms accepted, comma-separated: RS256, ES256 (default: inferred from the key file; both for a JWKS)"),
   /** After a JWKS fetch, a token with an unknown `kid` refetches only once this long has passed. */
-  AUTH_JWKS_COOLDOWN_MS: ms(30_000, 0, 3_600_000),
+  AUTH_JWKS_COOLDOWN_MS: ms(30_000, 0, 3_600_000).describe("A token with an unknown kid refetches the JWKS at most this often"),
   /** A fetched JWKS is refetched after this long even when every `kid` is known. */
-  AUTH_JWKS_CACHE_MS: ms(600_000, 1000, 24 * 3_600_000),
+  AUTH_JWKS_CACHE_MS: ms(600_000, 1000, 24 * 3_600_000).describe(
+    "A fetched JWKS is refetched after this long even when every kid is known",
+  ),
 };
 
 /** The parsed AUTH_* variables. */

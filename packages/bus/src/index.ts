@@ -7,7 +7,11 @@ export * from "./runtime/redis-connection.js";
 export * from "./runtime/redis-errors.js";
 export * from "./runtime/service-env.js";
 export * from "./runtime/service-main.js";
+export * from "./runtime/service-cli.js";
+export * from "./runtime/env-reference.js";
+export * from "./runtime/build-info.js";
 export * from "./runtime/ops-http.js";
+export * from "./runtime/redis-memory.js";
 
 // The data layout: key names, partitions, history options, the layout version.
 export * from "./layout/keys.js";

@@ -18,7 +18,9 @@ const dist = join(root, "dist");
 const entry = join(root, "src", "index.ts");
 const MAX_GZIP_BYTES = 10 * 1024;
 
+/** @type {import("esbuild").BuildOptions} */
 const common = { entryPoints: [entry], bundle: true, target: ["es2022"], metafile: true, logLevel: "warning", legalComments: "none" };
+/** @type {(import("esbuild").BuildOptions & { outfile: string })[]} */
 const builds = [
   { outfile: join(dist, "index.js"), format: "esm", platform: "neutral", sourcemap: true },
   { outfile: join(dist, "index.cjs"), format: "cjs", platform: "neutral", sourcemap: true },
@@ -27,7 +29,7 @@ const builds = [
 ];
 for (const b of builds) {
   const result = await build({ ...common, ...b });
-  const inputs = Object.keys(result.metafile.inputs);
+  const inputs = Object.keys(result.metafile?.inputs ?? {});
   const foreign = inputs.filter((p) => p.startsWith("node:") || p.includes("node_modules/") || p.includes("/ajv"));
   if (foreign.length > 0) {
     console.error(`${b.outfile}: the SDK build must not contain Node or third-party code, found: ${foreign.join(", ")}`);

@@ -16,11 +16,19 @@ const fields = {
   REDIS_URL: redisUrlEnv,
   PARTITIONS: partitionEnv.PARTITIONS,
   LOG_LEVEL: logLevelEnv,
-  EDGE_HOST: z.string().min(1).default("0.0.0.0"),
-  EDGE_PORT: int(9001, 0, 65535),
-  NODE_ID: z.string().min(1).default(hostname()),
-  ORDER_API_URL: z.string().regex(/^[^\s:]+:\d{1,5}$/, "must be host:port").default("127.0.0.1:50051"),
-  ORDER_API_TLS: boolFromEnv.default(false),
+  EDGE_HOST: z.string().min(1).default("0.0.0.0").describe("Listen address of /ws, /healthz, /readyz, /metrics and the dashboard"),
+  EDGE_PORT: int(9001, 0, 65535).describe("Listen port of /ws, /healthz, /readyz, /metrics and the dashboard"),
+  NODE_ID: z
+    .string()
+    .min(1)
+    .default(hostname())
+    .meta({ description: "The node's name in logs and metrics (the node label)", defaultText: "the host name" }),
+  ORDER_API_URL: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, "must be host:port")
+    .default("127.0.0.1:50051")
+    .describe("order-api's host:port, where process_order is forwarded"),
+  ORDER_API_TLS: boolFromEnv.default(false).describe("TLS towards order-api, verified with the system's roots"),
   ORDER_API_TLS_CA: z.string().transform((path, ctx) => {
     try {
       return readFileSync(path);
@@ -28,15 +36,20 @@ const fields = {
       ctx.addIssue({ code: "custom", message: `cannot read ${path}: ${(err as Error).message}` });
       return z.NEVER;
     }
-  }).optional(),
-  AUTH_JWT_SECRET: authEnvFields.AUTH_JWT_SECRET,
+  }).optional().describe("A CA file for order-api's certificate (implies ORDER_API_TLS)"),
+  AUTH_JWT_SECRET: authEnvFields.AUTH_JWT_SECRET.meta({
+    description: "HS256 secrets, comma-separated; any verifies (rotation). Required unless AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE is set",
+    secret: true,
+  }),
   AUTH_JWKS_URL: authEnvFields.AUTH_JWKS_URL,
   AUTH_PUBLIC_KEY_FILE: authEnvFields.AUTH_PUBLIC_KEY_FILE,
   AUTH_JWT_ALGORITHMS: authEnvFields.AUTH_JWT_ALGORITHMS,
   AUTH_JWKS_COOLDOWN_MS: authEnvFields.AUTH_JWKS_COOLDOWN_MS,
   AUTH_JWKS_CACHE_MS: authEnvFields.AUTH_JWKS_CACHE_MS,
-  ANONYMOUS_ALL_ORDERS: boolFromEnv.default(false),
-  EDGE_CONNECT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  ANONYMOUS_ALL_ORDERS: boolFromEnv.default(false).describe("Anonymous sockets may subscribe to the all-orders channels (local demo only)"),
+  EDGE_CONNECT_TIMEOUT_MS: int(10_000, 100, 600_000).describe(
+    "A socket without a token must send connect this soon (anonymous access off), else it is closed with 4001",
+  ),
   EDGE_ALLOWED_ORIGINS: z
     .string()
     .default("")
@@ -46,25 +59,41 @@ const fields = {
         if (o !== "null" && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(o.replace(/\/$/, "")))
           ctx.addIssue({ code: "custom", message: `${JSON.stringify(o)} is not an origin (scheme://host[:port], or null)` });
       return list;
+    })
+    .meta({
+      description:
+        "Comma-separated origins (https://app.example.com) allowed to open a socket from a browser; others get HTTP 403 (no Origin header: allowed)",
+      defaultText: "any origin",
     }),
-  EDGE_VALIDATE_FRAMES: boolFromEnv.default(false),
-  MAX_CONNECTIONS: int(100_000, 1),
-  MAX_CHANNELS_PER_CONN: int(128, 1),
-  MAX_PAYLOAD_BYTES: int(65_536, 1024),
-  MAX_BACKPRESSURE_BYTES: int(1_048_576, 1024),
-  IDLE_TIMEOUT_S: int(120, 8, 960),
-  RATE_LIMIT_PER_S: z.coerce.number().positive().default(100),
-  RATE_LIMIT_BURST: int(200, 1),
-  DRAIN_WINDOW_MS: int(10_000, 0),
-  SHUTDOWN_TIMEOUT_MS: int(25_000, 100),
+  EDGE_VALIDATE_FRAMES: boolFromEnv
+    .default(false)
+    .describe("Check every outgoing frame against its JSON Schema and exit (code 70) on a mismatch: for the test suite, not production"),
+  MAX_CONNECTIONS: int(100_000, 1).describe("Sockets per node (503 at upgrade beyond; split between EDGE_WORKERS)"),
+  MAX_CHANNELS_PER_CONN: int(128, 1).describe("Channels per socket"),
+  MAX_PAYLOAD_BYTES: int(65_536, 1024).describe("Largest inbound frame; a bigger one closes the socket"),
+  MAX_BACKPRESSURE_BYTES: int(1_048_576, 1024).describe("Bytes buffered for one socket before it is closed as a slow reader (4004)"),
+  IDLE_TIMEOUT_S: int(120, 8, 960).describe("Seconds without a frame before a socket is closed; pings keep idle sockets alive"),
+  RATE_LIMIT_PER_S: z.coerce.number().positive().default(100).describe("Inbound frames per second per socket"),
+  RATE_LIMIT_BURST: int(200, 1).describe("Inbound frames a socket may send in a burst"),
+  DRAIN_WINDOW_MS: int(10_000, 0).describe("On SIGTERM, sockets are closed spread over this window (at least 1000 ms below SHUTDOWN_TIMEOUT_MS)"),
+  SHUTDOWN_TIMEOUT_MS: int(25_000, 100).describe("Graceful stop deadline: the drain, then the process exits whatever is left"),
   HISTORY_SIZE: historyEnv.HISTORY_SIZE,
   HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
   HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
-  EDGE_WORKERS: int(1, 1, 64),
-  EDGE_WORKER_INDEX: z.coerce.number().int().min(0).max(63).optional(),
+  EDGE_WORKERS: int(1, 1, 64).describe(
+    "Edge processes sharing EDGE_PORT (SO_REUSEPORT) under one supervisor that restarts a dead one, serves the group's /metrics and drains them all on SIGTERM",
+  ),
+  EDGE_WORKER_INDEX: z
+    .coerce.number()
+    .int()
+    .min(0)
+    .max(63)
+    .optional()
+    .meta({ description: "Set by the EDGE_WORKERS supervisor in each worker it starts, not by people", internal: true }),
 };
 const ENV_NAMES = Object.keys(fields);
-const schema = z.object(fields).refine((c) => c.DRAIN_WINDOW_MS + 1000 <= c.SHUTDOWN_TIMEOUT_MS, {
+/** The edge's environment variables: names, bounds, defaults and meanings (docs/configuration.md is generated from it). */
+export const envSchema = z.object(fields).refine((c) => c.DRAIN_WINDOW_MS + 1000 <= c.SHUTDOWN_TIMEOUT_MS, {
   path: ["DRAIN_WINDOW_MS"],
   message: "must be at least 1000 ms shorter than SHUTDOWN_TIMEOUT_MS (the drain runs inside the shutdown deadline)",
 }).refine(...historyTtlRule).superRefine((c, ctx) => {
@@ -119,7 +148,7 @@ export interface EdgeConfig {
 
 /** Parses and validates the edge's environment variables (names and defaults: the README's Configuration table). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  const c = parseEnv("edge", schema, ENV_NAMES, env);
+  const c = parseEnv("edge", envSchema, ENV_NAMES, env);
   return {
     redisUrl: c.REDIS_URL,
     logLevel: c.LOG_LEVEL,

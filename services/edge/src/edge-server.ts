@@ -101,6 +101,7 @@ export async function startEdge(
   const maxConnections = effectiveMaxConnections(config.maxConnections);
   if (maxConnections < config.maxConnections)
     log.warn({ configured: config.maxConnections, effective: maxConnections }, "MAX_CONNECTIONS capped below the open-file limit (ulimit -n)");
+  metrics.maxConnections.set(maxConnections);
 
   const guard = new BackpressureGuard(config.maxBackpressureBytes, metrics, log);
   const out = outbound(

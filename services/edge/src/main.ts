@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { runService } from "@orderstream/bus";
-import { type EdgeConfig, loadConfig } from "./config.js";
+import { type EdgeConfig, envSchema, loadConfig } from "./config.js";
 import { type EdgeNode, startEdge } from "./edge-server.js";
 import { type EdgeSupervisor, WorkerLink, startSupervisor } from "./edge-supervisor.js";
 import type { Logger } from "./logger.js";
@@ -15,6 +15,7 @@ type EdgeProcess = { kind: "node"; edge: EdgeNode; link: WorkerLink | undefined 
 runService<EdgeConfig, EdgeProcess>({
   name: "edge",
   loadConfig: () => loadConfig(),
+  envSchema,
   logFields: (config) => ({ node: config.nodeId }),
   start: async (config, log) => {
     if (config.workers > 1 && config.workerIndex === undefined) {

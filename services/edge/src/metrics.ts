@@ -1,3 +1,4 @@
+import { registerBuildInfo } from "@orderstream/bus";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
@@ -11,6 +12,12 @@ export class EdgeMetrics {
   readonly connections = new Gauge({
     name: "orderstream_edge_connections",
     help: "Open WebSocket connections of this node (one node per EDGE_WORKERS worker)",
+    registers: this.registers,
+  });
+  /** The node's MAX_CONNECTIONS as it applies it (its share with EDGE_WORKERS, capped by the open-file limit). */
+  readonly maxConnections = new Gauge({
+    name: "orderstream_edge_max_connections",
+    help: "Sockets this node accepts before it refuses upgrades with 503 (MAX_CONNECTIONS, its share with EDGE_WORKERS, capped by ulimit -n)",
     registers: this.registers,
   });
   readonly subscriptions = new Gauge({
@@ -98,5 +105,6 @@ export class EdgeMetrics {
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry });
+    registerBuildInfo(this.registry, "edge");
   }
 }

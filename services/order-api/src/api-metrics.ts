@@ -1,4 +1,5 @@
 import { type ServerInterceptor, ServerInterceptingCall, ServerListenerBuilder, ResponderBuilder, status as grpcStatus } from "@grpc/grpc-js";
+import { registerBuildInfo } from "@orderstream/bus";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** gRPC status code numbers to their names (`OK`, `INVALID_ARGUMENT`…), the `code` label's values. */
@@ -74,6 +75,7 @@ export class OrderApiMetrics {
   /** `defaults`: also collect Node's standard process metrics (the process does; tests need not). */
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry });
+    registerBuildInfo(this.registry, "order-api");
   }
 
   /** Reports `ready()` as orderstream_order_api_redis_up at every scrape. */

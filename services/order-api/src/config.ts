@@ -46,7 +46,7 @@ export interface OrderApiConfig {
 }
 
 /** A file path whose contents are read now; a missing or unreadable file names the variable. */
-const pemFile = z.string().transform((path, ctx) => {
+const pemFile = z.string().transform((path, ctx): Buffer => {
   try {
     return readFileSync(path);
   } catch (err) {
@@ -58,34 +58,46 @@ const pemFile = z.string().transform((path, ctx) => {
 const int = envInt;
 const DAY_MS = 24 * 3600_000;
 
-const schema = z
+/** order-api's environment variables: names, bounds, defaults and meanings (docs/configuration.md is generated from it). */
+export const envSchema = z
   .object({
     REDIS_URL: redisUrlEnv,
     REDIS_WAIT_REPLICAS: waitEnv.REDIS_WAIT_REPLICAS,
     REDIS_WAIT_TIMEOUT_MS: waitEnv.REDIS_WAIT_TIMEOUT_MS,
     LOG_LEVEL: logLevelEnv,
-    SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000),
+    SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000).describe(
+      "Graceful stop deadline: streams end, then the process exits whatever is left",
+    ),
     HISTORY_SIZE: historyEnv.HISTORY_SIZE,
     HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
     HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
     PARTITIONS: partitionEnv.PARTITIONS,
-    GRPC_HOST: z.string().min(1).default("0.0.0.0"),
-    GRPC_PORT: int(0, 65_535, 50051),
-    METRICS_PORT: int(0, 65_535, 9464),
-    MAX_MESSAGE_BYTES: int(1024, 512 * 1024 * 1024, 4 * 1024 * 1024),
-    MAX_BULK_ORDERS: int(1, 100_000_000, 100_000),
-    BULK_BATCH_SIZE: int(1, 100_000, 500),
-    IDEMPOTENCY_TTL_MS: int(1000, 365 * DAY_MS, DAY_MS),
-    SUBSCRIBE_MAX_PENDING: int(1, 10_000_000, 1000),
-    ORDER_API_AUTH: z.enum(["off", "jwt"], { error: "must be off or jwt" }).default("off"),
-    AUTH_JWT_SECRET: authEnvFields.AUTH_JWT_SECRET,
+    GRPC_HOST: z.string().min(1).default("0.0.0.0").describe("gRPC listen address"),
+    GRPC_PORT: int(0, 65_535, 50051).describe("gRPC listen port"),
+    METRICS_PORT: int(0, 65_535, 9464).describe("HTTP port of /metrics, /healthz and /readyz (docs/metrics.md)"),
+    MAX_MESSAGE_BYTES: int(1024, 512 * 1024 * 1024, 4 * 1024 * 1024).describe("gRPC send and receive message limit"),
+    MAX_BULK_ORDERS: int(1, 100_000_000, 100_000).describe("Requests per BulkCreateOrders stream"),
+    BULK_BATCH_SIZE: int(1, 100_000, 500).describe("Orders per pipelined write of BulkCreateOrders"),
+    IDEMPOTENCY_TTL_MS: int(1000, 365 * DAY_MS, DAY_MS).describe("How long an idempotency-key is remembered"),
+    SUBSCRIBE_MAX_PENDING: int(1, 10_000_000, 1000).describe(
+      "Messages buffered for one SubscribeOrders stream before it is cancelled as too slow",
+    ),
+    ORDER_API_AUTH: z
+      .enum(["off", "jwt"], { error: "must be off or jwt" })
+      .default("off")
+      .describe("jwt: a bearer token on every OrderService call (production); off: open (the local demo)"),
+    AUTH_JWT_SECRET: authEnvFields.AUTH_JWT_SECRET.meta({
+      description:
+        "HS256 secrets, comma-separated; any verifies (rotation). With ORDER_API_AUTH=jwt: this, AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE",
+      secret: true,
+    }),
     AUTH_JWKS_URL: authEnvFields.AUTH_JWKS_URL,
     AUTH_PUBLIC_KEY_FILE: authEnvFields.AUTH_PUBLIC_KEY_FILE,
     AUTH_JWT_ALGORITHMS: authEnvFields.AUTH_JWT_ALGORITHMS,
     AUTH_JWKS_COOLDOWN_MS: authEnvFields.AUTH_JWKS_COOLDOWN_MS,
     AUTH_JWKS_CACHE_MS: authEnvFields.AUTH_JWKS_CACHE_MS,
-    GRPC_TLS_CERT: pemFile.optional(),
-    GRPC_TLS_KEY: pemFile.optional(),
+    GRPC_TLS_CERT: pemFile.optional().describe("PEM certificate chain file; with GRPC_TLS_KEY, gRPC is served over TLS"),
+    GRPC_TLS_KEY: pemFile.optional().describe("PEM private key file of GRPC_TLS_CERT"),
   })
   .refine(...historyTtlRule)
   .superRefine((c, ctx) => {
@@ -110,7 +122,7 @@ const schema = z
  * Empty values count as unset. Throws {@link ConfigError} naming every offending variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderApiConfig {
-  const c = parseEnv("order-api", schema, Object.keys(schema.shape), env);
+  const c = parseEnv("order-api", envSchema, Object.keys(envSchema.shape), env);
   return {
     redisUrl: c.REDIS_URL,
     waitReplicas: waitFromEnv(c),

@@ -1,11 +1,12 @@
 import { runService } from "@orderstream/bus";
-import { loadConfig } from "./config.js";
+import { envSchema, loadConfig } from "./config.js";
 import { startOrderApi } from "./server.js";
 
 /** The order-api process: the service skeleton around the gRPC server. */
 runService({
   name: "order-api",
   loadConfig: () => loadConfig(),
+  envSchema,
   start: (config, log) => startOrderApi(config, log),
   ready: (api, config) => ({
     msg: "ready",

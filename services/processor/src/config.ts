@@ -51,30 +51,45 @@ export interface ProcessorConfig {
 const int = envInt;
 const DAY_MS = 24 * 3600_000;
 
-const schema = z
+/** The processor's environment variables: names, bounds, defaults and meanings (docs/configuration.md is generated from it). */
+export const envSchema = z
   .object({
     REDIS_URL: redisUrlEnv,
     REDIS_WAIT_REPLICAS: waitEnv.REDIS_WAIT_REPLICAS,
     REDIS_WAIT_TIMEOUT_MS: waitEnv.REDIS_WAIT_TIMEOUT_MS,
     LOG_LEVEL: logLevelEnv,
-    SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000),
+    SHUTDOWN_TIMEOUT_MS: int(100, 10 * 60_000, 10_000).describe(
+      "Graceful stop deadline: running jobs finish, then the process exits whatever is left",
+    ),
     HISTORY_SIZE: historyEnv.HISTORY_SIZE,
     HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
     HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
     PARTITIONS: partitionEnv.PARTITIONS,
-    PROCESSOR_PARTITIONS: z.string().default("all"),
-    FAILED_JOB_RETRY_MS: int(100, 7 * DAY_MS, 60_000),
-    PROCESSOR_CONCURRENCY: int(1, 10_000, 50),
-    PROCESSOR_WORKFLOW: z.string().optional(),
-    SHIP_DELAY_MS: int(0, 30 * DAY_MS, 2000),
-    DELIVER_DELAY_MS: int(0, 30 * DAY_MS, 3000),
-    JOB_ATTEMPTS: int(1, 100, 5),
-    DUE_SWEEP_INTERVAL_MS: int(10, 3600_000, 1000),
-    DUE_GRACE_MS: int(0, DAY_MS, 15_000),
-    HEALTH_PORT: int(0, 65_535, 9100),
-    QUEUE_SAMPLE_INTERVAL_MS: int(100, 3600_000, 5000),
-    JOB_LOCK_MS: int(500, 3600_000, 30_000),
-    STALLED_INTERVAL_MS: int(100, 3600_000, 30_000),
+    PROCESSOR_PARTITIONS: z
+      .string()
+      .default("all")
+      .describe("The partitions this processor consumes and sweeps: all, or a list such as 0-5,9"),
+    FAILED_JOB_RETRY_MS: int(100, 7 * DAY_MS, 60_000).describe(
+      "A job that used up JOB_ATTEMPTS goes back to wait this long after it failed",
+    ),
+    PROCESSOR_CONCURRENCY: int(1, 10_000, 50).describe("Jobs in parallel per processor, split over its partitions' workers"),
+    PROCESSOR_WORKFLOW: z
+      .string()
+      .optional()
+      .describe("Path of a workflow module (docs/workflows.md); unset = the demo timeline of SHIP_DELAY_MS and DELIVER_DELAY_MS"),
+    SHIP_DELAY_MS: int(0, 30 * DAY_MS, 2000).describe("Demo timeline: PROCESSING to SHIPPED delay (0 = orders stop at PROCESSING)"),
+    DELIVER_DELAY_MS: int(0, 30 * DAY_MS, 3000).describe("Demo timeline: SHIPPED to DELIVERED delay (0 = orders stop at SHIPPED)"),
+    JOB_ATTEMPTS: int(1, 100, 5).describe("Attempts per job, retried with exponential backoff"),
+    DUE_SWEEP_INTERVAL_MS: int(10, 3600_000, 1000).describe("How often the due sweep looks for orders whose job is late or lost"),
+    DUE_GRACE_MS: int(0, DAY_MS, 15_000).describe(
+      "How long past its due time an order waits for its job before the due sweep queues it again",
+    ),
+    HEALTH_PORT: int(0, 65_535, 9100).describe("HTTP port of /healthz, /readyz and /metrics"),
+    QUEUE_SAMPLE_INTERVAL_MS: int(100, 3600_000, 5000).describe("How often the partition queues' job counts are sampled for /metrics"),
+    JOB_LOCK_MS: int(500, 3600_000, 30_000).describe("BullMQ job lock: how long a dead worker's job stays taken"),
+    STALLED_INTERVAL_MS: int(100, 3600_000, 30_000).describe(
+      "BullMQ stalled-job check interval (how fast a dead worker's jobs are taken over)",
+    ),
   })
   .refine(...historyTtlRule)
   .superRefine((c, ctx) => {
@@ -90,7 +105,7 @@ const schema = z
  * Empty values count as unset. Throws {@link ConfigError} naming every offending variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProcessorConfig {
-  const c = parseEnv("processor", schema, Object.keys(schema.shape), env);
+  const c = parseEnv("processor", envSchema, Object.keys(envSchema.shape), env);
   return {
     redisUrl: c.REDIS_URL,
     waitReplicas: waitFromEnv(c),

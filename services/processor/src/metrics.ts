@@ -1,3 +1,4 @@
+import { registerBuildInfo } from "@orderstream/bus";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** The BullMQ job states sampled per partition queue (`orderstream_processor_queue_jobs{state}`). */
@@ -22,6 +23,12 @@ export interface ProcessorMetrics {
   queueJobs: Gauge<"partition" | "state">;
   /** Queue samplings that failed (Redis errors). */
   queueSampleErrors: Counter;
+  /** Orders of each assigned partition due for more than DUE_GRACE_MS (stuck), sampled with the queues. */
+  overdueOrders: Gauge<"partition">;
+  /** Memory used by each Redis master (`redis` = host:port), sampled with the queues. */
+  redisMemoryUsed: Gauge<"redis">;
+  /** Each Redis master's `maxmemory` (0 = no limit), sampled with the queues. */
+  redisMemoryMax: Gauge<"redis">;
   /** How long one run of a job took, by how it ended (`completed`, `delayed`, `failed`). */
   jobDuration: Histogram<"outcome">;
   /** Time from a job's creation to its first run (queue lag). */
@@ -36,6 +43,7 @@ export interface ProcessorMetrics {
 export function createMetrics(defaults: boolean): ProcessorMetrics {
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry });
+  registerBuildInfo(registry, "processor");
   const registers = [registry];
   let redisReady: () => boolean = () => false;
   const redisUp: Gauge = new Gauge({
@@ -89,6 +97,24 @@ export function createMetrics(defaults: boolean): ProcessorMetrics {
     queueSampleErrors: new Counter({
       name: "orderstream_processor_queue_sample_errors_total",
       help: "Queue depth samplings that failed (Redis errors).",
+      registers,
+    }),
+    overdueOrders: new Gauge({
+      name: "orderstream_processor_overdue_orders",
+      help: "Orders of each assigned partition whose next step has been due for more than DUE_GRACE_MS (their job late or lost), sampled on an interval.",
+      labelNames: ["partition"],
+      registers,
+    }),
+    redisMemoryUsed: new Gauge({
+      name: "orderstream_processor_redis_memory_used_bytes",
+      help: "Memory used by each Redis master (INFO memory used_memory), sampled on an interval.",
+      labelNames: ["redis"],
+      registers,
+    }),
+    redisMemoryMax: new Gauge({
+      name: "orderstream_processor_redis_memory_max_bytes",
+      help: "Each Redis master's maxmemory (0 = no limit), sampled on an interval.",
+      labelNames: ["redis"],
       registers,
     }),
     jobDuration: new Histogram({

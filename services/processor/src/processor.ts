@@ -5,6 +5,8 @@ import {
   Partitioning,
   type RedisConnection,
   createOrderQueues,
+  overdueCount,
+  redisMemory,
   closeRedis,
   createRedis,
   ensureLayout,
@@ -144,6 +146,8 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       config.queueSampleIntervalMs,
       metrics,
       logger,
+      (p) => overdueCount(commandConn, partitions, p, config.dueGraceMs),
+      () => redisMemory(commandConn),
     );
     sampler.start();
     metrics.trackRedis(() => commandConn.status === "ready" && bullConn.status === "ready");

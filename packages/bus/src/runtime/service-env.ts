@@ -31,7 +31,10 @@ export const redisUrlEnv = z
     } catch (err) {
       ctx.addIssue({ code: "custom", message: (err as Error).message.replace(/^REDIS_URL:? */, "") });
     }
-  });
+  })
+  .describe(
+    "The Redis to use: redis://[user:pass@]host:port[/db] or rediss://… (one node); comma-separated node URLs (a Redis Cluster); redis+sentinel://[user:pass@]host[:port],…/<master-name> (Sentinel; ?sentinelUsername=…&sentinelPassword=… for the sentinels, rediss+sentinel:// for TLS)",
+  );
 
 /**
  * `REDIS_WAIT_REPLICAS` (0 = off, the default) and `REDIS_WAIT_TIMEOUT_MS`: creates and
@@ -39,8 +42,10 @@ export const redisUrlEnv = z
  * of the master that ran the write).
  */
 export const waitEnv = {
-  REDIS_WAIT_REPLICAS: envInt(0, 64, 0),
-  REDIS_WAIT_TIMEOUT_MS: envInt(1, 10_000, 500),
+  REDIS_WAIT_REPLICAS: envInt(0, 64, 0).describe(
+    "Creates and transitions answer only after WAIT confirmed them on this many replicas (0 = off); fewer within the timeout answers UNAVAILABLE, the write stays",
+  ),
+  REDIS_WAIT_TIMEOUT_MS: envInt(1, 10_000, 500).describe("The WAIT timeout of REDIS_WAIT_REPLICAS"),
 };
 
 /** The parsed REDIS_WAIT_* variables as the order store's `waitReplicas` (undefined when off). */
@@ -52,7 +57,10 @@ export function waitFromEnv(c: {
 }
 
 /** `LOG_LEVEL`: a pino level. */
-export const logLevelEnv = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
+export const logLevelEnv = z
+  .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+  .default("info")
+  .describe("The pino log level (JSON lines on stdout)");
 
 /**
  * Parses the variables `names` from `env` with `schema` (empty values count as unset) and throws

@@ -1,5 +1,7 @@
 /** The one process skeleton of the three services: config, logger, start, ready, signals, shutdown deadline. */
 import { type Logger, pino } from "pino";
+import type { EnvSchema } from "./env-reference.js";
+import { UsageError, parseServiceCommand, runServiceCommand } from "./service-cli.js";
 import { ConfigError, loadConfigOrExit } from "./service-env.js";
 
 /** What every service's configuration carries for the skeleton. */
@@ -13,6 +15,8 @@ export interface ServiceSpec<C extends ServiceConfigBase, S> {
   /** The `service` field of every log line, and the name in start-up failures. */
   name: string;
   loadConfig: () => C;
+  /** The variables `loadConfig` reads, described (`--help`, `--check-config`, docs/configuration.md). */
+  envSchema: EnvSchema;
   /** More fields for every log line (the edge's node id). */
   logFields?: (config: C) => Record<string, unknown>;
   start: (config: C, log: Logger) => Promise<S>;
@@ -33,11 +37,28 @@ export function serviceLogger(name: string, level: string, fields: Record<string
 }
 
 /**
- * Runs a service process: a bad configuration exits 2 with its message; start-up failure exits 1;
- * SIGTERM / SIGINT (and an uncaught error, with exit code 1) run the service's stop once, raced
- * against SHUTDOWN_TIMEOUT_MS, after which the process exits 1 whatever is left.
+ * Runs a service process: `--help`, `--version` and `--check-config` answer and exit (0, or 2 for
+ * an invalid configuration or unknown arguments); without arguments, a bad configuration exits 2
+ * with its message; start-up failure exits 1; SIGTERM / SIGINT (and an uncaught error, with exit
+ * code 1) run the service's stop once, raced against SHUTDOWN_TIMEOUT_MS, after which the process
+ * exits 1 whatever is left.
  */
 export function runService<C extends ServiceConfigBase, S>(spec: ServiceSpec<C, S>): void {
+  let command: ReturnType<typeof parseServiceCommand>;
+  try {
+    command = parseServiceCommand(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${spec.name}: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (command !== "run") {
+    const result = runServiceCommand(command, spec.name, spec.envSchema, () => spec.loadConfig(), process.env);
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+    return;
+  }
   const config = loadConfigOrExit(() => spec.loadConfig());
   const log = serviceLogger(spec.name, config.logLevel, spec.logFields?.(config));
   let service: S | undefined;

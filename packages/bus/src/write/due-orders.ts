@@ -29,6 +29,11 @@ export async function overdueOrders(
   return out;
 }
 
+/** How many orders of partition `p` have had a step due for more than `graceMs` (stuck, unless the due sweep is about to queue them). */
+export async function overdueCount(conn: RedisConnection, partitions: Partitioning, p: number, graceMs: number): Promise<number> {
+  return guardRedis(() => conn.zcount(dueKey(partitions.tag(p)), "-inf", Date.now() - graceMs));
+}
+
 /** How many orders have a step due, and how many of them are due for more than `graceMs`, over every partition. */
 export async function dueBacklog(conn: RedisConnection, partitions: Partitioning, graceMs = 0): Promise<{ due: number; overdue: number }> {
   const tags = partitions.all().map((p) => partitions.tag(p));
