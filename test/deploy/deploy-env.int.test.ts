@@ -51,17 +51,29 @@ function healthcheck(svc: string, env: Env): Promise<number> {
   });
 }
 
-/** The first frame the edge sends after a subscribe to the all-orders channel. */
-function firstSubscribeAnswer(url: string): Promise<{ type: string; error?: { code: string } }> {
+/**
+ * What the edge answers a subscribe to the all-orders channel, sent after a `connect` with
+ * `token` (protocol v1) or as the first frame: the answer frame, or the close code.
+ */
+function subscribeAnswer(url: string, token?: string): Promise<{ type: string; error?: { code: string }; closeCode?: number }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     const t = setTimeout(() => reject(new Error("no answer to subscribe")), 10_000);
     ws.on("error", reject);
-    ws.on("open", () => ws.send(JSON.stringify({ type: "subscribe", channels: ["orders.created"] })));
+    ws.on("open", () => {
+      if (token) ws.send(JSON.stringify({ type: "connect", token }));
+      ws.send(JSON.stringify({ type: "subscribe", channels: ["orders.created"] }));
+    });
+    ws.on("close", (code) => {
+      clearTimeout(t);
+      resolve({ type: "close", closeCode: code });
+    });
     ws.on("message", (raw) => {
+      const frame = JSON.parse(String(raw)) as { type: string; error?: { code: string } };
+      if (frame.type === "connected") return;
       clearTimeout(t);
       ws.terminate();
-      resolve(JSON.parse(String(raw)));
+      resolve(frame);
     });
   });
 }
@@ -105,11 +117,13 @@ describe("k8s production overlay environment", () => {
   });
   afterAll(stopAll);
 
-  it("refuses anonymous subscribers to the all-orders channels and admits an admin token", async () => {
-    const anon = await firstSubscribeAnswer(`ws://127.0.0.1:${c?.edgePort}/ws`);
-    expect(anon.type === "error" ? anon.error?.code : anon.type).toBe("forbidden");
-    const token = signToken(secret, { sub: "ops", admin: true });
-    const admin = await firstSubscribeAnswer(`ws://127.0.0.1:${c?.edgePort}/ws?token=${token}`);
+  it("refuses anonymous sockets and users on the all-orders channels and admits an admin token", async () => {
+    // Anonymous access off: a first frame other than `connect` closes the socket with 4001.
+    const anon = await subscribeAnswer(`ws://127.0.0.1:${c?.edgePort}/ws`);
+    expect(anon.closeCode).toBe(4001);
+    const user = await subscribeAnswer(`ws://127.0.0.1:${c?.edgePort}/ws`, signToken(secret, { sub: "alice" }));
+    expect(user.type === "error" ? user.error?.code : user.type).toBe("forbidden");
+    const admin = await subscribeAnswer(`ws://127.0.0.1:${c?.edgePort}/ws`, signToken(secret, { sub: "ops", admin: true }));
     expect(admin.type).toBe("subscribed");
   });
 });
