@@ -27,7 +27,7 @@ export default defineWorkflow({
   name: "payment and shipping",
   steps: {
     PENDING: {
-      then: "confirm",
+      action: "confirm",
       timeoutMs: 1000,
       attempts: 4,
       backoffMs: 200,
@@ -40,15 +40,15 @@ export default defineWorkflow({
         ctx.note(`payment captured: ${charge.id}`);
       },
     },
-    CONFIRMED: { then: "process" },
+    CONFIRMED: { action: "process" },
     PROCESSING: {
-      then: "ship",
+      action: "ship",
       timeoutMs: 1000,
       async run(ctx) {
         const label = await post(`${shippingUrl}/labels`, ctx, { orderId: ctx.order.id });
         ctx.note(`tracking number ${label.tracking}`);
       },
     },
-    SHIPPED: { then: "deliver", delayMs: 200 },
+    SHIPPED: { action: "deliver", delayMs: 200 },
   },
 });

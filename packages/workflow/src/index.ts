@@ -67,7 +67,7 @@ export interface WorkflowStep {
   /** The work; resolves when done, throws to fail the attempt (a {@link PermanentError}: no retry). Absent: no work, just the transition. */
   run?: (ctx: StepContext) => Promise<void> | void;
   /** The transition its success applies (one of the transitions out of its status). */
-  then: StepAction;
+  action: StepAction;
   /** How long after reaching the status the step runs (a timer: "ship after 2 s"). Default 0. */
   delayMs?: number;
   /** How long one attempt may take before it is aborted and counted failed. Default 30,000. */
@@ -109,10 +109,10 @@ export function validateWorkflow(value: unknown): Workflow {
       throw new TypeError(`steps.${status}: not a status a step runs in (one of ${STEP_STATUSES.join(", ")})`);
     if (step === undefined) continue;
     if (typeof step !== "object" || step === null) throw new TypeError(`steps.${status}: must be an object`);
-    const from = (STEP_ACTIONS as Record<string, readonly string[]>)[step.then];
+    const from = (STEP_ACTIONS as Record<string, readonly string[]>)[step.action];
     if (!from?.includes(status))
       throw new TypeError(
-        `steps.${status}.then: ${JSON.stringify(step.then)} is not a transition out of ${status} (${actionsFrom(status)})`,
+        `steps.${status}.action: ${JSON.stringify(step.action)} is not a transition out of ${status} (${actionsFrom(status)})`,
       );
     if (step.run !== undefined && typeof step.run !== "function") throw new TypeError(`steps.${status}.run: must be a function`);
     if (!int(step.delayMs, 0)) throw new TypeError(`steps.${status}.delayMs: must be an integer >= 0`);

@@ -37,12 +37,12 @@ export function nextStep(status: string, data: StepTiming, now: number, workflow
     const ended = status === "DELIVERED" || status === "CANCELLED" || status === "FAILED";
     return { kind: "done", reason: ended ? status : `stopped at ${status}` };
   }
-  const run = { kind: "run", status: status as StepStatus, step, action: step.then } as const;
+  const run = { kind: "run", status: status as StepStatus, step, action: step.action } as const;
   const delayMs = step.delayMs ?? 0;
   if (delayMs <= 0 || data.overdue) return run;
   const due = data.due;
-  if (due && due.action === step.then) return due.at <= now + DUE_TOLERANCE_MS ? run : { kind: "delay", action: step.then, at: due.at };
-  return { kind: "delay", action: step.then, at: now + delayMs };
+  if (due && due.action === step.action) return due.at <= now + DUE_TOLERANCE_MS ? run : { kind: "delay", action: step.action, at: due.at };
+  return { kind: "delay", action: step.action, at: now + delayMs };
 }
 
 /**

@@ -11,10 +11,10 @@ export function demoWorkflow(shipDelayMs: number, deliverDelayMs: number): Workf
   return {
     name: "demo timeline",
     steps: {
-      PENDING: { then: "confirm" },
-      CONFIRMED: { then: "process" },
-      ...(shipDelayMs > 0 ? { PROCESSING: { then: "ship", delayMs: shipDelayMs } } : {}),
-      ...(deliverDelayMs > 0 ? { SHIPPED: { then: "deliver", delayMs: deliverDelayMs } } : {}),
+      PENDING: { action: "confirm" },
+      CONFIRMED: { action: "process" },
+      ...(shipDelayMs > 0 ? { PROCESSING: { action: "ship", delayMs: shipDelayMs } } : {}),
+      ...(deliverDelayMs > 0 ? { SHIPPED: { action: "deliver", delayMs: deliverDelayMs } } : {}),
     },
   };
 }
