@@ -54,6 +54,8 @@ export interface StartOptions {
  */
 export async function startProcessor(config: ProcessorConfig, opts: StartOptions = {}): Promise<Processor> {
   const logger = opts.logger ?? createLogger(config.logLevel);
+  // The workflow first: a module that does not load stops start-up before anything connects.
+  const workflow = config.workflowPath ? await loadWorkflow(config.workflowPath) : demoWorkflow(config.shipDelayMs, config.deliverDelayMs);
   const metrics = createMetrics(opts.defaultMetrics ?? false);
   const onError = (name: string) => (err: Error) => logger.warn({ err: err.message, conn: name }, "redis connection error");
   const commandConn: RedisConnection = createRedis(config.redisUrl, {
@@ -114,9 +116,6 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       partitions,
       ...(config.waitReplicas ? { waitReplicas: config.waitReplicas } : {}),
     });
-    const workflow = config.workflowPath
-      ? await loadWorkflow(config.workflowPath)
-      : demoWorkflow(config.shipDelayMs, config.deliverDelayMs);
     // PROCESSOR_CONCURRENCY is the process's total, split over its partitions' workers.
     const perWorker = Math.max(1, Math.ceil(config.concurrency / config.assignedPartitions.length));
     for (const p of config.assignedPartitions) {
