@@ -3,8 +3,9 @@
 # its PID at the end, whatever the command did. Its data root (images, layers, build cache) stays
 # in a cache folder between runs, so warm runs build little; its exec root, socket, pidfile, log
 # and CLI config live in a temporary folder that is removed at the end. No iptables rules, no NAT,
-# no IP forwarding, no default bridge: networks come from an address pool of its own and published
-# ports bind 127.0.0.1 only. Storage: overlay2, else fuse-overlayfs, else vfs (the first that starts).
+# no IP forwarding, no default bridge, no DNS server outside: networks come from an address pool of
+# its own; ports published without an address bind 127.0.0.1 on the default bridge only, so the
+# compose test names 127.0.0.1 in its published ports. Storage: overlay2, else fuse-overlayfs, else vfs (the first that starts).
 # One engine per data root at a time (flock); a second run waits for the first.
 #
 # Usage: scripts/docker-engine.sh command …   (as root; the command gets DOCKER_HOST, DOCKER_CONFIG)
@@ -89,12 +90,18 @@ mkdir -p "$tmp/exec" "$DOCKER_CONFIG"
 # No /etc/docker/daemon.json: only the flags below count. The engine key stays with the data root.
 printf '{ "deprecated-key-path": "%s/key.json" }\n' "$data" >"$tmp/daemon.json"
 
+# DNS: containers have no route out, and Docker's DNS (20.10) does not answer a name it cannot
+# forward, so a lookup of a name that is no container's (a killed container's) waits for the
+# resolver's timeout, 2 x 5 s. Redis Sentinel resolves the killed primary's name synchronously:
+# blocked that long it enters TILT mode and never fails over. A real resolver answers NXDOMAIN at
+# once. With an explicit `ndots` Docker's DNS answers a one-label name (a compose service name)
+# that is no container's at once, empty, instead of forwarding it.
 start_engine() {
   local driver=$1 i
   dockerd --config-file "$tmp/daemon.json" --data-root "$data" --exec-root "$tmp/exec" \
     --pidfile "$tmp/dockerd.pid" --host "$DOCKER_HOST" --storage-driver "$driver" \
     --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false --bridge=none \
-    --ip=127.0.0.1 --default-address-pool "$pool" --shutdown-timeout 10 \
+    --ip=127.0.0.1 --default-address-pool "$pool" --dns-opt ndots:1 --shutdown-timeout 10 \
     >"$tmp/dockerd.log" 2>&1 &
   pid=$!
   for ((i = 0; i < 240; i++)); do
