@@ -5,7 +5,8 @@
 #   prebuilt-deps/  package.json files, the lock and the production node_modules (`npm ci
 #                   --omit=dev --omit=optional`, only the image's own uWebSockets.js binary);
 #                   installed again only when a manifest, the lock or the image's Node ABI changes
-#   prebuilt-app/   each workspace's package.json and dist (no test files), proto/, the probe
+#   prebuilt-app/   each workspace as the Dockerfile's build stage leaves it (dist and the assets
+#                   beside src, no node_modules or compiled tests), proto/, the probe
 # The context is kept in a cache folder, so an unchanged layer is the engine's cached one. Then
 # checks that the uWebSockets.js binary loads natively in the image.
 #
@@ -49,13 +50,14 @@ if [ "$(cat "$ctx/prebuilt-deps.key" 2>/dev/null)" != "$key" ]; then
   echo "$key" >"$ctx/prebuilt-deps.key"
 fi
 
-# ---- prebuilt-app: what `npm run build` made, without tests ----
+# ---- prebuilt-app: the workspaces as the Dockerfile's build stage leaves them ----
+# Each workspace whole (dist, and assets beside src that the code loads at run time: Lua scripts,
+# JSON Schemas) without node_modules, build info or compiled tests; proto/; the health probe.
 rm -rf "$ctx/prebuilt-app"
 mkdir -p "$ctx/prebuilt-app/scripts"
-(cd "$repo" && tar -c --exclude='*.tsbuildinfo' --exclude='*.test.js' --exclude='*.test.d.ts' \
-  --exclude='*.test.js.map' --exclude='*.test.d.ts.map' \
-  "${workspaces[@]/%//package.json}" $(for ws in "${workspaces[@]}"; do [ -d "$ws/dist" ] && echo "$ws/dist"; done) proto) |
-  tar -C "$ctx/prebuilt-app" -x
+(cd "$repo" && tar -c --exclude=node_modules --exclude='*.tsbuildinfo' --exclude=coverage --exclude=.tmp \
+  --exclude='dist/*.test.js' --exclude='dist/*.test.d.ts' --exclude='dist/*.test.js.map' --exclude='dist/*.test.d.ts.map' \
+  "${workspaces[@]}" proto) | tar -C "$ctx/prebuilt-app" -x
 cp "$repo/scripts/healthcheck.mjs" "$ctx/prebuilt-app/scripts/"
 cp "$repo/package.json" "$ctx/package.json"
 
