@@ -6,7 +6,35 @@
 # Node 24 on Debian 13 (trixie) slim on purpose: the uWebSockets.js binaries for Node 22+ need
 # glibc >= 2.38 (trixie has 2.41; bookworm's 2.36 is too old), and none load on musl/Alpine.
 # Build: docker build -t orderstream:dev .     Details: docs/deployment.md
+# Without a registry (npm ci cannot run in a build here): the `prebuilt` target, from a context
+# installed and built on the host by scripts/product-image.sh.
 ARG NODE_IMAGE=node:24-trixie-slim
+
+# ---- base: the runtime settings every image of the services shares ----
+FROM ${NODE_IMAGE} AS base
+ENV NODE_ENV=production
+WORKDIR /app
+# Numeric non-root user (the image's `node` user), so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+# edge (WebSocket + /healthz /readyz /metrics), order-api (gRPC), processor (/healthz /readyz /metrics)
+EXPOSE 9001 50051 9100
+# Finds the service from the running command line and probes it (HTTP /healthz or gRPC health).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "scripts/healthcheck.mjs"]
+STOPSIGNAL SIGTERM
+CMD ["node", "services/edge/dist/main.js"]
+
+# ---- prebuilt: the image from a context installed and built on the host ----
+# scripts/product-image.sh makes the context: prebuilt-deps/ (package.json files, lock and the
+# production node_modules of `npm ci --omit=dev --omit=optional`, this platform's uWebSockets.js
+# binary only) and prebuilt-app/ (each workspace's package.json and dist, proto/, the health
+# probe), then runs `docker build --target prebuilt -f Dockerfile <context>`. The dependencies are
+# a layer of their own: a source change rebuilds only the small app layer. `package.json` keeps
+# both COPYs valid in the repository's context too (the classic builder builds every stage before
+# its target, so this one as well; there it copies package.json alone).
+FROM base AS prebuilt
+COPY package.json prebuilt-deps* ./
+COPY package.json prebuilt-app* ./
 
 # ---- deps: production dependencies only, from the manifests alone (cached until one changes) ----
 FROM ${NODE_IMAGE} AS deps
@@ -51,9 +79,7 @@ RUN npm run build \
  && find packages services -path '*/dist/*' \( -name '*.test.js' -o -name '*.test.d.ts' -o -name '*.test.js.map' -o -name '*.test.d.ts.map' \) -delete
 
 # ---- runtime: pruned production image ----
-FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
-WORKDIR /app
+FROM base AS runtime
 # Production node_modules (and any nested workspace node_modules) from the deps stage ...
 COPY --from=deps /app /app
 # ... then the compiled workspaces (package.json + dist + any assets beside src), the .proto
@@ -62,12 +88,3 @@ COPY --from=build /app/packages /app/packages
 COPY --from=build /app/services /app/services
 COPY --from=build /app/proto /app/proto
 COPY scripts/healthcheck.mjs /app/scripts/healthcheck.mjs
-# Numeric non-root user (the image's `node` user), so Kubernetes' runAsNonRoot can verify it.
-USER 1000:1000
-# edge (WebSocket + /healthz /readyz /metrics), order-api (gRPC), processor (/healthz /readyz /metrics)
-EXPOSE 9001 50051 9100
-# Finds the service from the running command line and probes it (HTTP /healthz or gRPC health).
-HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "scripts/healthcheck.mjs"]
-STOPSIGNAL SIGTERM
-CMD ["node", "services/edge/dist/main.js"]

@@ -61,9 +61,9 @@ export const SYSTEM_PACKAGES = [
   {
     pkg: "docker-compose",
     probe: { command: "docker-compose" },
-    why: "`npm run check:deploy` validates docker-compose.yml with `docker-compose config -q` (skipped without it)",
+    why: "`npm run test:compose` brings docker-compose.yml up with it (v1), and `npm run check:deploy` validates the file with `docker-compose config -q`",
     for: ["ci"],
-    required: [],
+    required: ["ci"],
   },
   {
     pkg: "haproxy",
@@ -71,6 +71,20 @@ export const SYSTEM_PACKAGES = [
     why: "`npm run check:deploy` checks k8s/compose/haproxy.cfg with `haproxy -c`, and test/deploy/haproxy-edge.int.test.ts runs it in front of an edge (both skipped without it outside CI)",
     for: ["ci"],
     required: [],
+  },
+  {
+    pkg: "docker.io",
+    probe: { command: "dockerd" },
+    why: "`npm run test:compose` runs docker-compose.yml in a Docker engine of its own (scripts/docker-engine.sh starts and stops that dockerd)",
+    for: ["ci"],
+    required: ["ci"],
+  },
+  {
+    pkg: "debootstrap",
+    probe: { command: "debootstrap" },
+    why: "the Debian roots of the Node 24 tests and of the compose test's base images, made without an image registry (scripts/node24-root.sh, scripts/container-images.sh)",
+    for: ["ci"],
+    required: ["ci"],
   },
 ];
 

@@ -39,13 +39,29 @@ describe("Dockerfile", () => {
     expect(finalStage.join("\n")).not.toMatch(/COPY --from=build \/app\/node_modules/);
   });
 
-  it("runs as a numeric non-root user, with a HEALTHCHECK and the edge as default command", () => {
-    const user = finalStage.filter((l) => /^USER\s/.test(l)).at(-1);
+  it("runs as a numeric non-root user, with a HEALTHCHECK and the edge as default command (the base stage of both images)", () => {
+    const stage = (name: string): string[] => stages.find((st) => new RegExp(`\\sAS ${name}$`, "i").test(st[0] as string)) ?? [];
+    const base = stage("base");
+    const user = base.filter((l) => /^USER\s/.test(l)).at(-1);
     expect(user).toMatch(/^USER\s+[1-9]\d*(:\d+)?$/);
-    expect(finalStage.some((l) => /^HEALTHCHECK .*CMD \["node", "scripts\/healthcheck\.mjs"\]/.test(l))).toBe(true);
-    expect(finalStage.at(-1)).toBe('CMD ["node", "services/edge/dist/main.js"]');
+    expect(base.some((l) => /^HEALTHCHECK .*CMD \["node", "scripts\/healthcheck\.mjs"\]/.test(l))).toBe(true);
+    expect(base.at(-1)).toBe('CMD ["node", "services/edge/dist/main.js"]');
+    // The default image and the prebuilt one both take these from base and change none of them.
+    expect(finalStage[0]).toMatch(/^FROM base AS runtime$/);
+    for (const name of ["runtime", "prebuilt"]) {
+      expect(stage(name)[0], name).toMatch(/^FROM base AS /);
+      expect(stage(name).filter((l) => /^(USER|CMD|ENTRYPOINT|HEALTHCHECK|WORKDIR)\s/.test(l)), name).toEqual([]);
+    }
     expect(finalStage.join("\n")).toContain("COPY scripts/healthcheck.mjs /app/scripts/healthcheck.mjs");
     expect(finalStage.join("\n")).toContain("COPY --from=build /app/proto /app/proto");
+  });
+
+  it("the prebuilt target copies a host-built context, dependencies in a layer before the app, before any npm ci stage", () => {
+    const names = stages.map((st) => (/\sAS (\S+)$/i.exec(st[0] as string)?.[1] ?? "").toLowerCase());
+    // The classic builder builds every stage before its target: prebuilt must come before deps.
+    expect(names.indexOf("prebuilt")).toBeLessThan(names.indexOf("deps"));
+    const prebuilt = stages[names.indexOf("prebuilt")] ?? [];
+    expect(prebuilt.filter((l) => /^(COPY|RUN)\s/.test(l))).toEqual(["COPY package.json prebuilt-deps* ./", "COPY package.json prebuilt-app* ./"]);
   });
 
   it("every service command used by compose and k8s is a main.js the build produces", () => {

@@ -17,11 +17,11 @@ describe("missingPackages", () => {
     expect(missingPackages("start", none, { redisUrl: "redis://10.0.0.1:6379" })).toEqual([]);
   });
 
-  it("adds the test tools for npm test, and the deploy checkers for CI", () => {
+  it("adds the test tools for npm test, and the deploy checkers and the compose test's engine for CI", () => {
     const test = missingPackages("test", none).map((m) => m.pkg);
     expect(test).toEqual(["redis-server", "chromium", "prometheus", "python3-grpcio", "python3-grpc-tools", "python3-websockets"]);
     const ci = missingPackages("ci", none).map((m) => m.pkg);
-    expect(ci).toEqual([...test, "docker-compose", "haproxy"]);
+    expect(ci).toEqual([...test, "docker-compose", "haproxy", "docker.io", "debootstrap"]);
   });
 
   it("probes the commands and Python modules each package provides", () => {

@@ -11,6 +11,7 @@ import { createOrder, orderRequest } from "./grpc-orders.js";
 export interface Accepted {
   id: string;
   at: number;
+  userId: string;
 }
 
 /**
@@ -30,7 +31,8 @@ export function twoEdgeFleet(cluster: LocalCluster, sockets: number, users: read
 
 /**
  * `concurrency` callers creating orders one after the other until {@link stop}; every
- * acknowledged order and every failed call (with its gRPC code) is kept.
+ * acknowledged order and every failed call (with its gRPC code) is kept. `pauseMs` paces each
+ * caller (a pause after every acknowledged order; 0 = as fast as the API answers).
  */
 export class OrderCallers {
   readonly accepted: Accepted[] = [];
@@ -38,14 +40,15 @@ export class OrderCallers {
   private running = true;
   private readonly callers: Promise<void>[];
 
-  constructor(grpc: OrderServiceClient, users: readonly string[], concurrency: number) {
+  constructor(grpc: OrderServiceClient, users: readonly string[], concurrency: number, pauseMs = 0) {
     let n = 0;
     this.callers = Array.from({ length: concurrency }, async () => {
       while (this.running) {
         const i = n++;
         try {
           const order = await createOrder(grpc, orderRequest(users[i % users.length] as string, i), 3000);
-          this.accepted.push({ id: order.id, at: Date.now() });
+          this.accepted.push({ id: order.id, at: Date.now(), userId: order.userId });
+          if (pauseMs > 0) await sleep(pauseMs);
         } catch (err) {
           this.failures.push({ at: Date.now(), code: (err as { code?: number }).code });
           await sleep(20);
