@@ -3,7 +3,9 @@ import { defineWorkflow, validateWorkflow } from "./index.js";
 
 describe("validateWorkflow", () => {
   it("takes a well-formed workflow", () => {
-    const w = defineWorkflow({ steps: { PENDING: { action: "confirm", run: () => undefined }, SHIPPED: { action: "deliver", delayMs: 10 } } });
+    const w = defineWorkflow({
+      steps: { PENDING: { action: "confirm", run: () => undefined }, SHIPPED: { action: "deliver", delayMs: 10 } },
+    });
     expect(Object.keys(w.steps)).toEqual(["PENDING", "SHIPPED"]);
   });
 

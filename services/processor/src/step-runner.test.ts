@@ -11,7 +11,14 @@ async function run(step: Partial<WorkflowStep>) {
   const keys: string[] = [];
   const outcome = await runStep(
     "PENDING",
-    { action: "confirm", attempts: 3, backoffMs: 1, timeoutMs: 50, ...step, run: (ctx) => (keys.push(`${ctx.idempotencyKey}#${ctx.attempt}`), step.run?.(ctx)) },
+    {
+      action: "confirm",
+      attempts: 3,
+      backoffMs: 1,
+      timeoutMs: 50,
+      ...step,
+      run: (ctx) => (keys.push(`${ctx.idempotencyKey}#${ctx.attempt}`), step.run?.(ctx)),
+    },
     order,
     7,
     log,
