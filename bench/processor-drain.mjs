@@ -16,16 +16,16 @@ async function transitionsOf(healthPort) {
 }
 
 /**
- * Starts `workers` processors on `cores` (children get pushed to `children` for the caller to stop),
+ * Starts `workers` processors on `cores` with `env` added (children get pushed to `children` for the caller to stop),
  * waits until they applied TRANSITIONS_PER_ORDER × `orders` transitions or `timeoutMs` passed.
  */
-export async function drainWithProcessors(redisUrl, { orders, workers = 2, timeoutMs, cores = "0,1", children }) {
+export async function drainWithProcessors(redisUrl, { orders, workers = 2, timeoutMs, cores = "0,1", children, env = {} }) {
   const procs = [];
   for (let i = 0; i < workers; i++) {
     const healthPort = await freePort();
     const proc = startPinned(`processor-${i}`, serviceEntry("processor"), {
       REDIS_URL: redisUrl, LOG_LEVEL: "info", HEALTH_PORT: String(healthPort),
-      SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", PROCESSOR_CONCURRENCY: "100",
+      SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", PROCESSOR_CONCURRENCY: "100", ...env,
     }, cores);
     children.push(proc);
     procs.push({ proc, healthPort, warnings: keepWarnings(proc) });
