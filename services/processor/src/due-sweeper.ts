@@ -78,10 +78,17 @@ export class DueSweeper {
     for (const p of this.opts.partitions) {
       if (this.stopped) break;
       const queue = this.queues[p];
-      if (queue) await queue.retryJobs({ state: "failed", count: SWEEP_BATCH, timestamp: Date.now() - this.opts.failedJobRetryMs });
+      if (!queue) continue;
+      await queue.retryJobs({ state: "failed", count: SWEEP_BATCH, timestamp: Date.now() - this.opts.failedJobRetryMs });
+      // A queue that is behind (its oldest waiting or running job was added at T) may still hold
+      // the jobs of orders due before T: only orders due before both T and the grace count as
+      // overdue, so a backlog is worked off, not queued a second time.
+      const oldest = await queue.getJobs(["wait", "active"], 0, 0, true);
+      const behindSince = Math.min(...oldest.map((j) => j.timestamp));
+      const until = Math.min(Date.now() - this.opts.graceMs, behindSince - 1);
       for (let i = 0; i < MAX_STEPS_PER_SWEEP && !this.stopped; i++) {
         const page = { offset: i * SWEEP_BATCH, limit: SWEEP_BATCH };
-        const overdue = await overdueOrders(this.cmd, this.partitions, p, this.opts.graceMs, page);
+        const overdue = await overdueOrders(this.cmd, this.partitions, p, until, page);
         await addDueJobs(this.queues, p, overdue, this.opts.jobAttempts);
         this.metrics.dueRequeued.inc(overdue.length);
         requeued += overdue.length;

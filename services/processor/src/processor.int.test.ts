@@ -116,6 +116,17 @@ describe("processor", () => {
     expect(requeued).toBeGreaterThanOrEqual(1);
   });
 
+  it("works a backlog off without queueing its orders a second time, however overdue they are", async () => {
+    const ids = await api.create(30);
+    await api.enqueue(ids);
+    // The orders wait in their queues far past DUE_GRACE_MS before any processor runs.
+    await new Promise((r) => setTimeout(r, 700));
+    const p = await start({ DUE_GRACE_MS: "100", DUE_SWEEP_INTERVAL_MS: "50", SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1" });
+    for (const id of ids) expect(await jobEnded(id)).toBe("DELIVERED");
+    const metrics = await (await fetch(`http://127.0.0.1:${p.healthPort}/metrics`)).text();
+    expect(Number(/orderstream_processor_due_requeued_total (\d+)/.exec(metrics)?.[1])).toBe(0);
+  });
+
   it("leaves an order that is due but within DUE_GRACE_MS to the job order-api queues", async () => {
     await start({ DUE_GRACE_MS: "60000" });
     const [id] = await api.create(1);

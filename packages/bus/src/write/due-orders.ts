@@ -10,20 +10,18 @@ export interface DueOrder {
 }
 
 /**
- * Orders of partition `p` whose step has been due for more than `graceMs`: their job is late or
- * gone (lost with a failed-over primary, or never queued by an order-api that died). Oldest first.
+ * Orders of partition `p` whose step was due before `until` (epoch ms): their job is late or gone
+ * (lost with a failed-over primary, or never queued by an order-api that died). Oldest first.
  */
 export async function overdueOrders(
   conn: RedisConnection,
   partitions: Partitioning,
   p: number,
-  graceMs: number,
+  until: number,
   page: { offset: number; limit: number },
 ): Promise<DueOrder[]> {
   const key = dueKey(partitions.tag(p));
-  const flat = await guardRedis(() =>
-    conn.zrangebyscore(key, "-inf", Date.now() - graceMs, "WITHSCORES", "LIMIT", page.offset, page.limit),
-  );
+  const flat = await guardRedis(() => conn.zrangebyscore(key, "-inf", until, "WITHSCORES", "LIMIT", page.offset, page.limit));
   const out: DueOrder[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push({ orderId: String(flat[i]), dueAt: Number(flat[i + 1]) });
   return out;
