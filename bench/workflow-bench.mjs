@@ -27,7 +27,10 @@ async function seed(url) {
   await Promise.all([waitReady(conn), waitReady(bull)]);
   const batches = [];
   const store = new OrderStore(conn, { onBatchStored: (b) => batches.push(b) });
-  const reqs = Array.from({ length: ORDERS }, (_, i) => ({ userId: `user-${i % 1000}`, items: [{ productId: "sku", quantity: 1, price: 9.99 }] }));
+  const reqs = Array.from({ length: ORDERS }, (_, i) => ({
+    userId: `user-${i % 1000}`,
+    items: [{ productId: "sku", quantity: 1, price: 9.99 }],
+  }));
   await store.createMany(reqs);
   const queues = createOrderQueues(bull, store.partitions, () => undefined);
   await addBatchJobs(queues, batches);
@@ -54,10 +57,14 @@ for (const row of ROWS) {
     await redis.stop();
   }
 }
-printColumns(`bench:workflow (${ORDERS} orders, 2 processors, transitions counted from their metrics)`, ["transitions/s", "done/expected"], results.map((r) => ({
-  metric: `${r.workflow}, PROCESSOR_CONCURRENCY=${r.concurrency}`,
-  cells: [r.transitionsPerS.toLocaleString("en-US"), `${r.transitions}/${r.expected}`],
-  goal: r.workflow.startsWith("default") ? ">= 10000" : ">= 5000",
-  ok: r.workflow.startsWith("default") ? r.transitionsPerS >= 10_000 : r.transitionsPerS >= 5000,
-})));
+printColumns(
+  `bench:workflow (${ORDERS} orders, 2 processors, transitions counted from their metrics)`,
+  ["transitions/s", "done/expected"],
+  results.map((r) => ({
+    metric: `${r.workflow}, PROCESSOR_CONCURRENCY=${r.concurrency}`,
+    cells: [r.transitionsPerS.toLocaleString("en-US"), `${r.transitions}/${r.expected}`],
+    goal: r.workflow.startsWith("default") ? ">= 10000" : ">= 5000",
+    ok: r.workflow.startsWith("default") ? r.transitionsPerS >= 10_000 : r.transitionsPerS >= 5000,
+  })),
+);
 console.log(`\nwrote ${writeResult("workflow", { orders: ORDERS, rows: results })}`);

@@ -29,7 +29,9 @@ export interface DueSweeperOptions {
  * written by the same script that changed the order, so an order whose job was lost (with a
  * failed-over primary, or by an order-api that died before queueing it) stays there past its due
  * time. The sweep queues such orders again (job id from the due entry: once per entry however
- * many processors sweep) and puts jobs that ran out of attempts back to wait. Every step the job
+ * many processors sweep), except in a partition whose queue has jobs waiting (a backlog holds the
+ * jobs of its overdue orders: it is worked off, not queued twice), and puts jobs that ran out of
+ * attempts back to wait. Every step the job
  * then runs is a compare-and-set: a job queued twice costs a miss, never a second event.
  */
 export class DueSweeper {
@@ -80,12 +82,11 @@ export class DueSweeper {
       const queue = this.queues[p];
       if (!queue) continue;
       await queue.retryJobs({ state: "failed", count: SWEEP_BATCH, timestamp: Date.now() - this.opts.failedJobRetryMs });
-      // A queue that is behind (its oldest waiting or running job was added at T) may still hold
-      // the jobs of orders due before T: only orders due before both T and the grace count as
-      // overdue, so a backlog is worked off, not queued a second time.
-      const oldest = await queue.getJobs(["wait", "active"], 0, 0, true);
-      const behindSince = Math.min(...oldest.map((j) => j.timestamp));
-      const until = Math.min(Date.now() - this.opts.graceMs, behindSince - 1);
+      // A queue with jobs waiting is behind: the jobs of its overdue orders may be among them.
+      // Its backlog is worked off, not queued a second time; the sweep looks again once it is
+      // caught up.
+      if ((await queue.getWaitingCount()) > 0) continue;
+      const until = Date.now() - this.opts.graceMs;
       for (let i = 0; i < MAX_STEPS_PER_SWEEP && !this.stopped; i++) {
         const page = { offset: i * SWEEP_BATCH, limit: SWEEP_BATCH };
         const overdue = await overdueOrders(this.cmd, this.partitions, p, until, page);

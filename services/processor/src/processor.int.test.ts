@@ -117,11 +117,12 @@ describe("processor", () => {
   });
 
   it("works a backlog off without queueing its orders a second time, however overdue they are", async () => {
-    const ids = await api.create(30);
+    const ids = await api.create(200);
     await api.enqueue(ids);
-    // The orders wait in their queues far past DUE_GRACE_MS before any processor runs.
+    // The orders wait in their queues far past DUE_GRACE_MS before any processor runs, and one
+    // job at a time drains them slowly.
     await new Promise((r) => setTimeout(r, 700));
-    const p = await start({ DUE_GRACE_MS: "100", DUE_SWEEP_INTERVAL_MS: "50", SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1" });
+    const p = await start({ DUE_GRACE_MS: "100", DUE_SWEEP_INTERVAL_MS: "50", SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", PROCESSOR_CONCURRENCY: "1" });
     for (const id of ids) expect(await jobEnded(id)).toBe("DELIVERED");
     const metrics = await (await fetch(`http://127.0.0.1:${p.healthPort}/metrics`)).text();
     expect(Number(/orderstream_processor_due_requeued_total (\d+)/.exec(metrics)?.[1])).toBe(0);
