@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The floor for bench:api: what a competent developer writes in an afternoon. CreateOrder and
 // BulkCreateOrders only; per order one MULTI of HSET order:<id> + XADD orders.created + PUBLISH
-// orders.created; bulk in pipelines of 500. No idempotency, queue, outbox, metrics or limits.
+// orders.created; bulk in pipelines of 500. No idempotency, queue, due set, metrics or limits.
 // Usage: REDIS_URL=… PORT=… node bench/reference-order-api.mjs
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
