@@ -34,7 +34,7 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 export const ACTION_ERROR_CODES = {
   not_found: "no order with that id",
   invalid_transition: "the order's status does not allow the action (e.g. cancel a DELIVERED order)",
-  invalid_argument: "an action that is not one of confirm, process, ship, deliver, cancel",
+  invalid_argument: "an action that is not one of confirm, process, ship, deliver, cancel, retry",
   unavailable: "the order store or order-api cannot be reached now; retry",
   internal: "an unexpected server error",
 } as const;
