@@ -194,8 +194,10 @@ describe("client against real edge nodes", () => {
     client.connect();
     await sub.ready();
     expect(log.connected).toEqual([{ user: "zoe", exp: expect.any(Number) }]);
-    const id = await cluster.createOrder("zoe");
+    // The iterator first: the event is published by the script that stores the order, so it may
+    // arrive before the create's reply.
     const it = sub[Symbol.asyncIterator]();
+    const id = await cluster.createOrder("zoe");
     expect((await it.next()).value?.data.id).toBe(id);
     sub.unsubscribe();
     expect((await it.next()).done).toBe(true);
