@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from "ioredis";
-import { Partitioning, dueBacklog, readChannelHistory } from "@orderstream/bus";
+import { Partitioning, dueCount, readChannelHistory } from "@orderstream/bus";
 
 /** The statuses an order passes through after PENDING when the processors auto-advance it. */
 export const LIFECYCLE = ["CONFIRMED", "PROCESSING", "SHIPPED", "DELIVERED"];
@@ -85,7 +85,7 @@ export async function checkLifecycles(redis: AnyRedis, partitions = new Partitio
     delivered: 0,
     statusEvents: 0,
     userEvents: 0,
-    dueLeft: (await dueBacklog(redis, partitions)).due,
+    dueLeft: await dueCount(redis, partitions),
     bad: 0,
     examples: [],
   };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Partitioning, bullmqPrefix, channelHistoryLength, dueBacklog } from "@orderstream/bus";
+import { Partitioning, bullmqPrefix, channelHistoryLength, dueCount } from "@orderstream/bus";
 import { type LocalCluster, startLocalCluster, waitUntil } from "@orderstream/testkit";
 import type { OrderServiceClient } from "@orderstream/proto";
 import { report, scaled } from "./fault-scale.js";
@@ -84,7 +84,7 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
         killed.statusEventsAtKill = await statusLen();
         killed.activeAtKill = await activeJobs();
         // Orders owed a step: the victim's active jobs held some of them.
-        killed.dueAtKill = (await dueBacklog(redis, partitions)).due;
+        killed.dueAtKill = await dueCount(redis, partitions);
       };
       await Promise.all(Array.from({ length: 32 }, worker));
       if (!killed) {
@@ -119,7 +119,7 @@ describe.each(["single", "cluster"] as const)("on %s Redis", (topology) => {
         const stored = await storedNow();
         if (stored < BULK_ORDERS / 3) return;
         api.proc.kill("SIGKILL");
-        dueAtKill = (await dueBacklog(redis, partitions)).due;
+        dueAtKill = await dueCount(redis, partitions);
         storedAtKill = stored;
       });
       expect(dueAtKill).toBeGreaterThan(0);

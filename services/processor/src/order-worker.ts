@@ -117,16 +117,14 @@ async function stepMove(
   next: Extract<NextStep, { kind: "run" }>,
   { order, version }: { order: Order; version: number },
 ): Promise<TransitionRequest> {
-  const base = { orderId, userId: order.userId };
-  if (!next.step.run) return { ...base, action: next.action, dueInMs: dueAfter(statusName(TRANSITIONS[next.action].to), ctx.workflow) };
+  const success = { orderId, userId: order.userId, action: next.action, dueInMs: dueAfter(statusName(TRANSITIONS[next.action].to), ctx.workflow) };
+  if (!next.step.run) return success;
   const json = orderToJson(order);
   const outcome = await runStep(next.status, next.step, json, version, ctx.logger, () => ctx.metrics.stepAttemptsFailed.inc({ step: next.status }));
-  if (outcome.ok) {
-    return { ...base, action: next.action, note: outcome.note, dueInMs: dueAfter(statusName(TRANSITIONS[next.action].to), ctx.workflow) };
-  }
+  if (outcome.ok) return { ...success, note: outcome.note };
   ctx.metrics.ordersFailed.inc({ step: next.status, reason: outcome.kind });
   ctx.logger.error({ orderId, step: next.status, reason: outcome.reason, attempts: outcome.attempts }, "workflow step failed for good; order FAILED");
-  return { ...base, action: "fail", reason: outcome.reason };
+  return { orderId, userId: order.userId, action: "fail", reason: outcome.reason };
 }
 
 /** Runs a job through {@link processOrderJob}, observing its run time and (first run only) its queue wait. */

@@ -193,9 +193,7 @@ export class OrderStore {
 
   private async transitionIn(p: number, items: TransitionRequest[], retry = true): Promise<TransitionResult[]> {
     const tag = this.partitions.tag(p);
-    const owners = await Promise.all(
-      items.map((t) => t.userId ?? guardRedis(() => this.conn.hget(orderKey(tag, t.orderId), "u")).then((u) => u ?? undefined)),
-    );
+    const owners = await Promise.all(items.map((t) => t.userId ?? this.owner(t.orderId)));
     const results: (TransitionResult | undefined)[] = items.map((_, i) =>
       owners[i] === undefined ? { ok: false, code: "not_found" } : undefined,
     );
