@@ -77,6 +77,15 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
       // Every order's step runs at once; each outcome is one compare-and-set transition.
       const moves = await Promise.all(runs.map((r) => stepMove(ctx, r.orderId, r.next, state.get(r.orderId) as { order: Order; version: number })));
       const results = await ctx.store.transitionMany(moves);
+      // A refused move: someone else moved the order on, by how many versions is unknown, and
+      // the next step's idempotency key names the version: read it again.
+      const reread = new Map(
+        await Promise.all(
+          results.flatMap((r, i) => (!r.ok && r.code === "invalid_transition" ? [(moves[i] as TransitionRequest).orderId] : [])).map(
+            async (id) => [id, await ctx.store.read(id)] as const,
+          ),
+        ),
+      );
       results.forEach((r, i) => {
         const { orderId, action } = moves[i] as TransitionRequest;
         overdue.delete(orderId);
@@ -89,7 +98,9 @@ export async function processOrderJob(ctx: OrderJobContext, job: Job<OrderJobDat
           end(orderId, "not_found");
         } else {
           // Someone else (an earlier attempt of this job, a client action) already moved it on.
-          state.set(orderId, { order: r.order, version: cur.version + 1 });
+          const now = reread.get(orderId);
+          if (now) state.set(orderId, now);
+          else end(orderId, "not_found");
         }
       });
       continue;
