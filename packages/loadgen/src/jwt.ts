@@ -26,11 +26,14 @@ export class TokenSource {
     return this.cached("\u0000admin", () => signJwt({ sub: "orderstream-load", admin: true }, this.secret as string));
   }
 
-  /** Token whose `sub` is `userId` (the fixed token when one was given). */
+  /**
+   * Token whose `sub` is `userId` (the fixed token when one was given). Signed anew each time (a
+   * few microseconds): a cache would hold a token per user, and a run may have a million users.
+   */
   user(userId: string): string | undefined {
     if (this.fixed !== undefined) return this.fixed;
     if (this.secret === undefined) return undefined;
-    return this.cached(userId, () => signJwt({ sub: userId }, this.secret as string));
+    return signJwt({ sub: userId }, this.secret);
   }
 
   private cached(key: string, make: () => string): string {

@@ -1,9 +1,9 @@
-import { WebSocket } from "ws";
 import { type AnnouncedOrder, DeliveryTracker } from "./delivery-tracker.js";
 import { TokenSource } from "./jwt.js";
 import { assignSocket, type SocketPlanParams } from "./socket-plan.js";
 import { StatsCollector } from "./stats.js";
-import { type SourceEndpoint, sourceFor, withToken } from "./target.js";
+import { RAW, type RawHandler, type RawTarget, RawWebSocket, rawTarget } from "./raw-socket.js";
+import { type SourceEndpoint, sourceFor } from "./target.js";
 import type { DeliveryReport } from "./types.js";
 
 /** One fleet's share of the sockets and how to open them (plain data: it crosses IPC). */
@@ -39,23 +39,29 @@ export function epochNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
-function reasonOf(err: Error & { code?: string }): string {
-  if (err.code) return err.code;
-  const m = /Unexpected server response: (\d+)/.exec(err.message);
-  if (m) return `http_${m[1]}`;
-  return err.message.slice(0, 60) || "error";
-}
-
 interface EventFrame {
   type?: string;
   data?: { id?: string; createdAt?: string };
   error?: { code?: string };
 }
 
-/** Opens, ramps and watches a range of WebSocket subscribers; records into its own collector. */
-export class SocketFleet {
+/** Per-socket flags, one byte each (no per-socket objects beyond the raw socket). */
+const OPENED = 1;
+const SETTLED = 2;
+
+/**
+ * Opens, ramps and watches a range of WebSocket subscribers on the lean raw client
+ * ({@link RawWebSocket}); records into its own collector. A socket's own state is its index, a
+ * flag byte and its connect start time, in arrays; its token goes in the protocol's `connect`
+ * frame, sent with the `subscribe` in one write right after the upgrade.
+ */
+export class SocketFleet implements RawHandler<number> {
   readonly stats = new StatsCollector();
-  private readonly sockets: (WebSocket | undefined)[] = [];
+  private readonly sockets: (RawWebSocket<number> | undefined)[] = [];
+  private readonly flags: Uint8Array;
+  private readonly startedAt: Float64Array;
+  private readonly attempts: Uint8Array;
+  private readonly targets = new Map<string, RawTarget>();
   private readonly tracker: DeliveryTracker | undefined;
   private readonly tokens: TokenSource;
   private opened = 0;
@@ -65,12 +71,15 @@ export class SocketFleet {
   private rampStart = 0;
   private stopping = false;
   private budget = FRAMES_PER_TURN;
-  private readonly paused: WebSocket[] = [];
+  private readonly paused: RawWebSocket<number>[] = [];
   private resumeScheduled = false;
 
   constructor(private readonly spec: FleetSpec) {
     this.tokens = new TokenSource(spec.token, spec.jwtSecret);
     this.tracker = spec.trackDelivery ? new DeliveryTracker(this.stats) : undefined;
+    this.flags = new Uint8Array(spec.count);
+    this.startedAt = new Float64Array(spec.count);
+    this.attempts = new Uint8Array(spec.count);
   }
 
   /** Every socket has either confirmed its subscription or failed. */
@@ -90,89 +99,91 @@ export class SocketFleet {
     const elapsedS = (performance.now() - this.rampStart) / 1000;
     const due = Math.min(this.spec.count, Math.floor(elapsedS * this.spec.rampPerS) + 1);
     // a bounded burst per tick keeps the loop responsive when ticks run late
-    for (let n = 0; n < MAX_OPENS_PER_TICK && this.opened < due && this.connecting < MAX_CONNECTING; n++) this.open(this.opened++);
+    for (let n = 0; n < MAX_OPENS_PER_TICK && this.opened < due && this.connecting < MAX_CONNECTING; n++) this.connect(this.opened++);
     if (this.opened >= this.spec.count && this.rampTimer) {
       clearInterval(this.rampTimer);
       this.rampTimer = undefined;
     }
   }
 
-  private open(local: number, source?: SourceEndpoint, attempt = 0): void {
+  private target(url: string): RawTarget {
+    let t = this.targets.get(url);
+    if (!t) {
+      t = rawTarget(url);
+      this.targets.set(url, t);
+    }
+    return t;
+  }
+
+  private connect(local: number, source?: SourceEndpoint): void {
     const a = assignSocket(this.spec.start + local, this.spec.plan);
     const src = source ?? sourceFor(a.index, this.spec.sourceAddresses, this.spec.socketsPerAddress);
-    let url = withToken(a.url, a.userId !== undefined ? this.tokens.user(a.userId) : this.tokens.admin());
-    if (src.localAddress !== undefined) url = url.replace("//localhost:", "//127.0.0.1:");
-    if (attempt === 0) this.tracker?.addSocket(local, a.userId, a.channels.includes("orders.created"));
-    const t0 = performance.now();
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: this.spec.handshakeTimeoutMs, ...src });
-    this.sockets[local] = ws;
+    const url = src.localAddress !== undefined ? a.url.replace("//localhost:", "//127.0.0.1:") : a.url;
+    if (this.attempts[local] === 0) this.tracker?.addSocket(local, a.userId, a.channels.includes("orders.created"));
+    this.startedAt[local] = performance.now();
     this.connecting++;
-    let isOpen = false;
-    let failed = false;
-    let retried = false;
-    let isSettled = false;
-    const settle = (): void => {
-      if (!isSettled) {
-        isSettled = true;
-        this.settledCount++;
-      }
-    };
-    ws.on("open", () => {
-      isOpen = true;
-      this.connecting--;
-      this.stats.counters.connects++;
-      this.stats.open++;
-      this.stats.record("connect", performance.now() - t0);
-      ws.send(JSON.stringify({ type: "subscribe", channels: a.channels }));
-    });
-    ws.on("message", (data: Buffer, isBinary: boolean) => {
-      this.charge(ws);
-      if (this.stopping) return; // the run is over: frames still in flight are not counted
-      this.stats.counters.bytes += data.length;
-      if (isBinary) return;
-      if (data.length > STATUS_PREFIX.length && data.subarray(0, STATUS_PREFIX.length).equals(STATUS_PREFIX)) {
-        this.stats.counters.messages++; // fast path: status events need no parsing
-        return;
-      }
-      let frame: EventFrame;
-      try {
-        frame = JSON.parse(data.toString()) as EventFrame;
-      } catch {
-        this.stats.error("bad_json");
-        return;
-      }
-      this.onFrame(local, frame, settle);
-    });
-    ws.on("error", (err: Error & { code?: string }) => {
-      if (isOpen) this.stats.error(`socket_${reasonOf(err)}`);
-      else if (!failed && src.localPort !== undefined && (err.code === "EADDRINUSE" || err.code === "EADDRNOTAVAIL") && attempt < 3) {
-        // the explicit source port is taken (a listener or TIME_WAIT): try the next block's port
-        failed = true;
-        retried = true;
-        this.connecting--;
-        const port = src.localPort + (attempt + 1) * 7919;
-        const next: SourceEndpoint = port < 32768 ? { ...src, localPort: port } : src.localAddress !== undefined ? { localAddress: src.localAddress } : {};
-        if (!this.stopping) this.open(local, next, attempt + 1);
-      } else if (!failed) {
-        failed = true;
-        this.connecting--;
-        if (!this.stopping) this.stats.connectError(reasonOf(err));
-        settle();
-      }
-    });
-    ws.on("close", (code: number) => {
-      if (retried) return;
-      if (isOpen) {
-        this.stats.open--;
-        if (!this.stopping) this.stats.close(code);
-      } else if (!failed) {
-        failed = true;
-        this.connecting--;
-        if (!this.stopping) this.stats.connectError("closed_before_open");
-      }
-      settle();
-      this.sockets[local] = undefined;
-    });
+    this.sockets[local] = new RawWebSocket(this.target(url), local, this, src, this.spec.handshakeTimeoutMs);
+  }
+
+  private settle(local: number): void {
+    if ((this.flags[local] as number) & SETTLED) return;
+    this.flags[local] = (this.flags[local] as number) | SETTLED;
+    this.settledCount++;
+  }
+
+  /** The upgrade succeeded: `connect` (when there is a token) and `subscribe` go out in one write. */
+  open(ws: RawWebSocket<number>): void {
+    const local = ws.data;
+    this.connecting--;
+    this.flags[local] = (this.flags[local] as number) | OPENED;
+    this.stats.counters.connects++;
+    this.stats.open++;
+    this.stats.record("connect", performance.now() - (this.startedAt[local] as number));
+    const a = assignSocket(this.spec.start + local, this.spec.plan);
+    const token = a.userId !== undefined ? this.tokens.user(a.userId) : this.tokens.admin();
+    const subscribe = JSON.stringify({ type: "subscribe", channels: a.channels });
+    ws.sendFrames(token !== undefined ? [JSON.stringify({ type: "connect", token }), subscribe] : [subscribe]);
+  }
+
+  text(ws: RawWebSocket<number>, data: Buffer): void {
+    this.charge(ws);
+    if (this.stopping) return; // the run is over: frames still in flight are not counted
+    this.stats.counters.bytes += data.length;
+    if (data.length > STATUS_PREFIX.length && data.subarray(0, STATUS_PREFIX.length).equals(STATUS_PREFIX)) {
+      this.stats.counters.messages++; // fast path: status events need no parsing
+      return;
+    }
+    let frame: EventFrame;
+    try {
+      frame = JSON.parse(data.toString()) as EventFrame;
+    } catch {
+      this.stats.error("bad_json");
+      return;
+    }
+    this.onFrame(ws.data, frame);
+  }
+
+  close(ws: RawWebSocket<number>, code: number, failure: string | undefined): void {
+    const local = ws.data;
+    if (this.sockets[local] === ws) this.sockets[local] = undefined;
+    if (failure === undefined) {
+      this.stats.open--;
+      if (!this.stopping) this.stats.close(code);
+      this.settle(local);
+      return;
+    }
+    this.connecting--;
+    const attempt = this.attempts[local] as number;
+    const src = sourceFor(this.spec.start + local, this.spec.sourceAddresses, this.spec.socketsPerAddress);
+    if (!this.stopping && src.localPort !== undefined && (failure === "EADDRINUSE" || failure === "EADDRNOTAVAIL") && attempt < 3) {
+      // the explicit source port is taken (a listener or TIME_WAIT): try another block's port
+      this.attempts[local] = attempt + 1;
+      const port = src.localPort + (attempt + 1) * 7919;
+      this.connect(local, port < 32768 ? { ...src, localPort: port } : src.localAddress !== undefined ? { localAddress: src.localAddress } : {});
+      return;
+    }
+    if (!this.stopping) this.stats.connectError(failure);
+    this.settle(local);
   }
 
   /**
@@ -181,7 +192,7 @@ export class SocketFleet {
    * bound) and IPC keep running when the client is saturated; unread data waits in the kernel and
    * on the server, which is what a slow reader looks like.
    */
-  private charge(ws: WebSocket): void {
+  private charge(ws: RawWebSocket<number>): void {
     if (--this.budget > 0 || ws.isPaused) return;
     ws.pause();
     this.paused.push(ws);
@@ -194,12 +205,12 @@ export class SocketFleet {
     setImmediate(() => {
       this.resumeScheduled = false;
       this.budget = FRAMES_PER_TURN;
-      for (const p of this.paused.splice(0, RESUME_PER_TURN)) if (p.readyState === WebSocket.OPEN) p.resume();
+      for (const p of this.paused.splice(0, RESUME_PER_TURN)) if (p.state !== RAW.closed) p.resume();
       if (this.paused.length > 0) this.scheduleResume();
     });
   }
 
-  private onFrame(local: number, frame: EventFrame, settle: () => void): void {
+  private onFrame(local: number, frame: EventFrame): void {
     switch (frame.type) {
       case "order.created": {
         this.stats.counters.messages++;
@@ -216,14 +227,16 @@ export class SocketFleet {
       case "order.status":
         this.stats.counters.messages++;
         return;
+      case "connected":
+        return;
       case "subscribed":
         this.stats.counters.subscribed++;
         this.tracker?.subscribed(local, epochNow());
-        settle();
+        this.settle(local);
         return;
       case "error":
         this.stats.error(frame.error?.code ?? "error");
-        settle();
+        this.settle(local);
         return;
       default:
         this.stats.counters.messages++;
@@ -240,22 +253,13 @@ export class SocketFleet {
     this.stopping = true;
     if (this.rampTimer) clearInterval(this.rampTimer);
     this.rampTimer = undefined;
-    const live = this.sockets.filter((s): s is WebSocket => s !== undefined);
-    const closed = live.map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          if (ws.readyState === WebSocket.CLOSED) return resolve();
-          ws.once("close", () => resolve());
-          if (ws.readyState === WebSocket.OPEN) ws.close(1000, "load test done");
-          else ws.terminate();
-        }),
-    );
-    const timer = setTimeout(() => {
-      for (const ws of live) if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
-    }, graceMs);
+    const live = this.sockets.filter((s): s is RawWebSocket<number> => s !== undefined);
     const report = this.tracker?.report();
-    await Promise.all(closed);
-    clearTimeout(timer);
+    const deadline = Date.now() + graceMs;
+    for (const ws of live) ws.close(1000);
+    while (live.some((ws) => ws.state !== RAW.closed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const ws of live) if (ws.state !== RAW.closed) ws.terminate();
+    while (live.some((ws) => ws.state !== RAW.closed) && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 20));
     return report;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config.js";
+import { autoWorkers, ConfigError, loadConfig } from "./config.js";
+import { openFileLimit } from "./open-file-limit.js";
 
 const base = { REDIS_URL: "redis://127.0.0.1:6390", AUTH_JWT_SECRET: "s" };
 
@@ -47,6 +48,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ ...base, EDGE_WORKERS: "4" }).workers).toBe(4);
     expect(() => loadConfig({ ...base, EDGE_WORKERS: "0" })).toThrow(/EDGE_WORKERS/);
     expect(() => loadConfig({ ...base, EDGE_WORKERS: "65" })).toThrow(/EDGE_WORKERS/);
+    expect(() => loadConfig({ ...base, EDGE_WORKERS: "many" })).toThrow(/EDGE_WORKERS/);
+  });
+
+  it("sizes EDGE_WORKERS=auto to MAX_CONNECTIONS under the open-file limit", () => {
+    // 19,744 sockets per process under a limit of 20,000 (256 kept for Redis, gRPC, logs)
+    expect(autoWorkers(1_000_000, 20_000)).toBe(51);
+    expect(autoWorkers(19_744, 20_000)).toBe(1);
+    expect(autoWorkers(19_745, 20_000)).toBe(2);
+    expect(autoWorkers(10_000_000, 20_000)).toBe(64);
+    const limit = openFileLimit();
+    expect(loadConfig({ ...base, EDGE_WORKERS: "auto", MAX_CONNECTIONS: "1000" }).workers).toBe(autoWorkers(1000, limit));
   });
 
   it("reads every variable, including booleans and a cluster URL", () => {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { type AuthKeys, authEnvFields, authEnvProblem, authKeysFromEnv, hasAuthKeys } from "@orderstream/auth";
 import { ConfigError, envInt, historyEnv, historyTtlRule, logLevelEnv, parseEnv, partitionEnv, redisUrlEnv } from "@orderstream/bus";
 import { z } from "zod";
+import { RESERVED_DESCRIPTORS, openFileLimit } from "./open-file-limit.js";
 
 export { ConfigError };
 
@@ -11,6 +12,20 @@ const boolFromEnv = z
   .transform((v) => ["true", "1", "yes", "on"].includes(v));
 
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) => envInt(min, max, def);
+
+/** Most edge processes one supervisor runs. */
+const MAX_WORKERS = 64;
+
+/**
+ * EDGE_WORKERS=auto: enough processes that MAX_CONNECTIONS fit under each one's open-file limit
+ * (the kernel spreads connections over SO_REUSEPORT listeners by hash, within a few percent).
+ * Without a known limit, one process.
+ */
+export function autoWorkers(maxConnections: number, fileLimit = openFileLimit()): number {
+  if (fileLimit === undefined) return 1;
+  const perProcess = Math.max(1, fileLimit - RESERVED_DESCRIPTORS);
+  return Math.min(MAX_WORKERS, Math.max(1, Math.ceil(maxConnections / perProcess)));
+}
 
 const fields = {
   REDIS_URL: redisUrlEnv,
@@ -80,9 +95,14 @@ const fields = {
   HISTORY_SIZE: historyEnv.HISTORY_SIZE,
   HISTORY_TTL_MS: historyEnv.HISTORY_TTL_MS,
   HISTORY_META_TTL_MS: historyEnv.HISTORY_META_TTL_MS,
-  EDGE_WORKERS: int(1, 1, 64).describe(
-    "Edge processes sharing EDGE_PORT (SO_REUSEPORT) under one supervisor that restarts a dead one, serves the group's /metrics and drains them all on SIGTERM",
-  ),
+  EDGE_WORKERS: z
+    .union([z.literal("auto"), z.coerce.number().int().min(1).max(MAX_WORKERS)])
+    .default(1)
+    .meta({
+      description:
+        "Edge processes sharing EDGE_PORT (SO_REUSEPORT) under one supervisor that restarts a dead one, serves the group's /metrics and drains them all on SIGTERM; `auto`: as many as MAX_CONNECTIONS needs under the open-file limit (`ulimit -n`), at most 64",
+      defaultText: "1",
+    }),
   EDGE_WORKER_INDEX: z
     .coerce.number()
     .int()
@@ -174,7 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     historySize: c.HISTORY_SIZE,
     partitions: c.PARTITIONS,
-    workers: c.EDGE_WORKERS,
+    workers: c.EDGE_WORKERS === "auto" ? autoWorkers(c.MAX_CONNECTIONS) : c.EDGE_WORKERS,
     workerIndex: c.EDGE_WORKER_INDEX,
   };
 }
