@@ -103,7 +103,9 @@ export class RawWebSocket<T = unknown> {
   /** Sends text messages in one write (e.g. `connect` and `subscribe` right after the upgrade). */
   sendFrames(texts: string[]): void {
     if (this.state !== RAW.open) return;
-    this.sock.write(texts.length === 1 ? frame(0x81, Buffer.from(texts[0] as string)) : Buffer.concat(texts.map((t) => frame(0x81, Buffer.from(t)))));
+    this.sock.write(
+      texts.length === 1 ? frame(0x81, Buffer.from(texts[0] as string)) : Buffer.concat(texts.map((t) => frame(0x81, Buffer.from(t)))),
+    );
   }
 
   /** Sends a close frame; the server answers with its own and closes the connection. */

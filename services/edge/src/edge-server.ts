@@ -219,6 +219,11 @@ export async function startEdge(
     throw err;
   }
   const port = uWS.us_socket_local_port(listenSocket as never);
+  let listening = true;
+  const closeListener = (): void => {
+    if (listening) uWS.us_listen_socket_close(listenSocket);
+    listening = false;
+  };
   let sweeps = 0;
   const sweep = setInterval(() => {
     guard.sweep();
@@ -239,6 +244,9 @@ export async function startEdge(
     if (drainPromise) return drainPromise;
     state.draining = true;
     log.info({ sockets: guard.size, windowMs: config.drainWindowMs }, "draining");
+    // A worker of an EDGE_WORKERS group stops listening at once: while its listener stays open
+    // the kernel keeps hashing new connections to it (answered 503); closed, they go to siblings.
+    if (opts.sharedPort) closeListener();
     const plan = closeSpread(guard.all(), config.drainWindowMs, (ws) => {
       if (!ws.getUserData().closed) ws.end(CLOSE_CODE_TABLE.goingAway.code, CLOSE_CODE_TABLE.goingAway.reason);
     });
@@ -262,7 +270,7 @@ export async function startEdge(
           log.warn({ err }, "closing a socket failed");
         }
       }
-      uWS.us_listen_socket_close(listenSocket);
+      closeListener();
       feed.releaseAll();
       api.close();
       await Promise.all([closeRedis(sub), closeRedis(cmd)]);
