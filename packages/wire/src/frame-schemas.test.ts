@@ -70,7 +70,16 @@ describe("frame schemas", () => {
       adminNodesResultFrame([]),
       adminUserSocketsResultFrame(
         "alice",
-        [{ id: 7, node: "edge-2", user: "alice", channels: ["orders.user.alice"], connected_at: 1_700_000_000_000, remote_address: "127.0.0.1" }],
+        [
+          {
+            id: 7,
+            node: "edge-2",
+            user: "alice",
+            channels: ["orders.user.alice"],
+            connected_at: 1_700_000_000_000,
+            remote_address: "127.0.0.1",
+          },
+        ],
         2,
         3,
       ),

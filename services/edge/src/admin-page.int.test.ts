@@ -16,7 +16,16 @@ import { type TestClient, connect, connectAs, makeToken, subscribeAndWait } from
 // processes on one real redis-server, driven in a real headless Chromium. Screenshots go to a
 // temporary folder (SAVE_ADMIN_SCREENSHOT=1 also copies the signed-in one to docs/images/).
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => existsSync(p));
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const ORDER_API = fileURLToPath(new URL("../../order-api/dist/main.js", import.meta.url));
 const PROCESSOR = fileURLToPath(new URL("../../processor/dist/main.js", import.meta.url));
 const DOCS_SHOT = fileURLToPath(new URL("../../../docs/images/admin-page.png", import.meta.url));
@@ -36,7 +45,11 @@ const clients: TestClient[] = [];
 beforeAll(async () => {
   shots = mkdtempSync(join(tmpdir(), "admin-page-"));
   redis = await startRedis();
-  api = startService(ORDER_API, { REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info" }, "order-api");
+  api = startService(
+    ORDER_API,
+    { REDIS_URL: redis.url, GRPC_HOST: "127.0.0.1", GRPC_PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info" },
+    "order-api",
+  );
   const apiPort = (JSON.parse(await api.waitFor(ready)) as { port: number }).port;
   // SHIP_DELAY_MS=0: the processor takes an order to PROCESSING and stops; the page ships it.
   processor = startService(PROCESSOR, { REDIS_URL: redis.url, HEALTH_PORT: "0", SHIP_DELAY_MS: "0", LOG_LEVEL: "info" }, "processor");
@@ -81,36 +94,45 @@ async function signIn(page: Page, token: string): Promise<void> {
 }
 
 describe("the admin page", () => {
-  it.skipIf(!CHROMIUM)("without a token shows only the sign-in form; a bad token is refused (4001), a user's token gets forbidden", async () => {
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
-    const base = `http://127.0.0.1:${edgeA.port}/`;
-    await page.goto(base);
-    expect(await page.isVisible("#login-form")).toBe(true);
-    expect(await page.isHidden("#app")).toBe(true);
-    expect(await page.locator("#nodes tbody tr").count()).toBe(0);
-    await screenshot(page, "signed-out");
+  it.skipIf(!CHROMIUM)(
+    "without a token shows only the sign-in form; a bad token is refused (4001), a user's token gets forbidden",
+    async () => {
+      const page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+      const base = `http://127.0.0.1:${edgeA.port}/`;
+      await page.goto(base);
+      expect(await page.isVisible("#login-form")).toBe(true);
+      expect(await page.isHidden("#app")).toBe(true);
+      expect(await page.locator("#nodes tbody tr").count()).toBe(0);
+      await screenshot(page, "signed-out");
 
-    await signIn(page, await makeToken("wrong-secret", "root", { admin: true }));
-    await page.waitForFunction(() => document.getElementById("login-error")?.textContent?.includes("4001"), undefined, { timeout: 10_000 });
-    expect(await page.isHidden("#app")).toBe(true);
+      await signIn(page, await makeToken("wrong-secret", "root", { admin: true }));
+      await page.waitForFunction(() => document.getElementById("login-error")?.textContent?.includes("4001"), undefined, {
+        timeout: 10_000,
+      });
+      expect(await page.isHidden("#app")).toBe(true);
 
-    await signIn(page, await makeToken(TEST_SECRET, "alice"));
-    await page.waitForFunction(() => document.getElementById("login-error")?.textContent?.startsWith("forbidden"), undefined, {
-      timeout: 10_000,
-    });
-    expect(await page.isHidden("#app")).toBe(true);
-    expect(await page.locator("#nodes tbody tr").count()).toBe(0);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    expect(page.url()).toBe(base);
-    await screenshot(page, "forbidden");
-    await page.close();
-  });
+      await signIn(page, await makeToken(TEST_SECRET, "alice"));
+      await page.waitForFunction(() => document.getElementById("login-error")?.textContent?.startsWith("forbidden"), undefined, {
+        timeout: 10_000,
+      });
+      expect(await page.isHidden("#app")).toBe(true);
+      expect(await page.locator("#nodes tbody tr").count()).toBe(0);
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(page.url()).toBe(base);
+      await screenshot(page, "forbidden");
+      await page.close();
+    },
+  );
 
   it("refuses every admin frame from a non-admin socket with forbidden, and disconnects nobody", async () => {
     const bob = await connectAs(edgeB.url, await makeToken(TEST_SECRET, "bob"));
     const mallory = await connectAs(edgeA.url, await makeToken(TEST_SECRET, "mallory"));
     clients.push(bob, mallory);
-    for (const [i, frame] of [{ type: "admin.nodes" }, { type: "admin.user_sockets", user: "bob" }, { type: "admin.disconnect", user: "bob" }].entries()) {
+    for (const [i, frame] of [
+      { type: "admin.nodes" },
+      { type: "admin.user_sockets", user: "bob" },
+      { type: "admin.disconnect", user: "bob" },
+    ].entries()) {
       const from = mallory.frames.length;
       mallory.send({ ...frame, id: i });
       const reply = await mallory.next((f) => f["id"] === i, 5000, from);
@@ -182,9 +204,13 @@ describe("the admin page", () => {
       await page.click("#disconnect");
       const [closedB, closedA] = await Promise.all([onB.closed, onA.closed]);
       for (const c of [closedB, closedA]) expect(c).toMatchObject({ code: 4009, reason: "disconnected by admin" });
-      await page.waitForFunction(() => document.getElementById("user-result")?.textContent?.includes("disconnected 2 socket(s)"), undefined, {
-        timeout: 10_000,
-      });
+      await page.waitForFunction(
+        () => document.getElementById("user-result")?.textContent?.includes("disconnected 2 socket(s)"),
+        undefined,
+        {
+          timeout: 10_000,
+        },
+      );
       // The admin's own socket and bob's (another user) stay open.
       expect(await page.textContent("#conn")).toBe("live");
 

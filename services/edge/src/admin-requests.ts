@@ -1,9 +1,4 @@
-import {
-  type RequestId,
-  adminDisconnectResultFrame,
-  adminNodesResultFrame,
-  adminUserSocketsResultFrame,
-} from "@orderstream/wire";
+import { type RequestId, adminDisconnectResultFrame, adminNodesResultFrame, adminUserSocketsResultFrame } from "@orderstream/wire";
 import type { AdminService } from "./edge-admin.js";
 import type { ClientMessage } from "./protocol.js";
 import type { EdgeSocket } from "./socket-state.js";

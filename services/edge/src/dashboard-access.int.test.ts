@@ -25,7 +25,7 @@ describe("dashboard page with anonymous all-orders access off", () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('<form id="login-form"');
-    expect(html).toContain('sessionStorage.getItem(KEY)');
+    expect(html).toContain("sessionStorage.getItem(KEY)");
     expect(html).toContain('{ type: "connect", token: token');
     expect(html).not.toMatch(/location\.(hash|search)|document\.cookie|localStorage/);
   });

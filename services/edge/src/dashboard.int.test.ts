@@ -12,7 +12,16 @@ import { makeToken, orderRequest } from "./test-support/ws-client.js";
 // (the local demo): even there the page shows nothing before an admin signs in. The whole admin
 // page across a cluster is admin-page.int.test.ts.
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => existsSync(p));
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let redis: TestRedis;
 let cmd: RedisConnection;
@@ -35,27 +44,30 @@ afterAll(async () => {
 });
 
 describe("dashboard page", () => {
-  it.skipIf(!CHROMIUM)("shows nothing anonymously, even with anonymous access on; signed in, live orders with status updates and counters", async () => {
-    const page = await browser!.newPage();
-    await page.goto(`http://127.0.0.1:${node.port}/`);
-    expect(await page.isHidden("#app")).toBe(true);
-    expect(await page.textContent("#conn")).toBe("signed out");
-    await page.fill("#token", await makeToken(TEST_SECRET, "root", { admin: true }));
-    await page.click("#signin");
-    await page.waitForFunction(() => document.getElementById("conn")?.textContent === "live", undefined, { timeout: 10_000 });
-    const store = new OrderStore(cmd);
-    const { order } = await store.create(orderRequest("web"));
-    await store.transition(order.id, "confirm");
-    await store.create(orderRequest("web2"));
-    await page.waitForFunction(() => document.getElementById("events")?.textContent === "3", undefined, { timeout: 10_000 });
-    expect(await page.textContent("#orders")).toBe("2");
-    expect(await page.textContent("#updates")).toBe("1");
-    const row = page.locator("#rows tr", { hasText: order.id });
-    expect(await row.locator("td").nth(4).textContent()).toBe("CONFIRMED");
-    // A reload keeps the session (sessionStorage, this tab only) and signs in again by itself.
-    await page.reload();
-    await page.waitForFunction(() => document.getElementById("conn")?.textContent === "live", undefined, { timeout: 10_000 });
-    expect(page.url()).toBe(`http://127.0.0.1:${node.port}/`);
-    await page.close();
-  });
+  it.skipIf(!CHROMIUM)(
+    "shows nothing anonymously, even with anonymous access on; signed in, live orders with status updates and counters",
+    async () => {
+      const page = await browser!.newPage();
+      await page.goto(`http://127.0.0.1:${node.port}/`);
+      expect(await page.isHidden("#app")).toBe(true);
+      expect(await page.textContent("#conn")).toBe("signed out");
+      await page.fill("#token", await makeToken(TEST_SECRET, "root", { admin: true }));
+      await page.click("#signin");
+      await page.waitForFunction(() => document.getElementById("conn")?.textContent === "live", undefined, { timeout: 10_000 });
+      const store = new OrderStore(cmd);
+      const { order } = await store.create(orderRequest("web"));
+      await store.transition(order.id, "confirm");
+      await store.create(orderRequest("web2"));
+      await page.waitForFunction(() => document.getElementById("events")?.textContent === "3", undefined, { timeout: 10_000 });
+      expect(await page.textContent("#orders")).toBe("2");
+      expect(await page.textContent("#updates")).toBe("1");
+      const row = page.locator("#rows tr", { hasText: order.id });
+      expect(await row.locator("td").nth(4).textContent()).toBe("CONFIRMED");
+      // A reload keeps the session (sessionStorage, this tab only) and signs in again by itself.
+      await page.reload();
+      await page.waitForFunction(() => document.getElementById("conn")?.textContent === "live", undefined, { timeout: 10_000 });
+      expect(page.url()).toBe(`http://127.0.0.1:${node.port}/`);
+      await page.close();
+    },
+  );
 });
