@@ -67,16 +67,20 @@ export class ControlChannel {
     else await this.sub.subscribe(CONTROL_CHANNEL, this.replyChannel);
   }
 
-  /** Stops answering; requests still collecting end with what they have. */
+  /**
+   * Stops answering; requests still collecting end with what they have. The unsubscribe is waited
+   * for only while the connection is up: with Redis down it would wait for the reconnect (and a
+   * lost connection's subscriptions are gone anyway).
+   */
   async stop(): Promise<void> {
     this.sub.off(this.opts.sharded ? "smessage" : "message", this.onMessage);
     for (const p of this.pending.values()) p.done();
-    try {
-      if (this.opts.sharded) await this.sub.sunsubscribe(CONTROL_CHANNEL, this.replyChannel);
-      else await this.sub.unsubscribe(CONTROL_CHANNEL, this.replyChannel);
-    } catch {
-      // The connection is down or closing: its subscriptions went with it.
-    }
+    const unsubscribe = (
+      this.opts.sharded
+        ? this.sub.sunsubscribe(CONTROL_CHANNEL, this.replyChannel)
+        : this.sub.unsubscribe(CONTROL_CHANNEL, this.replyChannel)
+    ).catch(() => undefined);
+    if (this.sub.status === "ready") await unsubscribe;
   }
 
   /** Sends a request to every node and collects their replies (at most `windowMs`). */

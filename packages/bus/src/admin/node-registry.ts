@@ -8,6 +8,8 @@ import type { RedisConnection } from "../runtime/redis-connection.js";
 export const NODE_HEARTBEAT_INTERVAL_MS = 5000;
 /** A node whose heartbeat stopped disappears from the registry after this long (3 intervals). */
 export const NODE_TTL_MS = 3 * NODE_HEARTBEAT_INTERVAL_MS;
+/** How long stop() tries to remove the entry. */
+const STOP_TIMEOUT_MS = 1000;
 /** The index set outlives its entries; readers drop the members whose entry expired. */
 const INDEX_TTL_MS = 20 * NODE_TTL_MS;
 
@@ -93,16 +95,24 @@ export class NodeHeartbeat {
     return this.inFlight;
   }
 
-  /** Stops the heartbeat and removes the entry (best effort: it expires anyway). Idempotent. */
+  /**
+   * Stops the heartbeat and removes the entry: best effort, given up after
+   * {@link STOP_TIMEOUT_MS} (Redis down must not hold a shutdown; the entry expires anyway). Idempotent.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.inFlight;
-    try {
-      await this.redis.multi().del(this.key).srem(NODE_INDEX_KEY, this.key).exec();
-    } catch (err) {
-      this.opts.onError(err);
-    }
+    const remove = (async () => {
+      await this.inFlight;
+      try {
+        await this.redis.multi().del(this.key).srem(NODE_INDEX_KEY, this.key).exec();
+      } catch (err) {
+        this.opts.onError(err);
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([remove, new Promise<void>((r) => (timer = setTimeout(r, STOP_TIMEOUT_MS)))]);
+    clearTimeout(timer);
   }
 }
 
