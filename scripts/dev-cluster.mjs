@@ -215,7 +215,7 @@ function printEndpoints(redisUrl, started) {
   }
   for (const c of started.filter((x) => x.spec.service === "edge")) {
     const port = c.spec.env.EDGE_PORT;
-    lines.push(`  WebSocket        ws://127.0.0.1:${port}/ws   dashboard http://127.0.0.1:${port}/`);
+    lines.push(`  WebSocket        ws://127.0.0.1:${port}/ws   admin page http://127.0.0.1:${port}/ (sign in with the admin token)`);
   }
   for (const c of started.filter((x) => x.spec.service === "processor")) {
     lines.push(`  ${c.spec.name.padEnd(16)} http://127.0.0.1:${c.spec.env.HEALTH_PORT}/metrics`);

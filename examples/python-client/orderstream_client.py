@@ -26,7 +26,7 @@ import websockets
 
 SUBPROTOCOL = "orderstream.v1"
 # Close codes after which reconnecting unchanged fails again (docs/protocol.md, "Close codes").
-DONT_RECONNECT = {1000, 4001, 4008, 4400}
+DONT_RECONNECT = {1000, 4001, 4008, 4009, 4400}
 # The <epoch>:<seq> head of an offset (docs/protocol.md, "Offsets, resume and ordering").
 OFFSET_HEAD = re.compile(r"^([A-Za-z0-9]{1,32}):(\d{1,15})")
 

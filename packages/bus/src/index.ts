@@ -36,3 +36,7 @@ export * from "./read/channel-history.js";
 // The order queues (BullMQ, one per partition).
 export * from "./queues/order-queues.js";
 export * from "./queues/order-job.js";
+
+// Operations: the node registry (every process's heartbeat) and the edges' control channel.
+export * from "./admin/node-registry.js";
+export * from "./admin/control-channel.js";

@@ -9,7 +9,7 @@ export interface ClientEvents {
   /** The edge accepted the `connect` token: the socket's user and the token's `exp` (epoch s; undefined: none). */
   connected: { user: string; exp: number | undefined };
   /**
-   * `willReconnect` false after `close()`, 1000, a "don't reconnect" code (4008, 4400), or a 4001
+   * `willReconnect` false after `close()`, 1000, a "don't reconnect" code (4008, 4009, 4400), or a 4001
    * the SDK gave up on (see `error`); after 4005 "token expired" the SDK gets a new token and reconnects.
    */
   close: { code: number; reason: string; willReconnect: boolean; reconnectDelayMs?: number };

@@ -72,6 +72,13 @@ export const CLOSE_CODE_TABLE = {
     when: "kept sending after `rate_limited` errors (about 3x `RATE_LIMIT_BURST`)",
     clientShould: "fix the client",
   },
+  disconnectedByAdmin: {
+    code: 4009,
+    reason: "disconnected by admin",
+    group: "noReconnect",
+    when: "an admin disconnected the socket's user (`admin.disconnect`, the admin page's Disconnect button): every socket of that user on every edge",
+    clientShould: "stop; do not reconnect on your own (the user may start a new session, e.g. sign in again)",
+  },
   badRequest: {
     code: 4400,
     reason: "bad request",
@@ -98,6 +105,7 @@ export const CLOSE_CODES = {
   shuttingDown: CLOSE_CODE_TABLE.shuttingDown.code,
   unauthorized: CLOSE_CODE_TABLE.unauthorized.code,
   rateLimited: CLOSE_CODE_TABLE.rateLimited.code,
+  disconnectedByAdmin: CLOSE_CODE_TABLE.disconnectedByAdmin.code,
   badRequest: CLOSE_CODE_TABLE.badRequest.code,
 } as const;
 

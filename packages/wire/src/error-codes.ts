@@ -7,7 +7,7 @@ export const ERROR_CODES = {
     "malformed JSON, a field of the wrong type (an `id` that is not a number or a string of at most 64 characters), a second `connect`, or a frame the protocol does not allow",
   unknown_type: "a frame `type` the edge does not know",
   bad_channel: "a channel name that is not `orders.created`, `orders.status` or `orders.user.<id>`",
-  forbidden: "the token does not allow the channel (or the order, for `process_order`)",
+  forbidden: 'the token does not allow the channel (or the order, for `process_order`; or an `admin.*` frame, without `"admin": true`)',
   too_many_channels: "more than `MAX_CHANNELS_PER_CONN` channels on one socket",
   invalid_token:
     "a `refresh` token that does not verify or names another `sub` than the socket's (the socket keeps its old token), or a `refresh` on a socket without a user",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { adminDisconnectResultFrame, adminFrame, adminNodesResultFrame, adminUserSocketsResultFrame } from "./admin-frames.js";
 import { ERROR_CODES } from "./error-codes.js";
 import { eventFrameText } from "./event-frame.js";
 import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from "./frame-schemas.js";
@@ -50,6 +51,39 @@ describe("frame schemas", () => {
       ...Object.keys(ERROR_CODES).map((c) => errorFrame(c as keyof typeof ERROR_CODES, "why", 1.5)),
       eventFrameText("order.created", "orders.created", "k3x9:5~1.4", JSON.stringify(order)),
       eventFrameText("order.status", "orders.user.alice", "k3x9:42", JSON.stringify({ ...order, status: "SHIPPED" })),
+      adminNodesResultFrame(
+        [
+          {
+            service: "edge",
+            node: "edge-1",
+            host: "h",
+            pid: 12,
+            version: "0.3.0",
+            commit: "468bace2846e",
+            started_at: 1_700_000_000_000,
+            seen_at: 1_700_000_005_000,
+            stats: { sockets: 3, channels: 2 },
+          },
+        ],
+        "n",
+      ),
+      adminNodesResultFrame([]),
+      adminUserSocketsResultFrame(
+        "alice",
+        [
+          {
+            id: 7,
+            node: "edge-2",
+            user: "alice",
+            channels: ["orders.user.alice"],
+            connected_at: 1_700_000_000_000,
+            remote_address: "127.0.0.1",
+          },
+        ],
+        2,
+        3,
+      ),
+      adminDisconnectResultFrame("alice", 2, 2),
     ];
     for (const f of frames) expect(v.serverFrameProblem(f), f).toBeUndefined();
   });
@@ -64,6 +98,9 @@ describe("frame schemas", () => {
       processOrderFrame("o-1", "cancel", 1_700_000_000_000, 4),
       processOrderFrame("o-1", undefined, 1_700_000_000_000),
       JSON.stringify({ type: "process_order", order_id: "o-1", timestamp: 1_700_000_000_000 }), // the article's
+      adminFrame("admin.nodes", undefined, 1),
+      adminFrame("admin.user_sockets", "alice"),
+      adminFrame("admin.disconnect", "alice@example.com", "d-1"),
     ];
     for (const f of frames) expect(v.clientFrameProblem(f), f).toBeUndefined();
   });

@@ -1,3 +1,4 @@
+import { MAX_ADMIN_USER_LENGTH, NODE_SERVICES } from "./admin-frames.js";
 import { MAX_CHANNEL_LENGTH, USER_ID_CHARS } from "./channels.js";
 import { ACTION_ERROR_CODES, ERROR_CODES } from "./error-codes.js";
 import { MAX_NOTE_LENGTH, ORDER_STATUS_NAMES } from "./event-frame.js";
@@ -77,6 +78,39 @@ const eventFrame = (type: "order.created" | "order.status", title: string): Json
     false,
   );
 
+const adminUser = { type: "string", minLength: 1, maxLength: MAX_ADMIN_USER_LENGTH, description: "a user id (a token's sub)" };
+const count = { type: "integer", minimum: 0 };
+const epochMs = { type: "integer", minimum: 0, description: "epoch milliseconds" };
+const NODE_SCHEMA = {
+  type: "object",
+  properties: {
+    service: { enum: NODE_SERVICES },
+    node: { type: "string", minLength: 1 },
+    host: { type: "string" },
+    pid: count,
+    version: { type: "string" },
+    commit: { type: "string" },
+    started_at: epochMs,
+    seen_at: epochMs,
+    stats: { type: "object", additionalProperties: { type: "number" } },
+  },
+  required: ["service", "node", "host", "pid", "version", "commit", "started_at", "seen_at", "stats"],
+  additionalProperties: false,
+};
+const SOCKET_SCHEMA = {
+  type: "object",
+  properties: {
+    id: count,
+    node: { type: "string", minLength: 1 },
+    user: { type: "string" },
+    channels,
+    connected_at: epochMs,
+    remote_address: { type: "string" },
+  },
+  required: ["id", "node", "user", "channels", "connected_at", "remote_address"],
+  additionalProperties: false,
+};
+
 /** A JSON Schema for every frame a client sends, by type. */
 export const CLIENT_FRAME_SCHEMAS: Record<ClientFrameType, JsonSchema> = {
   connect: frame("client", "connect", "connect: the token, as the first frame", { token }, ["token"]),
@@ -100,6 +134,21 @@ export const CLIENT_FRAME_SCHEMAS: Record<ClientFrameType, JsonSchema> = {
     ["order_id"],
   ),
   refresh: frame("client", "refresh", "refresh: a new token for the same sub on the open socket", { token }, ["token"]),
+  "admin.nodes": frame("client", "admin.nodes", "admin.nodes: the cluster's live nodes (admins only)", {}, []),
+  "admin.user_sockets": frame(
+    "client",
+    "admin.user_sockets",
+    "admin.user_sockets: one user's sockets on every edge (admins only)",
+    { user: adminUser },
+    ["user"],
+  ),
+  "admin.disconnect": frame(
+    "client",
+    "admin.disconnect",
+    "admin.disconnect: close every socket of one user on every edge with 4009 (admins only)",
+    { user: adminUser },
+    ["user"],
+  ),
 };
 
 /** A JSON Schema for every frame the edge sends, by type. */
@@ -147,5 +196,26 @@ export const SERVER_FRAME_SCHEMAS: Record<ServerFrameType, JsonSchema> = {
       },
     },
     ["error"],
+  ),
+  "admin.nodes.result": frame(
+    "server",
+    "admin.nodes.result",
+    "admin.nodes.result: the node registry",
+    { nodes: { type: "array", items: NODE_SCHEMA } },
+    ["nodes"],
+  ),
+  "admin.user_sockets.result": frame(
+    "server",
+    "admin.user_sockets.result",
+    "admin.user_sockets.result: the user's sockets on the edges that answered",
+    { user: adminUser, sockets: { type: "array", items: SOCKET_SCHEMA }, edges: count },
+    ["user", "sockets", "edges"],
+  ),
+  "admin.disconnect.result": frame(
+    "server",
+    "admin.disconnect.result",
+    "admin.disconnect.result: how many sockets of the user were closed",
+    { user: adminUser, disconnected: count, edges: count },
+    ["user", "disconnected", "edges"],
   ),
 };

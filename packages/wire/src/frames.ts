@@ -1,3 +1,13 @@
+import {
+  ADMIN_CLIENT_FRAME_TYPES,
+  ADMIN_SERVER_FRAME_TYPES,
+  type AdminDisconnectFrame,
+  type AdminDisconnectResultFrame,
+  type AdminNodesFrame,
+  type AdminNodesResultFrame,
+  type AdminUserSocketsFrame,
+  type AdminUserSocketsResultFrame,
+} from "./admin-frames.js";
 import type { ActionErrorCode, ErrorCode } from "./error-codes.js";
 import type { EventFrame } from "./event-frame.js";
 import type { RequestId } from "./request-id.js";
@@ -6,7 +16,7 @@ import type { RequestId } from "./request-id.js";
 export const SUBPROTOCOL = "orderstream.v1";
 
 /** Frame types a client sends. */
-export const CLIENT_FRAME_TYPES = ["connect", "subscribe", "unsubscribe", "process_order", "refresh"] as const;
+export const CLIENT_FRAME_TYPES = ["connect", "subscribe", "unsubscribe", "process_order", "refresh", ...ADMIN_CLIENT_FRAME_TYPES] as const;
 
 /** Frame types the edge sends. */
 export const SERVER_FRAME_TYPES = [
@@ -18,6 +28,7 @@ export const SERVER_FRAME_TYPES = [
   "process_order.result",
   "refreshed",
   "error",
+  ...ADMIN_SERVER_FRAME_TYPES,
 ] as const;
 
 /** A client frame type. */
@@ -70,7 +81,15 @@ export interface RefreshFrame extends Request {
   token: string;
 }
 /** Any client frame. */
-export type ClientFrame = ConnectFrame | SubscribeFrame | UnsubscribeFrame | ProcessOrderFrame | RefreshFrame;
+export type ClientFrame =
+  | ConnectFrame
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | ProcessOrderFrame
+  | RefreshFrame
+  | AdminNodesFrame
+  | AdminUserSocketsFrame
+  | AdminDisconnectFrame;
 
 /** What every reply carries: the id of the frame it answers, when that frame had one. */
 interface Reply {
@@ -121,4 +140,7 @@ export type ServerFrame =
   | EventFrame
   | ProcessOrderResultFrame
   | RefreshedFrame
-  | ErrorFrame;
+  | ErrorFrame
+  | AdminNodesResultFrame
+  | AdminUserSocketsResultFrame
+  | AdminDisconnectResultFrame;

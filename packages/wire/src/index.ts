@@ -1,3 +1,4 @@
+export * from "./admin-frames.js";
 export * from "./channels.js";
 export * from "./close-codes.js";
 export * from "./doc-tables.js";

@@ -20,13 +20,26 @@ afterAll(async () => {
 describe("dashboard page with anonymous all-orders access off", () => {
   const page = (query = ""): Promise<Response> => fetch(`http://127.0.0.1:${node.port}/${query}`);
 
-  it("serves the page (static, no data) without a token in its URL; the page sends its token from the fragment in connect", async () => {
+  it("serves a static page (no data) that reads no token from its URL and sends it only in connect", async () => {
     const res = await page();
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain('new URLSearchParams(location.hash.slice(1)).get("token")');
+    expect(html).toContain('<form id="login-form"');
+    expect(html).toContain("sessionStorage.getItem(KEY)");
     expect(html).toContain('{ type: "connect", token: token');
-    expect(html).not.toMatch(/"\/ws" \+ \(token/);
+    expect(html).not.toMatch(/location\.(hash|search)|document\.cookie|localStorage/);
+  });
+
+  it("keeps itself to itself: a CSP with its own script's hash, sockets to its origin only, no framing", async () => {
+    const res = await page();
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'/);
+    expect(csp).toMatch(/connect-src 'self'/);
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("set-cookie")).toBeNull();
   });
 
   it("keeps /healthz, /readyz and /metrics open on the pod port (the Ingress does not route them)", async () => {

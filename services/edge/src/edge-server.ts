@@ -16,6 +16,7 @@ import type { WebSocketBehavior, us_listen_socket } from "uWebSockets.js";
 const WS_PATHS = ["/ws", "/orders"] as const;
 import { TokenVerifier } from "./auth.js";
 import { ConnectDeadlines } from "./connect-handler.js";
+import { EdgeAdmin } from "./edge-admin.js";
 import { BackpressureGuard } from "./backpressure-guard.js";
 import { CLOSE_CODE_TABLE } from "@orderstream/wire";
 import type { EdgeConfig } from "./config.js";
@@ -132,6 +133,16 @@ export async function startEdge(
   metrics.trackRedis(() => cmd.status === "ready" && sub.status === "ready");
 
   const verifier = new TokenVerifier(config.authKeys);
+  // The admin frames: this node in the registry, and the edges' control channel (a user's sockets, disconnect).
+  const admin = new EdgeAdmin({
+    cmd,
+    sub,
+    sharded: isClusterUrl(config.redisUrl),
+    nodeId: config.nodeId,
+    log,
+    sockets: () => guard.open(),
+    stats: () => ({ sockets: guard.size, channels: feed.channelCount }),
+  });
   const deps: MessageDeps = {
     verifier,
     feed,
@@ -144,6 +155,7 @@ export async function startEdge(
     afterSend: guard.check,
     rate: new RateLimit(config.rateLimitPerS, config.rateLimitBurst),
     actions: new OrderActions((id) => readOrderOwner(cmd, partitions, id), api, log),
+    admin,
   };
   const isReady = (): boolean => !state.draining && !state.stopped && cmd.status === "ready" && sub.status === "ready";
 
@@ -203,6 +215,13 @@ export async function startEdge(
     ...(opts.metricsText ? { metricsText: opts.metricsText } : {}),
   });
 
+  try {
+    await admin.start();
+  } catch (err) {
+    api.close();
+    await Promise.all([closeRedis(sub), closeRedis(cmd)]);
+    throw err;
+  }
   let listenSocket: us_listen_socket;
   try {
     // Exclusive: uWS's default SO_REUSEPORT would let a second node silently share a busy port.
@@ -215,6 +234,7 @@ export async function startEdge(
     );
   } catch (err) {
     api.close();
+    await admin.stop().catch(() => undefined);
     await Promise.all([closeRedis(sub), closeRedis(cmd)]);
     throw err;
   }
@@ -273,6 +293,11 @@ export async function startEdge(
       closeListener();
       feed.releaseAll();
       api.close();
+      try {
+        await admin.stop();
+      } catch (err) {
+        log.warn({ err }, "leaving the node registry failed");
+      }
       await Promise.all([closeRedis(sub), closeRedis(cmd)]);
       log.info("stopped");
     })();

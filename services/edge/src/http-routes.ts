@@ -1,6 +1,6 @@
 import { LIVENESS_BODY, readinessReport } from "@orderstream/bus";
 import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
-import { DASHBOARD_HTML } from "./dashboard-html.js";
+import { DASHBOARD_CSP, DASHBOARD_HTML } from "./dashboard-html.js";
 import type { Logger } from "./logger.js";
 import type { EdgeMetrics } from "./metrics.js";
 
@@ -17,6 +17,21 @@ export interface HttpDeps {
 function reply(res: HttpResponse, status: string, type: string, body: string): void {
   res.cork(() => {
     res.writeStatus(status).writeHeader("content-type", type).writeHeader("cache-control", "no-store").end(body);
+  });
+}
+
+/** The admin page, with headers that keep it to itself: its CSP, no framing, no sniffing, no referrer. */
+function replyPage(res: HttpResponse): void {
+  res.cork(() => {
+    res
+      .writeStatus("200 OK")
+      .writeHeader("content-type", "text/html; charset=utf-8")
+      .writeHeader("cache-control", "no-store")
+      .writeHeader("content-security-policy", DASHBOARD_CSP)
+      .writeHeader("x-frame-options", "DENY")
+      .writeHeader("x-content-type-options", "nosniff")
+      .writeHeader("referrer-policy", "no-referrer")
+      .end(DASHBOARD_HTML);
   });
 }
 
@@ -40,9 +55,9 @@ function replyLater(res: HttpResponse, work: Promise<[string, string, string]>, 
 /**
  * The operational endpoints on the WebSocket port: `/healthz` (liveness: 200 while the process
  * runs), `/readyz` (200 only when Redis is up and the node is not draining, with its checks),
- * `/metrics` (Prometheus), and `/` (the live dashboard page: static, it holds no data; its socket
- * needs an admin token in `connect` unless anonymous all-orders access is on). The production
- * Ingress routes none of them (only `/ws` and `/orders`).
+ * `/metrics` (Prometheus), and `/` (the admin page: static, it holds no data; it signs in with an
+ * admin token sent only in its socket's `connect` frame, and every admin frame is refused without
+ * `"admin": true`). The production Ingress routes none of them (only `/ws` and `/orders`).
  */
 export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
   app.get("/healthz", (res) => reply(res, "200 OK", "application/json", LIVENESS_BODY));
@@ -60,6 +75,6 @@ export function registerHttpRoutes(app: TemplatedApp, deps: HttpDeps): void {
       },
     );
   });
-  app.get("/", (res) => reply(res, "200 OK", "text/html; charset=utf-8", DASHBOARD_HTML));
+  app.get("/", (res) => replyPage(res));
   app.any("/*", (res) => reply(res, "404 Not Found", "text/plain", "not found"));
 }

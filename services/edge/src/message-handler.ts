@@ -1,4 +1,5 @@
 import { CLOSE_CODE_TABLE } from "@orderstream/wire";
+import { type AdminDeps, handleAdmin } from "./admin-requests.js";
 import { type ConnectDeps, closeUnauthorized, connect, keepEarly } from "./connect-handler.js";
 import type { OrderActions } from "./order-actions.js";
 import { type ClientMessage, parseClientMessage, processOrderResult } from "./protocol.js";
@@ -8,7 +9,7 @@ import { type SubscriptionDeps, sendError, subscribe, unsubscribe } from "./subs
 import { refreshToken } from "./token-refresh.js";
 
 /** What the message handler needs from the node. */
-export interface MessageDeps extends SubscriptionDeps, ConnectDeps {
+export interface MessageDeps extends SubscriptionDeps, ConnectDeps, AdminDeps {
   actions: OrderActions;
   /** The inbound frame limit; its bucket lives in each socket's state. */
   rate: RateLimit;
@@ -104,6 +105,11 @@ function dispatch(ws: EdgeSocket, deps: MessageDeps, msg: ClientMessage): void {
       return;
     case "refresh":
       refreshToken(ws, deps, msg.token, msg.id);
+      return;
+    case "admin.nodes":
+    case "admin.user_sockets":
+    case "admin.disconnect":
+      handleAdmin(ws, deps, msg);
       return;
   }
 }

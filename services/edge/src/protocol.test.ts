@@ -9,6 +9,19 @@ describe("parseClientMessage", () => {
     });
   });
 
+  it("parses the admin frames, with a user of 1 to 256 characters where one is named", () => {
+    expect(parseClientMessage('{"type":"admin.nodes","id":1}')).toEqual({ ok: true, msg: { type: "admin.nodes", id: 1 } });
+    expect(parseClientMessage('{"type":"admin.disconnect","user":"a@b"}')).toEqual({
+      ok: true,
+      msg: { type: "admin.disconnect", user: "a@b", id: undefined },
+    });
+    for (const user of [undefined, "", 7, "x".repeat(257)])
+      expect(parseClientMessage(JSON.stringify({ type: "admin.user_sockets", user })), String(user)).toMatchObject({
+        ok: false,
+        error: { code: "bad_request" },
+      });
+  });
+
   it("parses since offsets and rejects malformed ones", () => {
     const r = parseClientMessage(JSON.stringify({ type: "subscribe", channels: ["orders.status"], since: { "orders.status": "ab12:7" } }));
     expect(r.ok && r.msg.type === "subscribe" && r.msg.since.get("orders.status")).toBe("ab12:7");

@@ -2,6 +2,7 @@ import {
   type ActionErrorCode,
   BAD_REQUEST_ID_MESSAGE,
   type ErrorCode,
+  MAX_ADMIN_USER_LENGTH,
   MAX_OFFSET_LENGTH,
   MAX_ORDER_ID_LENGTH,
   MAX_TOKEN_LENGTH,
@@ -21,6 +22,8 @@ export type ClientMessage = { id: RequestId | undefined } & (
   | { type: "unsubscribe"; channels: string[] }
   | { type: "process_order"; orderId: string; action: string }
   | { type: "refresh"; token: string }
+  | { type: "admin.nodes" }
+  | { type: "admin.user_sockets" | "admin.disconnect"; user: string }
 );
 
 /** A client frame that did not: answered with an error frame of this code (with the frame's id when it had a valid one). */
@@ -44,7 +47,7 @@ function tokenOf(raw: Record<string, unknown>): string | undefined {
 
 /**
  * Parses one text frame of the client protocol (connect / subscribe / unsubscribe / process_order /
- * refresh) and its optional `id`. Channel names are checked later (per channel); here only shapes
+ * refresh / admin.*) and its optional `id`. Channel names are checked later (per channel); here only shapes
  * and types. A bad `id` is refused before anything else, so no reply carries a wrong one.
  */
 export function parseClientMessage(text: string): Parsed {
@@ -95,6 +98,15 @@ export function parseClientMessage(text: string): Parsed {
       const action = raw["action"] ?? "process";
       if (typeof action !== "string") return fail("bad_request", "field action must be a string");
       return { ok: true, msg: { type, orderId, action, id } };
+    }
+    case "admin.nodes":
+      return { ok: true, msg: { type, id } };
+    case "admin.user_sockets":
+    case "admin.disconnect": {
+      const user = raw["user"];
+      if (typeof user !== "string" || user.length === 0 || user.length > MAX_ADMIN_USER_LENGTH)
+        return fail("bad_request", `field user must be a non-empty string of at most ${MAX_ADMIN_USER_LENGTH} characters`);
+      return { ok: true, msg: { type, user, id } };
     }
     default:
       return fail("unknown_type", `unknown message type ${JSON.stringify(type.slice(0, 64))}`);

@@ -9,6 +9,8 @@ import type { RateLimit, RateState } from "./rate-limiter.js";
  */
 export interface SocketState extends RateState {
   id: number;
+  /** Epoch ms of the upgrade (the admin page's "connected since"). */
+  openedAt: number;
   /** Where the socket stands with authentication (protocol v1's `connect`). */
   auth: AuthStage;
   /** Frames that came while a `connect` was being verified, handled once it is; null otherwise (nearly always). */
@@ -41,6 +43,7 @@ let nextId = 1;
 export function newSocketState(who: Principal, auth: AuthStage, limit: RateLimit): SocketState {
   return {
     id: nextId++,
+    openedAt: Date.now(),
     auth,
     early: null,
     who,

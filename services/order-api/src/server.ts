@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { OrderStore, Partitioning, RedisBroker, closeRedis, ensureLayout, isClusterUrl } from "@orderstream/bus";
+import { NodeHeartbeat, OrderStore, Partitioning, RedisBroker, closeRedis, ensureLayout, isClusterUrl } from "@orderstream/bus";
 import { TokenVerifier } from "@orderstream/auth";
 import { health } from "@orderstream/proto";
 import type { Logger } from "pino";
@@ -175,11 +175,20 @@ export async function startOrderApi(
     throw err;
   }
 
+  // The node registry (the admin page's nodes table): this order-api and its figures.
+  const heartbeat = new NodeHeartbeat(cmd, {
+    service: "order-api",
+    stats: () => ({ orders_created: stats.ordersCreated, subscribers: stats.subscribers }),
+    onError: (err) => log.warn({ err }, "node registry heartbeat failed"),
+  });
+  heartbeat.start();
+
   let stopping: Promise<void> | undefined;
   const stop = (deadlineMs = config.shutdownTimeoutMs): Promise<void> => {
     stopping ??= (async () => {
       const deadline = Date.now() + deadlineMs;
       log.info({ deadlineMs }, "order-api stopping");
+      await step(log, "node registry", 1000, () => heartbeat.stop());
       healthState.setDraining();
       draining = true;
       streams.closeAll();

@@ -1,5 +1,6 @@
 import type { Queue, Worker } from "bullmq";
 import {
+  NodeHeartbeat,
   type OrderJobData,
   OrderStore,
   Partitioning,
@@ -74,6 +75,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
   let queues: Queue<OrderJobData>[] = [];
   let sweeper: DueSweeper | undefined;
   let sampler: QueueDepthSampler | undefined;
+  let heartbeat: NodeHeartbeat | undefined;
   let health: HealthServer | undefined;
   let shuttingDown = false;
   let stopping: Promise<void> | undefined;
@@ -89,6 +91,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     stopping ??= (async () => {
       shuttingDown = true;
       logger.info("processor stopping");
+      await step("node registry", () => heartbeat?.stop());
       await step("due sweeper", () => sweeper?.stop());
       await step("queue sampler", () => sampler?.stop());
       await step("workers", async () => {
@@ -149,6 +152,13 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
       () => redisMemory(commandConn),
     );
     sampler.start();
+    const depth = sampler;
+    // The node registry (the admin page's nodes table): this processor and its queues' depth.
+    heartbeat = new NodeHeartbeat(commandConn, {
+      service: "processor",
+      stats: () => depth.depth(),
+      onError: (err) => logger.warn({ err }, "node registry heartbeat failed"),
+    });
     metrics.trackRedis(() => commandConn.status === "ready" && bullConn.status === "ready");
     health = await startHealthServer(
       config.healthPort,
@@ -165,6 +175,7 @@ export async function startProcessor(config: ProcessorConfig, opts: StartOptions
     await stop();
     throw err;
   }
+  heartbeat.start();
   logger.info(
     {
       healthPort: health.port,

@@ -13,6 +13,8 @@ import { type ProcessorMetrics, SAMPLED_JOB_STATES } from "./metrics.js";
  */
 export class QueueDepthSampler {
   private timer: NodeJS.Timeout | undefined;
+  /** The last sample's job counts per partition. */
+  private readonly last = new Map<number, Record<string, number>>();
   private running: Promise<void> | undefined;
 
   constructor(
@@ -48,6 +50,7 @@ export class QueueDepthSampler {
           memory,
           ...this.queues.map(async ({ partition, queue }) => {
             const counts = await queue.getJobCounts(...SAMPLED_JOB_STATES);
+            this.last.set(partition, counts);
             for (const state of SAMPLED_JOB_STATES) this.metrics.queueJobs.set({ partition: String(partition), state }, counts[state] ?? 0);
             if (this.countOverdue) this.metrics.overdueOrders.set({ partition: String(partition) }, await this.countOverdue(partition));
           }),
@@ -60,6 +63,13 @@ export class QueueDepthSampler {
       }
     })();
     return this.running;
+  }
+
+  /** The last sample's job counts summed over this processor's queues, by state (what the node registry shows). */
+  depth(): Record<(typeof SAMPLED_JOB_STATES)[number], number> {
+    const sum = { waiting: 0, active: 0, delayed: 0, failed: 0 };
+    for (const counts of this.last.values()) for (const state of SAMPLED_JOB_STATES) sum[state] += counts[state] ?? 0;
+    return sum;
   }
 
   /** Stops sampling and waits for a sample in flight. */

@@ -112,3 +112,26 @@ export const ORDERS_QUEUE = "orders";
 export function bullmqPrefix(partitionTag: string): string {
   return `${KEY_PREFIX}{${partitionTag}}:q`;
 }
+
+/**
+ * The node registry (admin/node-registry.ts): one key per live process (`os:{nodes}:node:<service>:<node>`,
+ * a JSON value with a TTL its heartbeat renews) and the set of those keys. One hash tag, so the
+ * registry lives in one Redis Cluster slot and is read with one MGET.
+ */
+export const NODE_INDEX_KEY = `${KEY_PREFIX}{nodes}:index`;
+
+/** One node's registry entry (see {@link NODE_INDEX_KEY}). */
+export function nodeKey(service: string, node: string): string {
+  return `${KEY_PREFIX}{nodes}:node:${service}:${node}`;
+}
+
+/**
+ * The edges' control channel (admin/control-channel.ts): admin requests every edge answers
+ * (a user's sockets, disconnect a user). Plain pub/sub on one node, sharded on a Cluster.
+ */
+export const CONTROL_CHANNEL = `${KEY_PREFIX}{admin}:ctl`;
+
+/** The channel one control-channel instance hears its replies on (same slot as the requests). */
+export function controlReplyChannel(instance: string): string {
+  return `${KEY_PREFIX}{admin}:reply:${instance}`;
+}
