@@ -25,19 +25,50 @@ STOPSIGNAL SIGTERM
 CMD ["node", "services/edge/dist/main.js"]
 
 # ---- prebuilt: the image from a context installed and built on the host ----
-# scripts/product-image.sh makes the context: prebuilt-deps/ (package.json files, lock and the
-# production node_modules of `npm ci --omit=dev --omit=optional`, this platform's uWebSockets.js
-# binary only) and prebuilt-app/ (each workspace's package.json and dist, proto/, the health
-# probe), then runs `docker build --target prebuilt -f Dockerfile <context>`. The dependencies are
-# a layer of their own: a source change rebuilds only the small app layer. `package.json` keeps
-# both COPYs valid in the repository's context too (the classic builder builds every stage before
-# its target, so this one as well; there it copies package.json alone).
+# scripts/product-image.sh makes the context: prebuilt-deps/ (the root package.json, the lock, the
+# runtime workspaces' package.json and the services' production node_modules, this platform's
+# uWebSockets.js binary only) and prebuilt-app/ (each runtime workspace's package.json and dist,
+# proto/, the health probe), then runs `docker build --target prebuilt -f Dockerfile <context>`.
+# The dependencies are a layer of their own: a source change rebuilds only the small app layer.
+# `package.json` keeps both COPYs valid in the repository's context too (the classic builder
+# builds every stage before its target, so this one as well; there it copies package.json alone).
 FROM base AS prebuilt
 COPY package.json prebuilt-deps* ./
 COPY package.json prebuilt-app* ./
 
-# ---- deps: production dependencies only, from the manifests alone (cached until one changes) ----
+# ---- deps: the services' production dependencies only, from the manifests alone ----
+# The runtime workspaces (scripts/runtime-workspaces.mjs: the three services and the packages they
+# import; test/deploy/image.test.ts checks both lists here against it), never testkit, client or
+# loadgen: npm marks a package dev or not over every workspace whose manifest it finds, so with
+# loadgen's present the edge's dev dependency ws (loadgen's runtime one) would come along, even
+# with --omit=dev and --workspace.
 FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/proto/package.json packages/proto/
+COPY packages/wire/package.json packages/wire/
+COPY packages/workflow/package.json packages/workflow/
+COPY packages/domain/package.json packages/domain/
+COPY packages/auth/package.json packages/auth/
+COPY packages/bus/package.json packages/bus/
+COPY services/order-api/package.json services/order-api/
+COPY services/processor/package.json services/processor/
+COPY services/edge/package.json services/edge/
+# The uWebSockets.js package ships binaries for every platform and Node ABI (~40 MB); keep this
+# one's only, and check it loads natively. --omit=optional drops the Node-20-on-old-glibc build.
+# Then what no service loads at run time (~19 MB): TypeScript sources and declarations, source
+# maps, Markdown (licences kept); scripts/product-image.sh deletes the same.
+RUN npm ci --omit=dev --omit=optional --workspace services/edge --workspace services/order-api --workspace services/processor --no-audit --no-fund \
+ && uws="$(dirname "$(node -p 'require.resolve("uWebSockets.js", { paths: ["services/edge"] })')")" \
+ && keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
+ && find "$uws" -name 'uws_*.node' ! -name "$keep" -delete \
+ && test -f "$uws/$keep" \
+ && node -e 'const u = require(process.argv[1]); if (!String(u.App).includes("[native code]")) process.exit(1)' "$uws/uws.js" \
+ && find . -path '*/node_modules/*' -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' -o -name '*.md' \) ! -iname 'licen[cs]e*' -delete \
+ && npm cache clean --force
+
+# ---- build: full install (TypeScript and friends), compile every project ----
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Every workspace's package.json (test/deploy/image.test.ts checks this list against package.json).
@@ -53,18 +84,6 @@ COPY packages/loadgen/package.json packages/loadgen/
 COPY services/order-api/package.json services/order-api/
 COPY services/processor/package.json services/processor/
 COPY services/edge/package.json services/edge/
-# The uWebSockets.js package ships binaries for every platform and Node ABI (~40 MB); keep this
-# one's only, and check it loads natively. --omit=optional drops the Node-20-on-old-glibc build.
-RUN npm ci --omit=dev --omit=optional --no-audit --no-fund \
- && uws="$(dirname "$(node -p 'require.resolve("uWebSockets.js", { paths: ["services/edge"] })')")" \
- && keep="uws_$(node -p 'process.platform + "_" + process.arch + "_" + process.versions.modules').node" \
- && find "$uws" -name 'uws_*.node' ! -name "$keep" -delete \
- && test -f "$uws/$keep" \
- && node -e 'const u = require(process.argv[1]); if (!String(u.App).includes("[native code]")) process.exit(1)' "$uws/uws.js" \
- && npm cache clean --force
-
-# ---- build: full install (TypeScript and friends), compile every project ----
-FROM deps AS build
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.base.json ./
 COPY proto ./proto
@@ -78,13 +97,20 @@ RUN npm run build \
  && find packages services -name '*.tsbuildinfo' -delete \
  && find packages services -path '*/dist/*' \( -name '*.test.js' -o -name '*.test.d.ts' -o -name '*.test.js.map' -o -name '*.test.d.ts.map' \) -delete
 
-# ---- runtime: pruned production image ----
+# ---- runtime: the services, the packages they import and their production dependencies ----
 FROM base AS runtime
-# Production node_modules (and any nested workspace node_modules) from the deps stage ...
+# Production node_modules (and the edge's own, uWebSockets.js) from the deps stage ...
 COPY --from=deps /app /app
-# ... then the compiled workspaces (package.json + dist + any assets beside src), the .proto
-# contract (gRPC reflection loads it at run time) and the health probe.
-COPY --from=build /app/packages /app/packages
-COPY --from=build /app/services /app/services
+# ... then each runtime workspace compiled (package.json + dist + any assets beside src), the
+# .proto contract (gRPC reflection loads it at run time) and the health probe.
+COPY --from=build /app/packages/proto /app/packages/proto
+COPY --from=build /app/packages/wire /app/packages/wire
+COPY --from=build /app/packages/workflow /app/packages/workflow
+COPY --from=build /app/packages/domain /app/packages/domain
+COPY --from=build /app/packages/auth /app/packages/auth
+COPY --from=build /app/packages/bus /app/packages/bus
+COPY --from=build /app/services/order-api /app/services/order-api
+COPY --from=build /app/services/processor /app/services/processor
+COPY --from=build /app/services/edge /app/services/edge
 COPY --from=build /app/proto /app/proto
 COPY scripts/healthcheck.mjs /app/scripts/healthcheck.mjs

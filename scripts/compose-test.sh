@@ -3,7 +3,8 @@
 # engine of its own (scripts/docker-engine.sh: started here, stopped by PID at the end, images kept
 # in /var/cache/orderstream/docker between runs) it makes the base images from Debian packages
 # (scripts/container-images.sh), builds the product image from this host's install and build
-# (scripts/product-image.sh), then runs test/compose with Debian's docker-compose (v1): the whole
+# (scripts/product-image.sh) and checks its size and contents (scripts/image-size-check.mjs: a
+# failure stops the run here), then runs test/compose with Debian's docker-compose (v1): the whole
 # stack up, checks from outside through published loopback ports, faults between containers, the
 # sentinel profile, `docker-compose down -v`. Figures: printed, and written to
 # bench/results/compose-last.json (ORDERSTREAM_COMPOSE_REPORT).
@@ -19,6 +20,8 @@ export ORDERSTREAM_IMAGE=orderstream:compose
 rm -f "$ORDERSTREAM_COMPOSE_REPORT"
 bash scripts/container-images.sh
 bash scripts/product-image.sh "$ORDERSTREAM_IMAGE"
+# Its size against the budget and nothing but the services' runtime inside (a few seconds).
+node scripts/image-size-check.mjs "$ORDERSTREAM_IMAGE"
 images=$((SECONDS - start))
 set +e
 node node_modules/vitest/vitest.mjs run --config test/compose/vitest.config.ts

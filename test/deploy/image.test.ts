@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, SERVICES, listOverlays, readCompose, renderKustomization } from "../../scripts/check-deploy.mjs";
+import { runtimeWorkspaces, serviceWorkspaces } from "../../scripts/runtime-workspaces.mjs";
 
 const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
 /** Dockerfile instructions with line continuations joined and comments dropped. */
@@ -18,6 +19,11 @@ const stages = instructions.reduce<string[][]>((acc, l) => {
 const finalStage = stages.at(-1) ?? [];
 const arg = (name: string): string | undefined =>
   instructions.map((l) => new RegExp(`^ARG\\s+${name}=(\\S+)`).exec(l)?.[1]).find(Boolean);
+const stage = (name: string): string[] => stages.find((st) => new RegExp(`\\sAS ${name}$`, "i").test(st[0] as string)) ?? [];
+const allWorkspaces: string[] = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).workspaces;
+/** The workspaces whose package.json a stage copies (`COPY <ws>/package.json <ws>/`), in order. */
+const copiedManifests = (lines: string[]): string[] =>
+  lines.map((l) => /^COPY (\S+)\/package\.json \1\/$/.exec(l)?.[1]).filter((ws): ws is string => ws !== undefined);
 
 describe("Dockerfile", () => {
   it("builds every stage on node:24-trixie-slim (Node 24, glibc 2.41 for the uWebSockets.js binary), never Alpine", () => {
@@ -27,20 +33,55 @@ describe("Dockerfile", () => {
     expect(instructions.join("\n")).not.toMatch(/alpine/i);
   });
 
-  it("copies the package.json of every workspace before `npm ci` (else npm ci fails)", () => {
-    const workspaces: string[] = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).workspaces;
-    for (const ws of workspaces) expect(dockerfile, ws).toContain(`COPY ${ws}/package.json ${ws}/`);
+  it("the build stage copies the package.json of every workspace before its full `npm ci` (else npm ci fails)", () => {
+    const build = stage("build");
+    const ci = build.findIndex((l) => /^RUN npm ci\b/.test(l));
+    expect(ci).toBeGreaterThan(0);
+    expect(copiedManifests(build.slice(0, ci)).sort()).toEqual([...allWorkspaces].sort());
+    expect(build.join("\n")).toMatch(/RUN npm run build/);
   });
 
-  it("installs with npm ci, builds with npm run build, and ships only production dependencies", () => {
-    expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
-    expect(dockerfile).toMatch(/RUN npm run build/);
-    expect(finalStage.join("\n")).toMatch(/COPY --from=deps \/app \/app/);
-    expect(finalStage.join("\n")).not.toMatch(/COPY --from=build \/app\/node_modules/);
+  it("the services and the packages they import are the runtime workspaces, never testkit, client or loadgen", () => {
+    expect(runtimeWorkspaces()).toEqual([
+      "packages/proto",
+      "packages/wire",
+      "packages/workflow",
+      "packages/domain",
+      "packages/auth",
+      "packages/bus",
+      "services/order-api",
+      "services/processor",
+      "services/edge",
+    ]);
+  });
+
+  it("the deps stage installs the services' production dependencies from the runtime workspaces' manifests alone", () => {
+    const deps = stage("deps");
+    const ci = deps.find((l) => /^RUN npm ci\b/.test(l)) ?? "";
+    // A dev workspace's manifest beside them would make npm keep its runtime dependencies (ws).
+    expect(copiedManifests(deps)).toEqual(runtimeWorkspaces());
+    expect(ci).toMatch(/^RUN npm ci --omit=dev --omit=optional /);
+    const named = [...ci.matchAll(/--workspace (\S+)/g)].map((m) => m[1]);
+    expect(named.sort()).toEqual(serviceWorkspaces().sort());
+  });
+
+  it("the runtime stage takes node_modules from deps and, from build, exactly the runtime workspaces", () => {
+    const runtime = finalStage.join("\n");
+    expect(runtime).toMatch(/COPY --from=deps \/app \/app/);
+    expect(runtime).not.toMatch(/COPY --from=build \/app\/node_modules/);
+    const fromBuild = finalStage
+      .map((l) => /^COPY --from=build \/app\/(\S+) \/app\/\1$/.exec(l)?.[1])
+      .filter((p): p is string => p !== undefined && p !== "proto");
+    expect(fromBuild).toEqual(runtimeWorkspaces());
+  });
+
+  it("scripts/product-image.sh installs and copies the same runtime workspaces", () => {
+    const script = readFileSync(join(ROOT, "scripts/product-image.sh"), "utf8");
+    expect(script).toContain('node "$repo/scripts/runtime-workspaces.mjs"');
+    expect(script).toMatch(/npm ci --omit=dev --omit=optional "\$\{ws_args\[@\]\}"/);
   });
 
   it("runs as a numeric non-root user, with a HEALTHCHECK and the edge as default command (the base stage of both images)", () => {
-    const stage = (name: string): string[] => stages.find((st) => new RegExp(`\\sAS ${name}$`, "i").test(st[0] as string)) ?? [];
     const base = stage("base");
     const user = base.filter((l) => /^USER\s/.test(l)).at(-1);
     expect(user).toMatch(/^USER\s+[1-9]\d*(:\d+)?$/);
