@@ -14,7 +14,8 @@
 // 2 s warm-up. Per case: bytes on the wire per delivery (the clients' TCP bytesRead: WebSocket
 // headers + payload, deflated or not), JSON bytes per delivery, server CPU ms per 100k deliveries
 // (utime+stime from /proc/<pid>/stat), p50/p99 publish-to-socket latency (order.created,
-// receive time − data.createdAt), server RSS growth per socket once the sockets are open.
+// receive time − data.createdAt), server RSS growth per socket once the sockets are open. A
+// delivery not received 1.5 s after the last publish counts as "not delivered at the end".
 // Prints a table and writes bench/results/compression-*.json.
 import { join } from "node:path";
 import { OrderStore, closeRedis, createRedis, waitReady } from "@orderstream/bus";
@@ -153,6 +154,12 @@ async function measure(name, redisUrl, store) {
       p99Ms: h.getValueAtPercentile(99),
       maxMs: h.maxValue,
       rssPerSocket,
+      // Sockets still open at the report, and close codes seen: "lost" with all open = not delivered yet (a backlog).
+      open: sum("open"),
+      closes: reports.reduce((a, r) => {
+        for (const [code, n] of Object.entries(r.closes)) a[code] = (a[code] ?? 0) + n;
+        return a;
+      }, {}),
     };
     console.log(`  ${name}: ${JSON.stringify(figures)}`);
     return figures;
@@ -193,7 +200,8 @@ printColumns(
     { metric: "client cpu % of a core", cells: results.map((r) => r.clientCpuPct) },
     { metric: "p50 / p99 ms", cells: results.map((r) => `${r.p50Ms} / ${r.p99Ms}`) },
     { metric: "server RSS per socket (bytes)", cells: results.map((r) => r.rssPerSocket) },
-    { metric: "deliveries (lost)", cells: results.map((r) => `${r.received} (${r.lost})`) },
+    { metric: "deliveries (not delivered at the end)", cells: results.map((r) => `${r.received} (${r.lost})`) },
+    { metric: "sockets open at the end", cells: results.map((r) => r.open) },
   ],
 );
 console.log(`\nwrote ${writeResult("compression", { sockets: SOCKETS, rate: RATE, seconds: SECONDS, cases: CASES, results })}`);

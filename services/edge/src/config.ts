@@ -73,7 +73,7 @@ const fields = {
     .enum(COMPRESSION_MODES)
     .default("off")
     .describe(
-      "permessage-deflate on frames to clients that offer it (others get plain frames): off, shared (no memory per socket, each frame deflated alone) or dedicated-3kb … dedicated-256kb (a window per socket: smaller frames, more memory); costs server CPU per delivery, see docs/benchmarks.md",
+      "permessage-deflate on frames to clients that offer it (others get plain frames): off, shared (no memory per socket, each frame deflated alone) or dedicated-3kb … dedicated-256kb (a zlib window per socket); costs edge CPU per delivery, see docs/benchmarks.md",
     ),
   MAX_CONNECTIONS: int(100_000, 1).describe("Sockets per node (503 at upgrade beyond; split between EDGE_WORKERS)"),
   MAX_CHANNELS_PER_CONN: int(128, 1).describe("Channels per socket"),
