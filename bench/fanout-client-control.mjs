@@ -32,14 +32,15 @@ export function createdAtOf(text) {
 /**
  * Opens `count` WebSockets to `url`, 250 at a time, spread over the source `addresses`, counting
  * opens and closes in `c`; `onOpen(ws)` and `onMessage(ws, text)` speak the server's protocol;
- * `urlOf(i)`, when given, is the URL of the i-th socket (e.g. with its own token).
+ * `urlOf(i)`, when given, is the URL of the i-th socket (e.g. with its own token); `perMessageDeflate`
+ * makes each socket offer permessage-deflate (off by default: the fan-out benchmarks measure plain frames).
  * Resolves with the sockets once every one opened or failed.
  */
-export async function openCountedSockets({ url, count, addresses, c, onOpen, onMessage, urlOf = /** @param {number} _i */ (_i) => url }) {
+export async function openCountedSockets({ url, count, addresses, c, onOpen, onMessage, urlOf = /** @param {number} _i */ (_i) => url, perMessageDeflate = false }) {
   const sockets = [];
   const connect = (i) =>
     new Promise((resolve) => {
-      const ws = new WebSocket(urlOf(i), { localAddress: addresses[i % addresses.length], perMessageDeflate: false, handshakeTimeout: 10_000 });
+      const ws = new WebSocket(urlOf(i), { localAddress: addresses[i % addresses.length], perMessageDeflate, handshakeTimeout: 10_000 });
       let opened = false;
       ws.on("open", () => {
         opened = true;
@@ -64,8 +65,9 @@ export async function openCountedSockets({ url, count, addresses, c, onOpen, onM
 /**
  * Waits (at most `waitMs`) until every open connection is subscribed, tells the harness it is
  * ready, and serves reset / report / exit; `shutdown()` closes the connections before exit.
+ * `hooks.reset()` runs on reset, and `hooks.report()`'s fields are added to each report.
  */
-export async function serveHarness(c, shutdown, waitMs = 30_000) {
+export async function serveHarness(c, shutdown, waitMs = 30_000, hooks = { reset: () => undefined, report: () => ({}) }) {
   const deadline = Date.now() + waitMs;
   while (c.subscribed < c.open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   process.send?.({ type: "ready", open: c.open, subscribed: c.subscribed });
@@ -73,10 +75,11 @@ export async function serveHarness(c, shutdown, waitMs = 30_000) {
     if (m.cmd === "reset") {
       c.received = 0;
       c.hist.reset();
+      hooks.reset();
       process.send?.({ type: "reset" });
     } else if (m.cmd === "report") {
       const { open, subscribed, received, closes } = c;
-      process.send?.({ type: "report", open, subscribed, received, closes, histogram: hdr.encodeIntoCompressedBase64(c.hist) });
+      process.send?.({ type: "report", open, subscribed, received, closes, histogram: hdr.encodeIntoCompressedBase64(c.hist), ...hooks.report() });
     } else if (m.cmd === "exit") {
       shutdown();
       process.exit(0);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { OrderStore, closeRedis, createRedis, type RedisConnection } from "@orderstream/bus";
 import { type ServiceProcess, type TestRedis, freePort, startRedis, startService } from "@orderstream/testkit";
 import { createFrameValidator } from "@orderstream/wire/validate";
-import { WebSocket } from "ws";
+import { type ClientOptions, WebSocket } from "ws";
 
 const validator = createFrameValidator();
 /** Frames the SDK sent through a {@link CheckedWebSocket} that broke the protocol's JSON Schema (tests assert none). */
@@ -12,8 +12,8 @@ export const clientFrameProblems: string[] = [];
 
 /** `ws`'s WebSocket checking every frame the SDK sends against the protocol's JSON Schema (packages/wire). */
 export class CheckedWebSocket extends WebSocket {
-  constructor(url: string, protocols?: string | string[]) {
-    super(url, protocols);
+  constructor(url: string, protocols?: string | string[], options?: ClientOptions) {
+    super(url, protocols, options);
   }
 }
 const plainSend = WebSocket.prototype.send as (this: WebSocket, ...args: unknown[]) => void;
@@ -43,7 +43,8 @@ export interface TestEdge {
 export interface EdgeCluster {
   redis: TestRedis;
   store: OrderStore;
-  startEdge(nodeId: string): Promise<TestEdge>;
+  /** Starts an edge node; `env` adds to (or overrides) its environment, e.g. `EDGE_COMPRESSION`. */
+  startEdge(nodeId: string, env?: Record<string, string>): Promise<TestEdge>;
   /** Creates an order for `userId` (emits order.created on orders.created and orders.user.<id>). */
   createOrder(userId?: string): Promise<string>;
   stop(): Promise<void>;
@@ -60,7 +61,7 @@ export async function startEdgeCluster(): Promise<EdgeCluster> {
   return {
     redis,
     store,
-    async startEdge(nodeId) {
+    async startEdge(nodeId, env = {}) {
       const port = await freePort();
       const svc = startService(
         EDGE_MAIN,
@@ -74,6 +75,7 @@ export async function startEdgeCluster(): Promise<EdgeCluster> {
           NODE_ID: nodeId,
           ORDER_API_URL: "127.0.0.1:1",
           LOG_LEVEL: "info",
+          ...env,
         },
         `edge ${nodeId}`,
       );

@@ -28,6 +28,7 @@ describe("loadConfig", () => {
       connectTimeoutMs: 10_000,
       allowedOrigins: undefined,
       validateFrames: false,
+      compression: "off",
     });
     expect(c.nodeId.length).toBeGreaterThan(0);
   });
@@ -42,6 +43,13 @@ describe("loadConfig", () => {
     expect(c.connectTimeoutMs).toBe(2500);
     expect([...(c.allowedOrigins ?? [])]).toEqual(["https://app.example.com", "http://localhost:3000", "null"]);
     expect(c.validateFrames).toBe(true);
+  });
+
+  it("reads EDGE_COMPRESSION and refuses a mode uWS does not have, naming the variable", () => {
+    expect(loadConfig({ ...base, EDGE_COMPRESSION: "shared" }).compression).toBe("shared");
+    expect(loadConfig({ ...base, EDGE_COMPRESSION: "dedicated-32kb" }).compression).toBe("dedicated-32kb");
+    expect(() => loadConfig({ ...base, EDGE_COMPRESSION: "on" })).toThrow(/EDGE_COMPRESSION/);
+    expect(() => loadConfig({ ...base, EDGE_COMPRESSION: "dedicated-5kb" })).toThrow(/EDGE_COMPRESSION/);
   });
 
   it("reads EDGE_WORKERS and refuses a count outside 1-64", () => {

@@ -5,6 +5,8 @@ import { ConfigError, envInt, historyEnv, historyTtlRule, logLevelEnv, parseEnv,
 import { z } from "zod";
 import { RESERVED_DESCRIPTORS, openFileLimit } from "./open-file-limit.js";
 
+import { COMPRESSION_MODES, type CompressionMode } from "./compression.js";
+
 export { ConfigError };
 
 const boolFromEnv = z
@@ -83,6 +85,12 @@ const fields = {
   EDGE_VALIDATE_FRAMES: boolFromEnv
     .default(false)
     .describe("Check every outgoing frame against its JSON Schema and exit (code 70) on a mismatch: for the test suite, not production"),
+  EDGE_COMPRESSION: z
+    .enum(COMPRESSION_MODES)
+    .default("off")
+    .describe(
+      "permessage-deflate on frames to clients that offer it (others get plain frames): off, shared (no memory per socket, each frame deflated alone) or dedicated-3kb … dedicated-256kb (a zlib window per socket); costs edge CPU per delivery, see docs/benchmarks.md",
+    ),
   MAX_CONNECTIONS: int(100_000, 1).describe("Sockets per node (503 at upgrade beyond; split between EDGE_WORKERS)"),
   MAX_CHANNELS_PER_CONN: int(128, 1).describe("Channels per socket"),
   MAX_PAYLOAD_BYTES: int(65_536, 1024).describe("Largest inbound frame; a bigger one closes the socket"),
@@ -147,6 +155,8 @@ export interface EdgeConfig {
   allowedOrigins: ReadonlySet<string> | undefined;
   /** EDGE_VALIDATE_FRAMES: check every outgoing frame against its JSON Schema and exit on a mismatch (tests). */
   validateFrames: boolean;
+  /** EDGE_COMPRESSION: permessage-deflate towards clients that offer it ("off" = never). */
+  compression: CompressionMode;
   maxConnections: number;
   maxChannelsPerConn: number;
   maxPayloadBytes: number;
@@ -183,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     connectTimeoutMs: c.EDGE_CONNECT_TIMEOUT_MS,
     allowedOrigins: c.EDGE_ALLOWED_ORIGINS.length > 0 ? new Set(c.EDGE_ALLOWED_ORIGINS.map(normalizeOrigin)) : undefined,
     validateFrames: c.EDGE_VALIDATE_FRAMES,
+    compression: c.EDGE_COMPRESSION,
     maxConnections: c.MAX_CONNECTIONS,
     maxChannelsPerConn: c.MAX_CHANNELS_PER_CONN,
     maxPayloadBytes: c.MAX_PAYLOAD_BYTES,

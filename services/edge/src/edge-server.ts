@@ -20,6 +20,7 @@ import { EdgeAdmin } from "./edge-admin.js";
 import { BackpressureGuard } from "./backpressure-guard.js";
 import { CLOSE_CODE_TABLE } from "@orderstream/wire";
 import type { EdgeConfig } from "./config.js";
+import { uwsCompression } from "./compression.js";
 import { closeSpread } from "./drain-schedule.js";
 import { registerHttpRoutes } from "./http-routes.js";
 import { type Logger, createLogger } from "./logger.js";
@@ -112,6 +113,7 @@ export async function startEdge(
         log.fatal({ problem }, "an outgoing frame breaks the protocol's JSON Schema (EDGE_VALIDATE_FRAMES): exiting");
         process.exit(70);
       }),
+    config.compression !== "off",
   );
   // The node's one subscription per channel: every frame is published once to the channel's uWS
   // topic, which fans it out in C++ to the node's sockets.
@@ -122,7 +124,9 @@ export async function startEdge(
       const t0 = performance.now();
       metrics.eventsIn.inc();
       out.check(frame);
-      app.publish(channel, frame, false);
+      // With compression on, uWS deflates the frame once per socket that negotiated it (the shared
+      // compressor too: there is no compress-once publish in this uWS), the rest get it as it is.
+      app.publish(channel, frame, false, out.compress);
       guard.afterPublish();
       metrics.fanoutSeconds.observe((performance.now() - t0) / 1000);
       metrics.messagesOut.inc(app.numSubscribers(channel));
@@ -161,6 +165,8 @@ export async function startEdge(
 
   const behavior: WebSocketBehavior<SocketState> = {
     maxPayloadLength: config.maxPayloadBytes,
+    // EDGE_COMPRESSION: permessage-deflate, negotiated per socket (only clients that offer it get it).
+    compression: uwsCompression(uWS, config.compression),
     // Our limit closes a socket with 4004 at MAX_BACKPRESSURE_BYTES; uWS's own cap (where it starts
     // dropping) sits above it so the close frame still fits in the send buffer.
     maxBackpressure: 2 * config.maxBackpressureBytes,
@@ -304,6 +310,6 @@ export async function startEdge(
     return stopPromise;
   };
 
-  log.info({ port, nodeId: config.nodeId }, "listening");
+  log.info({ port, nodeId: config.nodeId, compression: config.compression }, "listening");
   return { port, metrics, connections: () => guard.size, isReady, drain, stop };
 }

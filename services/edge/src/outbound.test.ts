@@ -3,9 +3,14 @@ import { describe, expect, it } from "vitest";
 import { outbound } from "./outbound.js";
 import type { EdgeSocket } from "./socket-state.js";
 
-function fakeSocket(): { ws: EdgeSocket; sent: string[] } {
+function fakeSocket(): { ws: EdgeSocket; sent: string[]; hints: boolean[] } {
   const sent: string[] = [];
-  return { ws: { send: (t: string) => sent.push(t) } as unknown as EdgeSocket, sent };
+  const hints: boolean[] = [];
+  const send = (t: string, _binary: boolean, compress: boolean) => {
+    sent.push(t);
+    hints.push(compress);
+  };
+  return { ws: { send } as unknown as EdgeSocket, sent, hints };
 }
 
 describe("outbound frames (EDGE_VALIDATE_FRAMES)", () => {
@@ -31,5 +36,18 @@ describe("outbound frames (EDGE_VALIDATE_FRAMES)", () => {
     out.send(ws, "{}");
     out.check("{}");
     expect(sent).toEqual(["{}"]);
+  });
+
+  it("asks uWS to deflate every frame when EDGE_COMPRESSION is on (uWS does it only for sockets that negotiated it)", () => {
+    for (const validate of [false, true]) {
+      const on = outbound(validate, () => undefined, true);
+      const off = outbound(validate, () => undefined);
+      const a = fakeSocket();
+      const b = fakeSocket();
+      on.send(a.ws, errorFrame("forbidden", "no", 1));
+      off.send(b.ws, errorFrame("forbidden", "no", 1));
+      expect([on.compress, a.hints]).toEqual([true, [true]]);
+      expect([off.compress, b.hints]).toEqual([false, [false]]);
+    }
   });
 });

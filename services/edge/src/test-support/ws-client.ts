@@ -16,10 +16,18 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
-/** Opens a client (offering `protocols`, if any); rejects with `HTTP <status>` when the upgrade is refused. */
-export function connect(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<TestClient> {
+/**
+ * Opens a client (offering `protocols`, if any; offering permessage-deflate unless `perMessageDeflate`
+ * is false, as `ws` does by default); rejects with `HTTP <status>` when the upgrade is refused.
+ */
+export function connect(
+  url: string,
+  headers: Record<string, string> = {},
+  protocols: string[] = [],
+  opts: { perMessageDeflate?: boolean } = {},
+): Promise<TestClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { headers });
+    const ws = new WebSocket(url, protocols, { headers, perMessageDeflate: opts.perMessageDeflate ?? true });
     const frames: Frame[] = [];
     const waiters = new Set<() => void>();
     let closeInfo: { code: number; reason: string; at: number } | undefined;
