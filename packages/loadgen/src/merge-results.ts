@@ -18,6 +18,9 @@ export interface NamedResult {
   result: ScenarioResult;
 }
 
+/** The warning of a merge that lacks slices (recomputed, not carried, when merged again). */
+const MISSING_SLICES = "are not in this report";
+
 function checkMergeable(inputs: NamedResult[]): void {
   if (inputs.length === 0) throw new MergeRefusedError("nothing to merge: give one or more result files");
   for (const { name, result } of inputs) {
@@ -154,12 +157,14 @@ export function mergeResults(inputs: NamedResult[]): ScenarioResult {
   const indexes = results.flatMap((r) => r.run?.indexes ?? []).sort((a, b) => a - b);
   const startMs = Math.min(...results.map((r) => Date.parse(r.startedAt)));
   const endMs = Math.max(...results.map((r) => Date.parse(r.startedAt) + r.durationMs));
-  const tag = (r: ScenarioResult, s: string): string => (results.length > 1 ? `slice ${(r.run?.indexes ?? []).join(",")}: ${s}` : s);
+  // a merged input's lines already name their slice
+  const tag = (r: ScenarioResult, s: string): string =>
+    results.length > 1 && r.run?.indexes.length === 1 ? `slice ${r.run.indexes[0]}: ${s}` : s;
   const failures = results.flatMap((r) => r.failures.map((f) => tag(r, f)));
-  const warnings = [...new Set(results.flatMap((r) => r.warnings.map((w) => tag(r, w))))];
+  const carried = results.flatMap((r) => r.warnings.filter((w) => !w.includes(MISSING_SLICES)).map((w) => tag(r, w)));
+  const warnings = [...new Set(carried)];
   const absent = Array.from({ length: run.total }, (_, i) => i).filter((i) => !indexes.includes(i));
-  if (absent.length > 0)
-    warnings.unshift(`${absent.length} of ${run.total} slices are not in this report (missing index ${absent.join(", ")})`);
+  if (absent.length > 0) warnings.unshift(`${absent.length} of ${run.total} slices ${MISSING_SLICES} (missing index ${absent.join(", ")})`);
   const deliveries = results.map((r) => r.delivery).filter((d): d is DeliveryReport => d !== undefined);
   const { latency, curve, raw } = mergeLatency(results);
   const timeline = mergeTimelines(results, startMs);
