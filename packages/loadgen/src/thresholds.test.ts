@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { THRESHOLD_METRICS } from "./threshold-metrics.js";
 import { evaluateThresholds, parseThresholds, ThresholdsError, withThresholds } from "./thresholds.js";
@@ -110,5 +111,20 @@ describe("evaluateThresholds", () => {
     expect(r.failures).toEqual(["threshold loss <= 0 broken: loss = 0.02"]);
     expect(r.thresholds?.map((t) => t.ok)).toEqual([true, false]);
     expect(withThresholds(result(), parseThresholds("delivery.p99 < 500")).ok).toBe(true);
+  });
+});
+
+describe("the README's metric table", () => {
+  it("documents every metric a thresholds file may name, and no other", async () => {
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const table = readme.slice(readme.indexOf("| metric | meaning |"));
+    const rows = table.split("\n").filter((l) => l.startsWith("| `"));
+    const names = rows.flatMap((r) => {
+      const cell = r.split("|")[1] as string;
+      const kinds = [...cell.matchAll(/`(\w+)\.<stat>`/g)].map((m) => m[1] as string);
+      if (kinds.length > 0) return kinds.flatMap((k) => ["p50", "p90", "p99", "p999", "max", "mean", "count"].map((s) => `${k}.${s}`));
+      return [(/`([\w.]+)`/.exec(cell) as RegExpExecArray)[1] as string];
+    });
+    expect(names.sort()).toEqual(THRESHOLD_METRICS.map((m) => m.name).sort());
   });
 });
