@@ -62,7 +62,7 @@ output:
   --quiet                   no progress display
   --help                    this text
 
-exit codes: 0 ok, 1 run failed its checks (or a threshold) or could not run, 2 bad arguments`;
+exit codes: 0 ok, 1 run failed its checks (or a threshold) or could not run, 2 bad arguments (or thresholds file)`;
 
 /** Parsed command line. */
 export interface CliArgs {

@@ -1,11 +1,9 @@
 import { splitRange } from "./socket-plan.js";
 import type { ScenarioOptions, SliceShare } from "./types.js";
 
-/**
- * A run spread over several machines: slice `index` of `total` (an indexed Job's pods) takes a
- * contiguous part of the sockets and streams and an equal part of the rates, so the whole run's
- * figures are the ones given on the command line.
- */
+// A run spread over several machines: slice `index` of `total` (an indexed Job's pods) takes a
+// contiguous part of the sockets and streams and an equal part of the rates, so the whole run's
+// figures are the ones given on the command line.
 
 /** The share of `opts` that slice `opts.slice` runs (the whole run when there is no slice). */
 export function sliceShare(opts: ScenarioOptions): SliceShare {
