@@ -139,8 +139,9 @@ function podSpecOf(obj) {
 
 /**
  * Rules beyond the schema that every rendered workload must follow: names, images and resource
- * requests, liveness and readiness probes that differ, non-root, read-only root filesystem with a
- * writable /tmp, no privilege escalation.
+ * requests, liveness and readiness probes that differ (not for a Job: its pods run to completion
+ * and no Service routes to them), non-root, read-only root filesystem with a writable /tmp, no
+ * privilege escalation.
  */
 export function structuralProblems(obj) {
   const problems = [];
@@ -156,8 +157,9 @@ export function structuralProblems(obj) {
     if (!c.image) problems.push(`${cw}: image is required`);
     if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) problems.push(`${cw}: resources.requests.cpu and .memory are required`);
     if (!c.resources?.limits?.memory) problems.push(`${cw}: resources.limits.memory is required`);
-    if (!c.livenessProbe) problems.push(`${cw}: livenessProbe is required`);
-    if (!c.readinessProbe) problems.push(`${cw}: readinessProbe is required`);
+    const serves = obj.kind !== "Job";
+    if (serves && !c.livenessProbe) problems.push(`${cw}: livenessProbe is required`);
+    if (serves && !c.readinessProbe) problems.push(`${cw}: readinessProbe is required`);
     if (c.livenessProbe && c.readinessProbe && JSON.stringify(c.livenessProbe) === JSON.stringify(c.readinessProbe))
       problems.push(`${cw}: liveness and readiness probes are identical`);
     if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) problems.push(`${cw}: runAsNonRoot must be true`);

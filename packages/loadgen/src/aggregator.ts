@@ -1,6 +1,6 @@
-import type * as hdr from "hdr-histogram-js";
+import * as hdr from "hdr-histogram-js";
 import { decodeHistogram, type HistKind, mergeCounts, newHistogram, type StatsDelta } from "./stats.js";
-import type { Counts, Percentiles, TimelinePoint } from "./types.js";
+import type { Counts, Percentiles, RawHistograms, TimelinePoint } from "./types.js";
 
 const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100];
 
@@ -16,6 +16,11 @@ export function percentilesOf(h: hdr.Histogram): Percentiles {
     p999: ms(h.getValueAtPercentile(99.9)),
     max: ms(h.maxValue),
   };
+}
+
+/** Latency by percentile of a microsecond histogram, for plots: [[percentile, ms], …]. */
+export function curveOf(h: hdr.Histogram): [number, number][] {
+  return CURVE_PERCENTILES.map((q) => [q, (q === 100 ? h.maxValue : h.getValueAtPercentile(q)) / 1000]);
 }
 
 /**
@@ -164,10 +169,22 @@ export class Aggregator {
   latencyCurve(): Record<string, [number, number][]> {
     const out: Record<string, [number, number][]> = {};
     for (const [kind, h] of this.totals) {
-      if (h.totalCount === 0) continue;
-      out[kind] = CURVE_PERCENTILES.map((q) => [q, (q === 100 ? h.maxValue : h.getValueAtPercentile(q)) / 1000]);
+      if (h.totalCount > 0) out[kind] = curveOf(h);
     }
     return out;
+  }
+
+  /** The whole-run and per-second histograms, encoded, for `orderstream-load merge`. */
+  raw(): RawHistograms {
+    const latency: Record<string, string> = {};
+    for (const [kind, h] of this.totals) if (h.totalCount > 0) latency[kind] = hdr.encodeIntoCompressedBase64(h);
+    const last = Math.max(-1, ...this.perSecond.keys());
+    const deliveryPerSecond: (string | null)[] = [];
+    for (let t = 0; t <= last; t++) {
+      const h = this.perSecond.get(t)?.hist;
+      deliveryPerSecond.push(h && h.totalCount > 0 ? hdr.encodeIntoCompressedBase64(h) : null);
+    }
+    return { latency, deliveryPerSecond };
   }
 
   /** p99 of delivery latency over the whole run so far (ms). */

@@ -35,10 +35,23 @@ describe("orderstream-load command line (built CLI)", () => {
     expect(r.stderr).toMatch(/refusing non-loopback target\(s\) ws:\/\/192\.0\.2\.10:9001\/ws: pass --allow-remote/);
   });
 
+  it("merge: no files, an unreadable file or a file that holds no result exits 2 with a clear message", () => {
+    const none = run(["merge"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/give one or more result files[\s\S]*usage: orderstream-load merge <result>/);
+    const missing = run(["merge", "/nonexistent/slice-0.json"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("/nonexistent/slice-0.json: cannot read (ENOENT)");
+    const notResult = run(["merge", CLI]);
+    expect(notResult.code).toBe(2);
+    expect(notResult.stderr).toContain("holds no orderstream-load result");
+    expect(run(["merge", "--help"]).code).toBe(0);
+  });
+
   it("prints the usage on --help and exits 0", () => {
     const r = run(["--help"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("exit codes: 0 ok, 1 run failed its checks or could not run, 2 bad arguments");
+    expect(r.stdout).toContain("exit codes: 0 ok, 1 run failed its checks (or a threshold) or could not run, 2 bad arguments");
   });
 });
 

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
+import { sliceProblem } from "./slice.js";
 import { MAX_SOCKETS_PER_ADDRESS, parseWsUrl } from "./target.js";
-import { SCENARIOS, type ScenarioName, type ScenarioOptions } from "./types.js";
+import { type RunSlice, SCENARIOS, type ScenarioName, type ScenarioOptions } from "./types.js";
 
 /** A bad command line: the CLI prints the message and usage, then exits 2. */
 export class UsageError extends Error {
@@ -12,6 +13,7 @@ export class UsageError extends Error {
 
 /** The command-line help text. */
 export const USAGE = `usage: orderstream-load <scenario> [options]
+       orderstream-load merge <result> [<result> ...] [--json f] [--html f] [--thresholds f]
 
 scenarios:
   ws-subscribe    N WebSocket subscribers (all-orders and per-user channels); connect time,
@@ -46,13 +48,21 @@ scale:
   --workers <n|auto>        worker processes for sockets (auto: in-process up to 2000 sockets)
   --local-addresses <a,b|auto>  source addresses for sockets (auto: 127.0.0.2, … past the first block)
   --sockets-per-address <n> sockets per source address (25000, at most 31000)
+past one machine (each process runs its slice; figures above are the whole run's):
+  --index <i>               this slice, 0..total-1 (default: $JOB_COMPLETION_INDEX of an indexed Job)
+  --total <n>               number of slices (default: $LOAD_TOTAL_PODS, else 1)
+  --run-id <id>             the run's id, the same in every slice; required with --total > 1
+                            (default: $LOAD_RUN_ID); \`merge\` refuses results of different runs
 output:
-  --json <file>             write the result as JSON
+  --json <file|->           write the result as JSON, histograms included (- = one line on stdout,
+                            the summary then goes to stderr)
   --html <file>             write a self-contained HTML report
+  --thresholds <file>       lines like "delivery.p99 < 500", "loss <= 0": exit 1 when one breaks
+                            (metrics: packages/loadgen/README.md, Thresholds)
   --quiet                   no progress display
   --help                    this text
 
-exit codes: 0 ok, 1 run failed its checks or could not run, 2 bad arguments`;
+exit codes: 0 ok, 1 run failed its checks (or a threshold) or could not run, 2 bad arguments (or thresholds file)`;
 
 /** Parsed command line. */
 export interface CliArgs {
@@ -60,6 +70,7 @@ export interface CliArgs {
   options: ScenarioOptions;
   json?: string;
   html?: string;
+  thresholds?: string;
   quiet: boolean;
 }
 
@@ -86,6 +97,10 @@ const FLAGS = {
   workers: { type: "string" },
   "local-addresses": { type: "string" },
   "sockets-per-address": { type: "string" },
+  index: { type: "string" },
+  total: { type: "string" },
+  "run-id": { type: "string" },
+  thresholds: { type: "string" },
   json: { type: "string" },
   html: { type: "string" },
   quiet: { type: "boolean" },
@@ -107,8 +122,31 @@ function list(raw: string[] | string | undefined): string[] {
   return parts.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-/** Parses argv (without node and script) into options; throws {@link UsageError} on any problem. */
-export function parseCliArgs(argv: string[]): CliArgs {
+/**
+ * The slice from --index/--total, defaulting from an indexed Job's JOB_COMPLETION_INDEX and
+ * LOAD_TOTAL_PODS; undefined for a whole run.
+ */
+function sliceOf(index: string | undefined, total: string | undefined, env: NodeJS.ProcessEnv): RunSlice | undefined {
+  const t = total !== undefined ? { name: "--total", raw: total } : { name: "LOAD_TOTAL_PODS", raw: env["LOAD_TOTAL_PODS"] };
+  const i = index !== undefined ? { name: "--index", raw: index } : { name: "JOB_COMPLETION_INDEX", raw: env["JOB_COMPLETION_INDEX"] };
+  if (t.raw === undefined && i.raw === undefined) return undefined;
+  if (t.raw === undefined) throw new UsageError(`${i.name} is set but --total (LOAD_TOTAL_PODS) is not`);
+  const int = (name: string, raw: string, max: number): number => {
+    const v = Number(raw);
+    if (raw.trim() === "" || !Number.isInteger(v) || v < 0 || v > max)
+      throw new UsageError(`${name} must be an integer from 0 to ${max}, got "${raw}"`);
+    return v;
+  };
+  const n = int(t.name, t.raw, 100_000);
+  if (n === 0) throw new UsageError(`${t.name} must be at least 1, got "${t.raw}"`);
+  return { index: i.raw === undefined ? 0 : int(i.name, i.raw, n - 1), total: n };
+}
+
+/**
+ * Parses argv (without node and script) into options; throws {@link UsageError} on any problem.
+ * `env` supplies the defaults of --index, --total and --run-id.
+ */
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
@@ -140,6 +178,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const workersRaw = v.workers ?? "auto";
   const localRaw = v["local-addresses"] ?? "auto";
   const channels = list(v.channels);
+  const slice = sliceOf(v.index, v.total, env);
+  const runId = v["run-id"] ?? env["LOAD_RUN_ID"];
+  if (runId !== undefined && !/^[\w.:-]{1,128}$/.test(runId))
+    throw new UsageError(`--run-id must be 1-128 letters, digits, "_", ".", ":" or "-", got "${runId}"`);
 
   const options: ScenarioOptions = {
     scenario,
@@ -164,13 +206,18 @@ export function parseCliArgs(argv: string[]): CliArgs {
     allowRemote: v["allow-remote"] === true,
     ...(v.token !== undefined ? { token: v.token } : {}),
     ...(v["jwt-secret"] !== undefined ? { jwtSecret: v["jwt-secret"] } : {}),
+    ...(slice ? { slice } : {}),
+    ...(runId !== undefined ? { runId } : {}),
   };
   if ((scenario === "grpc-create" || scenario === "e2e") && options.rate === 0 && options.concurrency === 0)
     throw new UsageError(`${scenario} needs --rate > 0 or --concurrency > 0`);
+  const problem = sliceProblem(options);
+  if (problem) throw new UsageError(problem);
   return {
     help,
     options,
     quiet: v.quiet === true,
+    ...(v.thresholds !== undefined ? { thresholds: v.thresholds } : {}),
     ...(v.json !== undefined ? { json: v.json } : {}),
     ...(v.html !== undefined ? { html: v.html } : {}),
   };

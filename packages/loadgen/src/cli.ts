@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { writeFile } from "node:fs/promises";
 import { parseCliArgs, USAGE, UsageError } from "./cli-args.js";
 import { WORKER_FLAG } from "./fleet-protocol.js";
-import { writeHtmlReport } from "./html-report.js";
+import { runMergeCli } from "./merge-cli.js";
 import { ProgressDisplay } from "./progress.js";
+import { emitResult } from "./result-file.js";
 import { RemoteTargetError, runScenario } from "./run-scenario.js";
-import { formatSummary } from "./summary.js";
+import { loadThresholds, type Threshold, ThresholdsError, withThresholds } from "./thresholds.js";
 import { runWorkerProcess } from "./worker-process.js";
 
 async function main(argv: string[]): Promise<number> {
@@ -22,6 +22,14 @@ async function main(argv: string[]): Promise<number> {
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  let thresholds: Threshold[] = [];
+  try {
+    if (args.thresholds !== undefined) thresholds = await loadThresholds(args.thresholds);
+  } catch (err) {
+    if (!(err instanceof ThresholdsError)) throw err;
+    process.stderr.write(`orderstream-load: ${err.message}\n`);
+    return 2;
   }
   const progress = args.quiet ? undefined : new ProgressDisplay(process.stderr);
   const abort = new AbortController();
@@ -51,15 +59,11 @@ async function main(argv: string[]): Promise<number> {
     process.off("SIGTERM", onSignal);
   }
   progress?.finish();
-  process.stdout.write(`${formatSummary(result)}\n`);
-  if (args.json) {
-    await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`  wrote ${args.json}\n`);
-  }
-  if (args.html) {
-    await writeHtmlReport(args.html, result);
-    process.stdout.write(`  wrote ${args.html}\n`);
-  }
+  if (args.thresholds !== undefined) result = withThresholds(result, thresholds);
+  await emitResult(result, {
+    ...(args.json !== undefined ? { json: args.json } : {}),
+    ...(args.html !== undefined ? { html: args.html } : {}),
+  });
   return result.ok ? 0 : 1;
 }
 
@@ -73,7 +77,7 @@ for (const stream of [process.stdout, process.stderr]) {
 if (process.argv[2] === WORKER_FLAG) {
   runWorkerProcess();
 } else {
-  main(process.argv.slice(2)).then(
+  (process.argv[2] === "merge" ? runMergeCli(process.argv.slice(3)) : main(process.argv.slice(2))).then(
     (code) => {
       process.exitCode = code;
     },

@@ -45,6 +45,26 @@ describe("DeliveryTracker", () => {
     expect(t.report()).toMatchObject({ expected: 2000, received: 1999, missing: 1, duplicates: 0 });
   });
 
+  it("forgets arrivals of orders nobody announces (another slice's) after 15 s, keeps its own", () => {
+    const stats = new StatsCollector();
+    const t = new DeliveryTracker(stats);
+    t.addSocket(0, undefined, true);
+    t.subscribed(0, 0);
+    t.received(0, "foreign", 1000); // created by another slice: never announced here
+    t.received(0, "own", 1100); // beats its RPC reply
+    t.received(0, "later", 17_000); // 16 s on: both arrivals above are past the TTL now
+    t.announce([
+      { id: "own", userId: "u", sentAt: 1090 },
+      { id: "later", userId: "u", sentAt: 16_990 },
+    ]);
+    const agg = new Aggregator(0);
+    agg.add("w0", stats.takeDelta(), 10);
+    // "own" was announced too late to be matched; "later" within the TTL: one latency of 10 ms
+    expect(agg.latency()["delivery"]?.count).toBe(1);
+    expect(agg.latency()["delivery"]?.max).toBeCloseTo(10, 1);
+    expect(t.report()).toMatchObject({ expected: 2, received: 2, missing: 0 });
+  });
+
   it("merges fleet reports", () => {
     const r = mergeDelivery([
       { expected: 10, received: 10, missing: 0, duplicates: 0, lossRatio: 0 },

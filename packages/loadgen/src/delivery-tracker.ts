@@ -8,6 +8,13 @@ export interface AnnouncedOrder {
   sentAt: number;
 }
 
+/**
+ * How long arrivals of an order not (yet) announced are kept: past the RPC deadline (10 s) plus
+ * the once-a-second announce batching, such an order was created by someone else (another slice
+ * of the run, another client), and keeping its arrivals would grow without bound.
+ */
+const PENDING_TTL_MS = 15_000;
+
 interface TrackedSocket {
   userId: string | undefined;
   allOrders: boolean;
@@ -24,6 +31,9 @@ export class DeliveryTracker {
   private readonly index = new Map<string, number>();
   private readonly orders: (AnnouncedOrder | undefined)[] = [];
   private readonly pending = new Map<number, number[]>();
+  /** Orders in `pending`, oldest first arrival first; `pendingHead` is the first live entry. */
+  private pendingSince: { i: number; at: number }[] = [];
+  private pendingHead = 0;
   private readonly sockets: TrackedSocket[] = [];
   private duplicates = 0;
 
@@ -72,7 +82,24 @@ export class DeliveryTracker {
     else {
       const list = this.pending.get(i);
       if (list) list.push(at);
-      else this.pending.set(i, [at]);
+      else {
+        this.pending.set(i, [at]);
+        this.pendingSince.push({ i, at });
+        this.expirePending(at);
+      }
+    }
+  }
+
+  /** Drops arrivals of orders still unannounced after {@link PENDING_TTL_MS}. */
+  private expirePending(now: number): void {
+    const q = this.pendingSince;
+    while (this.pendingHead < q.length && (q[this.pendingHead] as { at: number }).at < now - PENDING_TTL_MS) {
+      this.pending.delete((q[this.pendingHead] as { i: number }).i);
+      this.pendingHead++;
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > q.length) {
+      this.pendingSince = q.slice(this.pendingHead);
+      this.pendingHead = 0;
     }
   }
 

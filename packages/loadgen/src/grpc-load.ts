@@ -15,6 +15,12 @@ export interface GrpcLoadContext {
   md: Metadata;
   stats: StatsCollector;
   users: number;
+  /** Order numbers over the whole run: call n creates synthetic order offset + n × stride (one slice of several). */
+  numbering?: { offset: number; stride: number };
+}
+
+function orderNumber(ctx: GrpcLoadContext, n: number): number {
+  return ctx.numbering ? ctx.numbering.offset + n * ctx.numbering.stride : n;
 }
 
 /** Called with each created order and the epoch time (ms) its CreateOrder was sent. */
@@ -32,7 +38,7 @@ export function runCreateLoad(
   onCreated?: OnCreated,
 ): Promise<number> {
   const fire = async (n: number): Promise<void> => {
-    const req = syntheticOrder(n, ctx.users);
+    const req = syntheticOrder(orderNumber(ctx, n), ctx.users);
     const sentAt = performance.timeOrigin + performance.now();
     const t0 = performance.now();
     try {
@@ -70,7 +76,7 @@ export async function runBulkLoad(ctx: GrpcLoadContext, batch: number, concurren
       });
       let size = batch;
       if (bounds.maxCount > 0) size = Math.min(size, bounds.maxCount - next);
-      for (let i = 0; i < size; i++) call.write(syntheticOrder(next++, ctx.users));
+      for (let i = 0; i < size; i++) call.write(syntheticOrder(orderNumber(ctx, next++), ctx.users));
       call.end();
     });
   const lane = async (): Promise<void> => {
@@ -90,17 +96,18 @@ const STREAMS_PER_CONNECTION = 100;
 /**
  * Opens `streams` SubscribeOrders streams (a `userRatio` share filtered by a pool user), 100 per
  * HTTP/2 connection, and counts the orders they deliver; `delivery` latency from createdAt for
- * PENDING (new) orders.
+ * PENDING (new) orders. Stream i is global stream `firstStream + i` for the user assignment.
  */
-export function openSubscribeStreams(ctx: GrpcLoadContext, streams: number, userRatio: number): StreamSet {
+export function openSubscribeStreams(ctx: GrpcLoadContext, streams: number, userRatio: number, firstStream = 0): StreamSet {
   const calls: ClientReadableStream<Order>[] = [];
   const clients: OrderServiceClient[] = [];
   let stopping = false;
   for (let i = 0; i < streams; i++) {
     if (i % STREAMS_PER_CONNECTION === 0) clients.push(makeOrderClient(ctx.address, true));
     const client = clients[clients.length - 1] as OrderServiceClient;
-    const before = Math.floor(i * userRatio);
-    const userId = Math.floor((i + 1) * userRatio) > before ? poolUserId(before % Math.max(1, ctx.users)) : "";
+    const g = firstStream + i;
+    const before = Math.floor(g * userRatio);
+    const userId = Math.floor((g + 1) * userRatio) > before ? poolUserId(before % Math.max(1, ctx.users)) : "";
     const t0 = performance.now();
     const call = client.subscribeOrders({ statuses: [], userId, sinceOffset: "" }, ctx.md);
     let open = true;

@@ -87,6 +87,7 @@ export function renderHtmlReport(r: ScenarioResult): string {
   const c = r.counts;
   const summary: [string, string][] = [
     ["scenario", r.scenario],
+    ...(r.run && r.run.total > 1 ? [["run", `${r.run.id}, slices ${r.run.indexes.join(",")} of ${r.run.total}`] as [string, string]] : []),
     ["result", r.ok ? "ok" : `FAILED: ${r.failures.join("; ")}`],
     ["started", r.startedAt],
     ["duration", `${(r.durationMs / 1000).toFixed(1)} s`],
@@ -101,6 +102,8 @@ export function renderHtmlReport(r: ScenarioResult): string {
     ["errors", record(c.errors)],
   ];
   summary.push(["client event-loop delay", `p99 ${r.client.loopLagP99Ms} ms, max ${r.client.loopLagMaxMs} ms`]);
+  for (const t of r.thresholds ?? [])
+    summary.push([`threshold ${t.ok ? "ok" : "BROKEN"}`, `${t.expr} (${t.value === undefined ? "not measured" : t.value})`]);
   for (const w of r.warnings) summary.push(["warning", w]);
   if (r.delivery) {
     const d = r.delivery;

@@ -1,12 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { Aggregator } from "./aggregator.js";
 import { FleetGroup } from "./fleet-group.js";
 import { authMetadata, makeOrderClient } from "./grpc-client.js";
 import { type GrpcLoadContext, openSubscribeStreams, runBulkLoad, runCreateLoad } from "./grpc-load.js";
 import { TokenSource } from "./jwt.js";
 import { describePlan, scenarioUsesGrpc, scenarioUsesSockets } from "./plan-description.js";
+import { orderNumbering, sliceOptions, sliceProblem, sliceShare } from "./slice.js";
 import { StatsCollector, type StatsDelta } from "./stats.js";
 import { remoteTargets } from "./target.js";
-import type { DeliveryReport, ProgressUpdate, ScenarioOptions, ScenarioResult } from "./types.js";
+import type { DeliveryReport, ProgressUpdate, ScenarioOptions, ScenarioResult, SliceShare } from "./types.js";
 
 /** Optional hooks of a programmatic run. */
 export interface RunHooks {
@@ -69,10 +71,31 @@ function paramsOf(opts: ScenarioOptions): Record<string, unknown> {
 }
 
 /**
+ * A slice's socket numbering starts at 0 (the socket fleets know no offset), so its user sockets
+ * take users 0, 1, … of the pool in every slice: say so when that leaves users without a socket.
+ */
+function userCoverageWarning(given: ScenarioOptions, share: SliceShare): string | undefined {
+  if (!given.slice || given.slice.total === 1 || given.userRatio === 0) return undefined;
+  if (!scenarioUsesSockets(given.scenario)) return undefined;
+  const userSockets = Math.floor(share.sockets * given.userRatio);
+  if (userSockets >= given.users) return undefined;
+  return (
+    `this slice's ${userSockets} user sockets subscribe users lg-user-0..${Math.max(0, userSockets - 1)} of the pool of ${given.users} ` +
+    "(every slice numbers its sockets from 0): the other users get orders but no socket; lower --users or raise --sockets"
+  );
+}
+
+/**
  * Runs one load scenario to completion (bounded by duration and counts) and returns its result.
  * Usable from bench scripts against any server speaking the orderstream subscribe protocol.
+ * With `given.slice`, runs that slice's share of the whole run (see slice.ts).
  */
-export async function runScenario(opts: ScenarioOptions, hooks: RunHooks = {}): Promise<ScenarioResult> {
+export async function runScenario(given: ScenarioOptions, hooks: RunHooks = {}): Promise<ScenarioResult> {
+  const problem = sliceProblem(given);
+  if (problem) throw new Error(problem);
+  const share = sliceShare(given);
+  const opts = sliceOptions(given, share);
+  const runId = given.runId ?? randomUUID();
   const remote = remoteTargets(scenarioUsesSockets(opts.scenario) ? opts.urls : [], scenarioUsesGrpc(opts) ? opts.grpc : undefined);
   if (remote.length > 0 && !opts.allowRemote) throw new RemoteTargetError(remote);
   if (remote.length > 0) hooks.log?.(describePlan(opts));
@@ -90,7 +113,14 @@ export async function runScenario(opts: ScenarioOptions, hooks: RunHooks = {}): 
   const needsGrpc = scenarioUsesGrpc(opts);
   const client = needsGrpc ? makeOrderClient(opts.grpc) : undefined;
   const ctx: GrpcLoadContext | undefined = client
-    ? { address: opts.grpc, client, md: authMetadata(tokens.admin()), stats: local, users: opts.users }
+    ? {
+        address: opts.grpc,
+        client,
+        md: authMetadata(tokens.admin()),
+        stats: local,
+        users: opts.users,
+        ...(given.slice ? { numbering: orderNumbering(given) } : {}),
+      }
     : undefined;
   const group = scenarioUsesSockets(opts.scenario) ? new FleetGroup(opts, opts.scenario === "e2e", sink, hooks.workerEntry) : undefined;
 
@@ -152,7 +182,7 @@ export async function runScenario(opts: ScenarioOptions, hooks: RunHooks = {}): 
       if (opts.scenario === "grpc-create" && ctx) await runCreateLoad(ctx, opts.rate, opts.concurrency, bounds);
       else if (opts.scenario === "grpc-bulk" && ctx) await runBulkLoad(ctx, opts.batch, Math.max(1, opts.concurrency), bounds);
       else {
-        const streams = opts.scenario === "grpc-subscribe" && ctx ? openSubscribeStreams(ctx, opts.streams, opts.userRatio) : undefined;
+        const streams = opts.scenario === "grpc-subscribe" && ctx ? openSubscribeStreams(ctx, opts.streams, opts.userRatio, share.streamStart) : undefined;
         const background = ctx && opts.rate > 0 ? runCreateLoad(ctx, opts.rate, 0, { signal: stop.signal, maxCount: 0 }) : undefined;
         await sleep(opts.durationS * 1000, stop.signal);
         await background;
@@ -180,6 +210,8 @@ export async function runScenario(opts: ScenarioOptions, hooks: RunHooks = {}): 
       `the load generator's event loop was delayed (p99 up to ${agg.clientLag.p99Ms} ms: client CPU saturated or machine busy); ` +
         "latencies include client-side delay: add --workers, lower the load or run on a quieter machine",
     );
+  const coverage = userCoverageWarning(given, share);
+  if (coverage) warnings.push(coverage);
   const forbidden = counts.errors["forbidden"] ?? 0;
   if (forbidden > 0)
     warnings.push(
@@ -195,7 +227,7 @@ export async function runScenario(opts: ScenarioOptions, hooks: RunHooks = {}): 
   }
   const result: ScenarioResult = {
     scenario: opts.scenario,
-    params: paramsOf(opts),
+    params: paramsOf(given),
     startedAt: new Date(startMs).toISOString(),
     durationMs: Date.now() - startMs,
     workers: group?.workerCount ?? 0,
@@ -208,6 +240,8 @@ export async function runScenario(opts: ScenarioOptions, hooks: RunHooks = {}): 
     ...(delivery ? { delivery } : {}),
     client: { loopLagP99Ms: agg.clientLag.p99Ms, loopLagMaxMs: agg.clientLag.maxMs },
     warnings,
+    run: { id: runId, total: given.slice?.total ?? 1, indexes: [given.slice?.index ?? 0], ...(given.slice ? { share } : {}) },
+    raw: agg.raw(),
   };
   return result;
 }

@@ -1,3 +1,4 @@
+import { round } from "./thresholds.js";
 import type { ScenarioResult } from "./types.js";
 
 /** A short plain-text summary of a result for the terminal. */
@@ -7,6 +8,7 @@ export function formatSummary(r: ScenarioResult): string {
   const lines = [
     `scenario ${r.scenario}: ${r.ok ? "OK" : "FAILED"} in ${secs.toFixed(1)} s (${r.workers} worker processes)`,
   ];
+  if (r.run && r.run.total > 1) lines.push(`  run ${r.run.id}: slice${r.run.indexes.length > 1 ? "s" : ""} ${r.run.indexes.join(",")} of ${r.run.total}`);
   if (c.connects + c.connectErrors > 0)
     lines.push(`  connects ${c.connects}, connect errors ${c.connectErrors} ${JSON.stringify(c.connectErrorReasons)}, max open ${c.maxOpen}, subscribed ${c.subscribed}, closes ${JSON.stringify(c.closes)}`);
   lines.push(`  messages ${c.messages} (${Math.round(c.messages / secs)}/s), bytes ${c.bytes}`);
@@ -21,6 +23,8 @@ export function formatSummary(r: ScenarioResult): string {
     lines.push(`  delivery ${d.received}/${d.expected} received, missing ${d.missing} (${(d.lossRatio * 100).toFixed(3)}%), duplicates ${d.duplicates}`);
   }
   lines.push(`  client event-loop delay (measured phase) p99 ${r.client.loopLagP99Ms} ms, max ${r.client.loopLagMaxMs} ms`);
+  for (const t of r.thresholds ?? [])
+    lines.push(`  threshold ${t.ok ? "ok    " : "BROKEN"} ${t.expr}  (${t.value === undefined ? "not measured" : round(t.value)})`);
   for (const w of r.warnings) lines.push(`  WARNING: ${w}`);
   for (const f of r.failures) lines.push(`  FAILED: ${f}`);
   return lines.join("\n");

@@ -49,6 +49,58 @@ export interface ScenarioOptions {
   socketsPerAddress: number;
   /** Permit targets outside 127.0.0.0/8 and ::1. */
   allowRemote: boolean;
+  /** This process's part of a run spread over several machines (`--index`/`--total`); absent = the whole run. */
+  slice?: RunSlice;
+  /** The run's id, the same in every slice (`--run-id`); a random one when absent. */
+  runId?: string;
+}
+
+/** Slice `index` (0-based) of a run split into `total` contiguous parts (pods of an indexed Job). */
+export interface RunSlice {
+  index: number;
+  total: number;
+}
+
+/** Which run a result belongs to and which of its slices it holds. */
+export interface RunInfo {
+  id: string;
+  total: number;
+  /** The slices this result holds: one for a pod's result, several for a merged one. */
+  indexes: number[];
+  /** What this slice ran (a pod's result only): its share of the whole run's figures. */
+  share?: SliceShare;
+}
+
+/** The per-process figures of one slice, derived from the whole run's options. */
+export interface SliceShare {
+  /** First global socket index of the slice and its socket count. */
+  socketStart: number;
+  sockets: number;
+  /** First global stream index (grpc-subscribe) and the stream count. */
+  streamStart: number;
+  streams: number;
+  rate: number;
+  rampPerS: number;
+  concurrency: number;
+  count: number;
+}
+
+/** What a merge needs beyond the summary: compressed base64 HDR histograms (µs), as workers send them. */
+export interface RawHistograms {
+  /** Whole-run histogram by kind (`delivery`, `connect`, `rpc`). */
+  latency: Record<string, string>;
+  /** Delivery histogram of each second of `throughput` (null = no samples that second). */
+  deliveryPerSecond: (string | null)[];
+}
+
+/** One threshold checked against a result. */
+export interface ThresholdOutcome {
+  /** The threshold as written (`delivery.p99 < 500`). */
+  expr: string;
+  metric: string;
+  /** The metric's value in this result; absent when the run did not measure it (then it fails). */
+  value?: number;
+  ok: boolean;
 }
 
 /** Latency percentiles of one histogram, in milliseconds. */
@@ -129,6 +181,12 @@ export interface ScenarioResult {
   client: { loopLagP99Ms: number; loopLagMaxMs: number };
   /** Caveats that do not fail the run (e.g. a saturated client). */
   warnings: string[];
+  /** The run and slice(s) this result holds (absent in results of versions before 0.4). */
+  run?: RunInfo;
+  /** Histograms for `orderstream-load merge` (absent in results of versions before 0.4). */
+  raw?: RawHistograms;
+  /** Thresholds checked (`--thresholds`); a broken one is also listed in `failures`. */
+  thresholds?: ThresholdOutcome[];
 }
 
 /** Live figures handed to a progress callback once per second. */
