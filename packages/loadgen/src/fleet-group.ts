@@ -22,14 +22,15 @@ export class FleetGroup {
   readonly fleets: FleetHandle[] = [];
   private pending: AnnouncedOrder[] = [];
 
-  constructor(opts: ScenarioOptions, trackDelivery: boolean, sink: DeltaSink, workerEntry?: string) {
+  /** `socketStart`: the global number of this run's (or slice's) first socket. */
+  constructor(opts: ScenarioOptions, trackDelivery: boolean, sink: DeltaSink, workerEntry?: string, socketStart = 0) {
     const workers = resolveWorkers(opts.workers, opts.sockets);
     const parts = splitRange(opts.sockets, Math.max(1, workers));
     const sourceAddresses = planSourceAddresses(opts.localAddresses, opts.urls, opts.sockets, opts.socketsPerAddress);
     parts.forEach((part, i) => {
       const spec: FleetSpec = {
         plan: { urls: opts.urls, channels: opts.channels, userRatio: opts.userRatio, users: opts.users },
-        start: part.start,
+        start: socketStart + part.start,
         count: part.count,
         ...(opts.token !== undefined ? { token: opts.token } : {}),
         ...(opts.jwtSecret !== undefined ? { jwtSecret: opts.jwtSecret } : {}),

@@ -8,7 +8,7 @@ import { describePlan, scenarioUsesGrpc, scenarioUsesSockets } from "./plan-desc
 import { orderNumbering, sliceOptions, sliceProblem, sliceShare } from "./slice.js";
 import { StatsCollector, type StatsDelta } from "./stats.js";
 import { remoteTargets } from "./target.js";
-import type { DeliveryReport, ProgressUpdate, ScenarioOptions, ScenarioResult, SliceShare } from "./types.js";
+import type { DeliveryReport, ProgressUpdate, ScenarioOptions, ScenarioResult } from "./types.js";
 
 /** Optional hooks of a programmatic run. */
 export interface RunHooks {
@@ -71,21 +71,6 @@ function paramsOf(opts: ScenarioOptions): Record<string, unknown> {
 }
 
 /**
- * A slice's socket numbering starts at 0 (the socket fleets know no offset), so its user sockets
- * take users 0, 1, … of the pool in every slice: say so when that leaves users without a socket.
- */
-function userCoverageWarning(given: ScenarioOptions, share: SliceShare): string | undefined {
-  if (!given.slice || given.slice.total === 1 || given.userRatio === 0) return undefined;
-  if (!scenarioUsesSockets(given.scenario)) return undefined;
-  const userSockets = Math.floor(share.sockets * given.userRatio);
-  if (userSockets >= given.users) return undefined;
-  return (
-    `this slice's ${userSockets} user sockets subscribe users lg-user-0..${Math.max(0, userSockets - 1)} of the pool of ${given.users} ` +
-    "(every slice numbers its sockets from 0): the other users get orders but no socket; lower --users or raise --sockets"
-  );
-}
-
-/**
  * Runs one load scenario to completion (bounded by duration and counts) and returns its result.
  * Usable from bench scripts against any server speaking the orderstream subscribe protocol.
  * With `given.slice`, runs that slice's share of the whole run (see slice.ts).
@@ -122,7 +107,7 @@ export async function runScenario(given: ScenarioOptions, hooks: RunHooks = {}):
         ...(given.slice ? { numbering: orderNumbering(given) } : {}),
       }
     : undefined;
-  const group = scenarioUsesSockets(opts.scenario) ? new FleetGroup(opts, opts.scenario === "e2e", sink, hooks.workerEntry) : undefined;
+  const group = scenarioUsesSockets(opts.scenario) ? new FleetGroup(opts, opts.scenario === "e2e", sink, hooks.workerEntry, share.socketStart) : undefined;
 
   let phase = "ramp";
   agg.measuring = !group; // socket scenarios measure client lag once every socket has settled
@@ -210,8 +195,6 @@ export async function runScenario(given: ScenarioOptions, hooks: RunHooks = {}):
       `the load generator's event loop was delayed (p99 up to ${agg.clientLag.p99Ms} ms: client CPU saturated or machine busy); ` +
         "latencies include client-side delay: add --workers, lower the load or run on a quieter machine",
     );
-  const coverage = userCoverageWarning(given, share);
-  if (coverage) warnings.push(coverage);
   const forbidden = counts.errors["forbidden"] ?? 0;
   if (forbidden > 0)
     warnings.push(

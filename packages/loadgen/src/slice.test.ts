@@ -1,3 +1,4 @@
+import { assignSocket } from "./socket-plan.js";
 import { describe, expect, it } from "vitest";
 import { parseCliArgs, UsageError } from "./cli-args.js";
 import { syntheticOrder } from "./grpc-client.js";
@@ -20,13 +21,28 @@ describe("slices of a run", () => {
     expect(shares.map((s) => s.count)).toEqual([4, 3, 3]);
   });
 
-  it("rotate the URL list so that each socket connects where the whole run's socket would", () => {
-    const whole = base(["ws-subscribe", "--url", "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws,ws://127.0.0.1:3/ws", "--sockets", "10"]);
+  it("keep each socket's global number: a slice's sockets connect and subscribe as the whole run's would", () => {
+    const whole = base([
+      "ws-subscribe",
+      "--url",
+      "ws://127.0.0.1:1/ws,ws://127.0.0.1:2/ws,ws://127.0.0.1:3/ws",
+      "--sockets",
+      "10",
+      "--user-ratio",
+      "1",
+      "--users",
+      "10",
+    ]);
     const sliced = { ...whole, slice: { index: 1, total: 2 }, runId: "r" };
-    const o = sliceOptions(sliced, sliceShare(sliced));
-    // slice 1 starts at global socket 5: 5 % 3 = 2
-    expect(o.urls).toEqual(["ws://127.0.0.1:3/ws", "ws://127.0.0.1:1/ws", "ws://127.0.0.1:2/ws"]);
+    const share = sliceShare(sliced);
+    const o = sliceOptions(sliced, share);
     expect(o.sockets).toBe(5);
+    expect(share.socketStart).toBe(5);
+    const plan = { urls: o.urls, channels: o.channels, userRatio: o.userRatio, users: o.users };
+    const wholePlan = { urls: whole.urls, channels: whole.channels, userRatio: whole.userRatio, users: whole.users };
+    // slice 1's first socket is the run's socket 5: same URL, same user (not user 0 again)
+    expect(assignSocket(share.socketStart, plan)).toEqual(assignSocket(5, wholePlan));
+    expect(assignSocket(share.socketStart, plan).userId).toBe("lg-user-5");
   });
 
   it("number orders over the whole run: the slices' orders together are orders 0..n-1 of one process", () => {

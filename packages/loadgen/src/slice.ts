@@ -49,15 +49,13 @@ export function sliceProblem(opts: ScenarioOptions): string | undefined {
 }
 
 /**
- * The options one slice runs with: its share of sockets, streams, rates and bounds. The URL list
- * is rotated so that socket `j` of the slice connects where global socket `socketStart + j` would.
+ * The options one slice runs with: its share of sockets, streams, rates and bounds. Its sockets
+ * keep their global numbers (`socketStart` + j: URL, user, source port), given to the fleets.
  */
 export function sliceOptions(opts: ScenarioOptions, share: SliceShare): ScenarioOptions {
   if (!opts.slice || opts.slice.total === 1) return opts;
-  const shift = share.socketStart % opts.urls.length;
   return {
     ...opts,
-    urls: [...opts.urls.slice(shift), ...opts.urls.slice(0, shift)],
     sockets: share.sockets,
     streams: share.streams,
     rate: share.rate,
