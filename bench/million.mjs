@@ -81,8 +81,10 @@ const mb = (b) => Math.round(b / 2 ** 20);
 // ---- the cluster: redis-server, one edge node ----
 const fileLimit = hardFileLimit();
 const perWorker = Math.max(1000, fileLimit - 256);
-const maxConnections = Math.ceil(TOTAL * 1.12);
-const edgeWorkers = a["edge-workers"] === "auto" ? Math.min(64, Math.ceil(maxConnections / perWorker)) : num("edge-workers");
+// Headroom: the kernel spreads connections over the workers' listeners by hash (a few percent
+// apart), and a drained worker's sockets must fit on the others until it is back.
+const edgeWorkers = a["edge-workers"] === "auto" ? Math.min(64, Math.ceil((TOTAL * 1.12) / perWorker)) : num("edge-workers");
+const maxConnections = Math.ceil(Math.max(TOTAL * 1.12, edgeWorkers > 1 ? ((TOTAL * edgeWorkers) / (edgeWorkers - 1)) * 1.05 : 0));
 console.log(
   `million: steps ${STEPS.join(" → ")}, open-file limit ${fileLimit}, edge workers ${edgeWorkers}, MemAvailable ${mb(meminfo().MemAvailable)} MB`,
 );
@@ -125,7 +127,7 @@ for (let i = 0; i < clientCount; i++) {
     execArgv: ["--max-semi-space-size=2"],
   });
   const waiting = new Map();
-  proc.on("message", (m) => {
+  proc.on("message", (/** @type {any} */ m) => {
     const w = waiting.get(m.type);
     if (w) {
       waiting.delete(m.type);
@@ -195,7 +197,9 @@ const progress = (line) => {
 };
 
 // ---- the ramp ----
+/** @type {any[]} */
 const steps = [];
+/** @type {{ sockets: number, ranOut: string } | undefined} */
 let ceiling;
 for (const target of STEPS) {
   const t0 = performance.now();
@@ -280,6 +284,7 @@ for (const target of STEPS) {
   if (ceiling) break;
 }
 const top = steps.at(-1);
+if (!top) throw new Error("no step of the ramp ran");
 
 // ---- one orders.status event to every subscriber ----
 const expectedStatus = Math.round(top.subscribed * Math.min(1, num("status-share")));
@@ -345,6 +350,7 @@ const churnS = num("churn-s");
 await Promise.all(clients.map((c) => c.ask("reset")));
 const before = await reports();
 await Promise.all(clients.map((c) => c.ask("churn", { perS: churnPerS / clientCount, seconds: churnS })));
+/** @type {[number, string][][]} */
 const poolOrders = clients.map(() => []);
 let drained;
 {

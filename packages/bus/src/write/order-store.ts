@@ -125,21 +125,35 @@ export class OrderStore {
     return this.creates.add(this.partitions.ofUser(req.userId), { req, idemKey });
   }
 
-  /** Creates many validated orders, one script per partition per {@link MAX_ORDERS_PER_SCRIPT} orders. */
+  /**
+   * Creates many validated orders, one script per partition per {@link MAX_ORDERS_PER_SCRIPT}
+   * orders; the orders come back in the order of `reqs` (BulkCreateOrders' `order_ids` too).
+   */
   async createMany(reqs: readonly ValidOrderRequest[]): Promise<Order[]> {
-    const byPartition = new Map<number, CreateRequest[]>();
-    for (const req of reqs) {
+    const byPartition = new Map<number, number[]>();
+    reqs.forEach((req, i) => {
       const p = this.partitions.ofUser(req.userId);
       const list = byPartition.get(p);
-      if (list) list.push({ req, idemKey: undefined });
-      else byPartition.set(p, [{ req, idemKey: undefined }]);
+      if (list) list.push(i);
+      else byPartition.set(p, [i]);
+    });
+    const out: Order[] = new Array(reqs.length);
+    const chunks: Promise<void>[] = [];
+    for (const [p, indexes] of byPartition) {
+      for (let i = 0; i < indexes.length; i += MAX_ORDERS_PER_SCRIPT) {
+        const part = indexes.slice(i, i + MAX_ORDERS_PER_SCRIPT);
+        const items = part.map((k): CreateRequest => ({ req: reqs[k] as ValidOrderRequest, idemKey: undefined }));
+        chunks.push(
+          this.createIn(p, items).then((results) => {
+            results.forEach((r, j) => {
+              out[part[j] as number] = r.order;
+            });
+          }),
+        );
+      }
     }
-    const chunks: Promise<CreateResult[]>[] = [];
-    for (const [p, items] of byPartition) {
-      for (let i = 0; i < items.length; i += MAX_ORDERS_PER_SCRIPT)
-        chunks.push(this.createIn(p, items.slice(i, i + MAX_ORDERS_PER_SCRIPT)));
-    }
-    return (await Promise.all(chunks)).flat().map((r) => r.order);
+    await Promise.all(chunks);
+    return out;
   }
 
   private async createIn(p: number, items: CreateRequest[]): Promise<CreateResult[]> {
