@@ -144,12 +144,18 @@ const handler = {
     flags[local] = was & (OURS | WAS_OPEN);
     if (failure !== undefined) {
       connecting--;
+      // the planned source port is taken (another program listens on it): once more from a spare one
+      if (!(was & WAS_OPEN) && (failure === "EADDRINUSE" || failure === "EADDRNOTAVAIL") && retries[local] === 0 && !exiting) {
+        retries[local] = 1;
+        bump(c.portRetries, failure);
+        return connect(local, true);
+      }
       if (!(was & WAS_OPEN)) return void bump(c.failures, failure);
       // a reconnect that failed (e.g. 503 from a full or draining worker): back off and retry, as the SDK does
       bump(c.reconnectFailures, failure);
       if (retries[local] < MAX_RETRIES && !exiting) {
         retries[local]++;
-        setTimeout(() => reopen(local), 500 * 2 ** Math.min(retries[local], 4) * (0.5 + Math.random()));
+        setTimeout(() => reopen(local, true), 500 * 2 ** Math.min(retries[local], 4) * (0.5 + Math.random()));
       }
       return;
     }
@@ -179,14 +185,19 @@ function track(/** @type {number} */ local, /** @type {string} */ s) {
   else set.add(id);
 }
 
-function connect(/** @type {number} */ local) {
+/** Ports above the planned ones (1024 + perAddress …): a retry's source, so its 4-tuple (and the kernel's SO_REUSEPORT pick) changes. */
+const SPARE_FROM = 27_000;
+const SPARE_PORTS = 5_700;
+function connect(/** @type {number} */ local, spare = false) {
   startedAt[local] = performance.now();
   connecting++;
-  sockets[local] = new RawWebSocket(target, local, handler, sourceFor(cfg.start + local, cfg.addresses, cfg.perAddress), 15_000);
+  const src = sourceFor(cfg.start + local, cfg.addresses, cfg.perAddress);
+  if (spare && src.localAddress !== undefined) src.localPort = SPARE_FROM + Math.floor(Math.random() * SPARE_PORTS);
+  sockets[local] = new RawWebSocket(target, local, handler, src, 15_000);
 }
 
-function reopen(/** @type {number} */ local) {
-  if (!exiting && sockets[local] === undefined) connect(local);
+function reopen(/** @type {number} */ local, spare = false) {
+  if (!exiting && sockets[local] === undefined) connect(local, spare);
 }
 
 let rampStart = 0;

@@ -83,7 +83,7 @@ const fileLimit = hardFileLimit();
 const perWorker = Math.max(1000, fileLimit - 256);
 // Headroom: the kernel spreads connections over the workers' listeners by hash (a few percent
 // apart), and a drained worker's sockets must fit on the others until it is back.
-const edgeWorkers = a["edge-workers"] === "auto" ? Math.min(64, Math.ceil((TOTAL * 1.12) / perWorker)) : num("edge-workers");
+const edgeWorkers = a["edge-workers"] === "auto" ? Math.min(64, Math.ceil((TOTAL * 1.05) / perWorker) + 1) : num("edge-workers");
 const maxConnections = Math.ceil(Math.max(TOTAL * 1.12, edgeWorkers > 1 ? ((TOTAL * edgeWorkers) / (edgeWorkers - 1)) * 1.05 : 0));
 console.log(
   `million: steps ${STEPS.join(" → ")}, open-file limit ${fileLimit}, edge workers ${edgeWorkers}, MemAvailable ${mb(meminfo().MemAvailable)} MB`,

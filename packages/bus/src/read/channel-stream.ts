@@ -38,11 +38,14 @@ export class ChannelStream {
   closed = false;
   private started = false;
   private repairing = true;
-  /** Frames that arrived ahead of `last + 1`, by sequence, waiting for the gap to be read. */
-  private readonly ahead = new Map<number, string>();
+  /**
+   * Frames that arrived ahead of `last + 1`, by sequence, waiting for the gap to be read. Made on
+   * demand, like `advanced`: an edge holds a stream per user channel, nearly all with neither.
+   */
+  private ahead: Map<number, string> | undefined;
   private readonly cache: FrameCache;
   private backfilling: Promise<void> | undefined;
-  private readonly advanced = new Set<() => void>();
+  private advanced: Set<() => void> | undefined;
 
   constructor(
     readonly name: string,
@@ -76,7 +79,7 @@ export class ChannelStream {
     if (!pos || this.closed) return;
     if (pos.epoch !== this.epoch) {
       if (this.repairing && this.epoch === "") {
-        this.ahead.set(pos.seq, frame);
+        (this.ahead ??= new Map()).set(pos.seq, frame);
         return;
       }
       // A new epoch: the broker lost this stream's history, and the new epoch's history starts at
@@ -89,14 +92,14 @@ export class ChannelStream {
       this.drainAhead();
       return;
     }
-    this.ahead.set(pos.seq, frame);
+    (this.ahead ??= new Map()).set(pos.seq, frame);
     if (!this.repairing) void this.repair();
   }
 
   private restart(epoch: string): void {
     this.epoch = epoch;
     this.last = 0;
-    this.ahead.clear();
+    this.ahead = undefined;
     this.cache.clear();
   }
 
@@ -104,19 +107,23 @@ export class ChannelStream {
     this.last = pos.seq;
     this.cache.push(pos.seq, frame);
     this.deliver(frame, pos);
-    for (const w of this.advanced) w();
+    if (this.advanced) for (const w of this.advanced) w();
   }
 
   private drainAhead(): void {
-    for (const seq of [...this.ahead.keys()].sort((a, b) => a - b)) {
-      const frame = this.ahead.get(seq) as string;
-      if (seq <= this.last) this.ahead.delete(seq);
+    const ahead = this.ahead;
+    if (!ahead) return;
+    for (const seq of [...ahead.keys()].sort((a, b) => a - b)) {
+      const frame = ahead.get(seq) as string;
+      if (seq <= this.last) ahead.delete(seq);
       else if (seq === this.last + 1) {
-        this.ahead.delete(seq);
+        ahead.delete(seq);
         this.push(frame, { epoch: this.epoch, seq });
       } else break;
     }
-    if (this.ahead.size > 0 && !this.repairing) void this.repair();
+    if (ahead.size === 0) {
+      if (this.ahead === ahead) this.ahead = undefined;
+    } else if (!this.repairing) void this.repair();
   }
 
   /** Reads what the stream missed from history and delivers it; retried until the broker answers. */
@@ -145,7 +152,7 @@ export class ChannelStream {
           } else if (read.top.epoch !== "") {
             // History no longer covers the hole (trimmed): jump to the present.
             this.tuning.onError?.(new Error(`history gap on ${this.name} not recoverable`), { channel: this.name, op: "repair" });
-            this.last = Math.min(read.top.seq, ...[...this.ahead.keys()].map((s) => s - 1));
+            this.last = Math.min(read.top.seq, ...[...(this.ahead?.keys() ?? [])].map((s) => s - 1));
           }
           this.repairing = false;
           this.drainAhead();
@@ -200,14 +207,15 @@ export class ChannelStream {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.advanced.delete(check);
+        this.advanced?.delete(check);
+        if (this.advanced?.size === 0) this.advanced = undefined;
         resolve();
       };
       const check = (): void => {
         if (this.last >= seq) done();
       };
       const timer = setTimeout(done, this.tuning.aheadWaitMs);
-      this.advanced.add(check);
+      (this.advanced ??= new Set()).add(check);
     });
   }
 
