@@ -19,7 +19,7 @@ import { signJwt } from "../packages/loadgen/dist/jwt.js";
 import { RAW, RawWebSocket, rawTarget } from "../packages/loadgen/dist/raw-socket.js";
 import { sourceFor } from "../packages/loadgen/dist/target.js";
 
-const MAX_CONNECTING = 400;
+const MAX_CONNECTING = 100;
 const TICK_MS = 20;
 const RECONNECT_CODES = new Set([1001, 1006, 1011, 4503]);
 const CREATED = Buffer.from('{"type":"order.created"');
@@ -66,6 +66,7 @@ function newCounters() {
     notRecovered: 0,
     failures: /** @type {Record<string, number>} */ ({}),
     reconnectFailures: /** @type {Record<string, number>} */ ({}),
+    portRetries: /** @type {Record<string, number>} */ ({}),
     closes: /** @type {Record<string, number>} */ ({}),
     errors: /** @type {Record<string, number>} */ ({}),
     created: 0,
@@ -85,6 +86,13 @@ const channelsOf = (/** @type {number} */ local) =>
     ? [`orders.user.${userOf(local)}`, "orders.status"]
     : [`orders.user.${userOf(local)}`];
 
+/** A socket's subscribe: its channels, resuming its user channel from the last offset it saw (pool sockets). */
+function subscribeFrame(/** @type {number} */ local) {
+  const channels = channelsOf(local);
+  const since = offsets[local] !== undefined ? { [channels[0]]: offsets[local] } : undefined;
+  return JSON.stringify({ type: "subscribe", channels, ...(since ? { since } : {}) });
+}
+
 const handler = {
   /** @param {RawWebSocket<number>} ws */
   open(ws) {
@@ -96,12 +104,7 @@ const handler = {
     c.connects++;
     c.connectHist.recordValue(Math.max(1, Math.round(performance.now() - startedAt[local])));
     const token = signJwt({ sub: userOf(local) }, cfg.secret);
-    const channels = channelsOf(local);
-    const since = offsets[local] !== undefined ? { [channels[0]]: offsets[local] } : undefined;
-    ws.sendFrames([
-      JSON.stringify({ type: "connect", token }),
-      JSON.stringify({ type: "subscribe", channels, ...(since ? { since } : {}) }),
-    ]);
+    ws.sendFrames([JSON.stringify({ type: "connect", token }), subscribeFrame(local)]);
   },
   /** @param {RawWebSocket<number>} ws @param {Buffer} data */
   text(ws, data) {
@@ -133,8 +136,18 @@ const handler = {
         }
         if (off !== undefined && offsets[local] === undefined) offsets[local] = off;
       }
-    } else if (s.startsWith('{"type":"error"')) bump(c.errors, JSON.parse(s).error?.code ?? "error");
-    else if (s.startsWith('{"type":"order.status"') && local < cfg.pool) track(local, s);
+    } else if (s.startsWith('{"type":"error"')) {
+      const code = JSON.parse(s).error?.code ?? "error";
+      bump(c.errors, code);
+      // the subscribe did not go through (Redis busy): send it again after a pause, as the SDK does
+      if (code === "unavailable" && !(flags[local] & SUBSCRIBED))
+        setTimeout(
+          () => {
+            if (sockets[local] === ws && ws.state === RAW.open) ws.send(subscribeFrame(local));
+          },
+          1000 + Math.random() * 2000,
+        );
+    } else if (s.startsWith('{"type":"order.status"') && local < cfg.pool) track(local, s);
   },
   /** @param {RawWebSocket<number>} ws @param {number} code @param {string | undefined} failure */
   close(ws, code, failure) {

@@ -31,7 +31,7 @@ const { values: a } = parseArgs({
     "status-share": { type: "string", default: "1" },
     "edge-workers": { type: "string", default: "auto" },
     "per-client": { type: "string", default: "17500" },
-    ramp: { type: "string", default: "6000" },
+    ramp: { type: "string", default: "3000" },
     "personal-rate": { type: "string", default: "500" },
     "personal-s": { type: "string", default: "20" },
     churn: { type: "string", default: "3333" },
@@ -110,6 +110,17 @@ const edge = startService(
   },
   "edge",
 );
+// A crash of this script takes the cluster down with it (the clients exit on their own when their
+// IPC channel closes; the edge's workers drain and exit when their supervisor is gone).
+const fatal = (err) => {
+  console.error("million: failed:", err);
+  edge.proc.kill("SIGKILL");
+  void Promise.race([redis.stop(), sleep(5000)]).finally(() => process.exit(1));
+};
+process.on("uncaughtException", fatal);
+process.on("unhandledRejection", fatal);
+process.on("SIGINT", () => fatal(new Error("SIGINT")));
+process.on("SIGTERM", () => fatal(new Error("SIGTERM")));
 await edge.waitFor(/"msg":"ready"/, 120_000);
 await sleep(2000);
 const edgePids = () => processTree(edge.pid);

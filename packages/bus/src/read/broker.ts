@@ -28,6 +28,8 @@ export interface BrokerHandler {
  * per-channel bookkeeping of its own: {@link ChannelFeed} decides when a channel is subscribed.
  */
 export interface Broker {
+  /** Whether the connection that carries the subscriptions is up now. */
+  isConnected(): boolean;
   /** Registers the handler of every frame; called once, before the first subscribe. */
   setHandler(handler: BrokerHandler): void;
   /**

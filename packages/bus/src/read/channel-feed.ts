@@ -38,13 +38,16 @@ export interface ChannelFeedOptions {
   maxRecover?: number;
   /** How long catchUp waits for live delivery to reach an offset a client already has. */
   aheadWaitMs?: number;
-  /** How long an acquire may wait for the broker (it queues while Redis is away) before failing. */
+  /** How long an acquire may wait for the broker while Redis is away (it queues) before failing; 10x that while Redis is connected. */
   subscribeTimeoutMs?: number;
   /** The partitions the all-orders channels are carried on (PARTITIONS; the writers' count). */
   partitions?: Partitioning;
   /** Reports background failures (gap repair retries). */
   onError?: (err: unknown, context: { channel: string; op: string }) => void;
 }
+
+/** How many subscribe timeouts an acquire waits while the broker is connected. */
+const CONNECTED_WAIT_FACTOR = 10;
 
 /** Fewest recent frames kept per partition stream. */
 const MIN_PARTITION_CACHE = 16;
@@ -129,8 +132,17 @@ export class ChannelFeed {
     }
     entry.refs++;
     let timer: NodeJS.Timeout | undefined;
+    const started = Date.now();
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`subscribing to ${channel} timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      // Given up after the timeout while the broker is away; while it is connected the answer is
+      // only slow (a busy broker or process): waited for up to 10 timeouts, since giving up would
+      // have the client retry and add to the load that made it slow.
+      const check = (): void => {
+        const waited = Date.now() - started;
+        if (this.broker.isConnected() && waited < this.timeoutMs * CONNECTED_WAIT_FACTOR) timer = setTimeout(check, this.timeoutMs);
+        else reject(new Error(`subscribing to ${channel} timed out after ${waited} ms`));
+      };
+      timer = setTimeout(check, this.timeoutMs);
     });
     try {
       await Promise.race([entry.ready, timeout]);

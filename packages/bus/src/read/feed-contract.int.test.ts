@@ -214,6 +214,25 @@ describe("ChannelFeed subscription ownership (memory backend)", () => {
     await expect(feed.acquire("orders.user.slow")).rejects.toThrow("timed out");
     expect(feed.channelCount).toBe(0);
   });
+
+  it("waits past the timeout for a slow answer while the broker is connected, not while it is away", async () => {
+    const bus = new MemoryBus();
+    const broker = bus.broker();
+    const subscribe = broker.subscribe.bind(broker);
+    broker.subscribe = async (channels) => {
+      await new Promise((r) => setTimeout(r, 150));
+      return subscribe(channels);
+    };
+    const feed = new ChannelFeed(broker, () => undefined, { subscribeTimeoutMs: 50 });
+    await feed.acquire("orders.user.busy"); // 3 timeouts, connected: still subscribed
+    expect(feed.count("orders.user.busy")).toBe(1);
+
+    broker.disconnect();
+    const t0 = Date.now();
+    await expect(feed.acquire("orders.user.away")).rejects.toThrow(/timed out after \d+ ms/);
+    expect(Date.now() - t0).toBeLessThan(150);
+    expect(feed.count("orders.user.away")).toBe(0);
+  });
 });
 
 /** The stream that carries a user's channel (in its user's partition). */

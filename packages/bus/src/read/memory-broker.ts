@@ -89,6 +89,10 @@ export class MemoryBroker implements Broker {
 
   constructor(private readonly bus: MemoryBus) {}
 
+  isConnected(): boolean {
+    return this.connected;
+  }
+
   setHandler(handler: BrokerHandler): void {
     this.handler = handler;
   }

@@ -42,6 +42,10 @@ export class RedisBroker implements Broker {
     if (sub.status === "ready") this.wasReady = true;
   }
 
+  isConnected(): boolean {
+    return this.sub.status === "ready";
+  }
+
   setHandler(handler: BrokerHandler): void {
     this.handler = handler;
   }
