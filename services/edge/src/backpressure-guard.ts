@@ -7,8 +7,13 @@ import type { EdgeSocket } from "./socket-state.js";
  * Closes sockets whose send buffer passed the limit (4004 "slow consumer") so one slow reader
  * cannot grow the node's memory. app.publish does not report per-socket backpressure, so after
  * every publish the guard checks the sockets that had a backlog plus a few more round-robin
- * (detection keeps pace with traffic), and a periodic sweep checks everyone.
+ * (detection keeps pace with traffic), and the periodic sweep checks the suspects and the next
+ * eighth of the sockets (each socket at least every 8 sweeps: a bounded cost per sweep, where
+ * walking every socket four times a second cost an idle node of a million sockets a core).
  */
+/** The periodic sweep covers every socket in this many sweeps. */
+const SWEEP_SLICES = 8;
+
 export class BackpressureGuard {
   private readonly sockets = new Set<EdgeSocket>();
   /** Sockets that had a backlog when last looked at. */
@@ -71,7 +76,17 @@ export class BackpressureGuard {
   /** After a publish: the suspects, and the next few sockets round-robin. */
   afterPublish(): void {
     for (const ws of this.suspects) this.check(ws);
-    for (let i = 0; i < this.perPublish && i < this.sockets.size; i++) {
+    this.checkNext(this.perPublish);
+  }
+
+  /** The periodic sweep: the suspects, and the next eighth of the sockets round-robin. */
+  sweep(): void {
+    for (const ws of this.suspects) this.check(ws);
+    this.checkNext(Math.max(this.perPublish, Math.ceil(this.sockets.size / SWEEP_SLICES)));
+  }
+
+  private checkNext(count: number): void {
+    for (let i = 0; i < count && i < this.sockets.size; i++) {
       let next = this.cursor.next();
       if (next.done) {
         this.cursor = this.sockets.values();
@@ -80,10 +95,5 @@ export class BackpressureGuard {
       }
       this.check(next.value);
     }
-  }
-
-  /** Checks every socket (the periodic sweep). */
-  sweep(): void {
-    for (const ws of this.sockets) this.check(ws);
   }
 }

@@ -34,7 +34,7 @@ import { outbound } from "./outbound.js";
 import { AUTH, type SocketState, newSocketState } from "./socket-state.js";
 import { releaseAll } from "./subscriptions.js";
 import { RateLimit } from "./rate-limiter.js";
-import { closeExpired } from "./token-expiry.js";
+import { TokenExpiries } from "./token-expiry.js";
 import { upgradeHandler } from "./upgrade-handler.js";
 
 /** A running edge node. */
@@ -154,6 +154,7 @@ export async function startEdge(
     log,
     out,
     deadlines: new ConnectDeadlines(config.connectTimeoutMs),
+    expiries: new TokenExpiries(),
     maxChannelsPerConn: config.maxChannelsPerConn,
     anonymousAllOrders: config.anonymousAllOrders,
     afterSend: guard.check,
@@ -191,6 +192,7 @@ export async function startEdge(
     }),
     open: (ws) => {
       if (ws.getUserData().auth === AUTH.awaiting) deps.deadlines.add(ws, Date.now());
+      deps.expiries.watch(ws);
       guard.add(ws);
       metrics.connections.set(guard.size);
     },
@@ -207,6 +209,7 @@ export async function startEdge(
       const st = ws.getUserData();
       st.closed = true;
       deps.deadlines.delete(ws);
+      deps.expiries.forget(ws);
       guard.delete(ws);
       releaseAll(ws, deps);
       metrics.connections.set(guard.size);
@@ -255,7 +258,7 @@ export async function startEdge(
     guard.sweep();
     if (deps.deadlines.size > 0) deps.deadlines.sweep(Date.now(), deps);
     if (++sweeps % EXPIRY_SWEEP_EVERY === 0 && !state.stopped) {
-      const expired = closeExpired(guard.open(), Date.now());
+      const expired = deps.expiries.closeDue(Date.now());
       if (expired > 0) {
         metrics.errors.inc({ code: "token_expired" }, expired);
         log.debug({ sockets: expired }, "closed sockets whose token expired");

@@ -5,6 +5,7 @@ import { type RequestId, refreshedFrame } from "@orderstream/wire";
 import type { Outbound } from "./outbound.js";
 import type { EdgeSocket } from "./socket-state.js";
 import { sendError } from "./subscriptions.js";
+import type { TokenExpiries } from "./token-expiry.js";
 
 /** What a `refresh` frame needs from the node. */
 export interface RefreshDeps {
@@ -12,6 +13,8 @@ export interface RefreshDeps {
   metrics: EdgeMetrics;
   log: Logger;
   out: Outbound;
+  /** Sockets by the second their token expires (closed with 4005 then). */
+  expiries: TokenExpiries;
 }
 
 /**
@@ -32,7 +35,9 @@ export function refreshToken(ws: EdgeSocket, deps: RefreshDeps, token: string, i
       sendError(ws, deps, "invalid_token", "refresh token has another sub than the socket's token", id);
       return;
     }
+    deps.expiries.forget(ws);
     st.who = who;
+    deps.expiries.watch(ws);
     deps.out.send(ws, refreshedFrame(who.exp, id));
   };
   const now = deps.verifier.verifyNow(token);
