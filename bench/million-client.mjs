@@ -54,6 +54,8 @@ const offsets = [];
 const seen = [];
 /** @type {[number, string][]} */
 let expected = [];
+/** Expected orders whose socket never connected (its connect failed): no delivery to count. */
+let noSocket = 0;
 
 function newCounters() {
   return {
@@ -250,6 +252,7 @@ function rssBytes() {
 function report() {
   let lost = 0;
   for (const [local, id] of expected) if (!seen[local]?.has(id)) lost++;
+  const received = expected.length - lost;
   return {
     opened,
     connecting,
@@ -269,7 +272,9 @@ function report() {
     statusFirst: c.statusFirst,
     statusLast: c.statusLast,
     poolExpected: expected.length,
+    poolReceived: received,
     poolLost: lost,
+    poolNoSocket: noSocket,
     duplicates: c.duplicates,
     rss: rssBytes(),
     heapUsed: process.memoryUsage().heapUsed,
@@ -315,7 +320,14 @@ process.on("message", (/** @type {any} */ m) => {
     churn(m.perS, m.seconds);
     process.send?.({ type: "churn" });
   } else if (m.cmd === "expect") {
-    expected = expected.concat(m.orders);
+    if (m.reset) {
+      expected = [];
+      noSocket = 0;
+    }
+    for (const o of m.orders) {
+      if (flags[o[0]] & WAS_OPEN) expected.push(o);
+      else noSocket++;
+    }
     process.send?.({ type: "expect" });
   } else if (m.cmd === "report") {
     process.send?.({ type: "report", ...report() });

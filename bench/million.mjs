@@ -21,7 +21,6 @@ import { parseArgs } from "node:util";
 import { OrderStore, closeRedis, createRedis, waitReady } from "@orderstream/bus";
 import { freePort, serviceEntry, startRedis, startService } from "@orderstream/testkit";
 import hdr from "hdr-histogram-js";
-import { planSourceAddresses } from "../packages/loadgen/dist/target.js";
 import { ROOT, printColumns, printTable, sleep, writeResult } from "./bench-support.mjs";
 import { groupCpuMs, groupRssBytes, processTree } from "./fanout-harness.mjs";
 
@@ -90,7 +89,8 @@ console.log(
 );
 
 const redis = await startRedis(["--maxclients", "10000"]);
-const cmd = createRedis(redis.url, { role: "command", name: "bench" });
+// The driver's own writes wait out a busy Redis (the default 800 ms command timeout is for services).
+const cmd = createRedis(redis.url, { role: "command", name: "bench", commandTimeoutMs: 30_000 });
 await waitReady(cmd);
 const store = new OrderStore(cmd);
 const port = await freePort();
@@ -128,7 +128,10 @@ const url = `ws://127.0.0.1:${port}/ws`;
 
 // ---- client processes ----
 const clientCount = Math.ceil(TOTAL / PER_CLIENT);
-const addresses = planSourceAddresses("auto", [url], TOTAL, PER_ADDRESS);
+// Every block of PER_ADDRESS sockets binds its own address and explicit ports (127.0.0.2, …): left
+// to the kernel's choice, the 25,000 sockets of a first block make connect() scan an ever fuller
+// ephemeral port range, which blocked a client process for over a minute at the 1M step.
+const addresses = Array.from({ length: Math.ceil(TOTAL / PER_ADDRESS) }, (_, i) => `127.0.0.${i + 2}`);
 const clients = [];
 for (let i = 0; i < clientCount; i++) {
   const start = Math.floor((TOTAL * i) / clientCount);
@@ -321,25 +324,40 @@ const broadcast = {
 console.log(`million: broadcast ${JSON.stringify(broadcast)}`);
 
 // ---- personal orders at a steady rate ----
+// To pool sockets (each client's first --pool), whose clients check every order id arrived.
 await Promise.all(clients.map((c) => c.ask("reset")));
 const personalRate = num("personal-rate");
 const personalS = num("personal-s");
+const grownPool = (c) => Math.min(num("pool"), Math.ceil((top.target * c.count) / TOTAL), c.count);
+/** Creates `count` orders for random pool users; returns [client index, local, order id] per order. */
+async function poolOrdersBatch(count) {
+  const batch = [];
+  const owners = [];
+  for (let k = 0; k < count; k++) {
+    const c = clients[Math.floor(Math.random() * clientCount)];
+    const local = Math.floor(Math.random() * grownPool(c));
+    batch.push({ userId: `m${c.start + local}`, items: [{ productId: "sku", quantity: 1, price: 1 }] });
+    owners.push([c.i, local]);
+  }
+  const orders = count ? await store.createMany(batch) : [];
+  return orders.map((o, k) => [owners[k][0], owners[k][1], o.id]);
+}
+const byClient = (triples) => clients.map((c) => triples.filter((t) => t[0] === c.i).map((t) => [t[1], t[2]]));
 let created = 0;
+const personalOrders = [];
 {
   const t0 = performance.now();
   while (performance.now() - t0 < personalS * 1000) {
     const due = Math.floor(((performance.now() - t0) / 1000) * personalRate);
-    const batch = [];
-    for (; created < due; created++) {
-      const user = `m${Math.floor(Math.random() * top.subscribed * 0.98)}`; // ids below the ramp's top, all opened
-      batch.push({ userId: user, items: [{ productId: "sku", quantity: 1, price: 1 }] });
-    }
-    if (batch.length) await store.createMany(batch);
+    personalOrders.push(...(await poolOrdersBatch(due - created)));
+    created = due;
     await sleep(5);
   }
 }
+const personalSplit = byClient(personalOrders);
+await Promise.all(clients.map((c, i) => c.ask("expect", { orders: personalSplit[i], reset: true })));
 rs = await reports();
-for (let t = 0; t < 20 && sum(rs, "created") < created; t++) {
+for (let t = 0; t < 40 && sum(rs, "poolLost") > 0; t++) {
   await sleep(500);
   rs = await reports();
 }
@@ -347,8 +365,10 @@ const ph = merged(rs, "histogram");
 const personal = {
   orders: created,
   ratePerS: personalRate,
-  delivered: sum(rs, "created"),
-  lost: created - sum(rs, "created"),
+  expected: sum(rs, "poolExpected"),
+  delivered: sum(rs, "poolReceived"),
+  lost: sum(rs, "poolLost"),
+  toFailedSockets: sum(rs, "poolNoSocket"),
   p50Ms: ph.getValueAtPercentile(50),
   p99Ms: ph.getValueAtPercentile(99),
   maxMs: ph.maxValue,
@@ -361,8 +381,7 @@ const churnS = num("churn-s");
 await Promise.all(clients.map((c) => c.ask("reset")));
 const before = await reports();
 await Promise.all(clients.map((c) => c.ask("churn", { perS: churnPerS / clientCount, seconds: churnS })));
-/** @type {[number, string][][]} */
-const poolOrders = clients.map(() => []);
+const churnOrders = [];
 let drained;
 {
   const t0 = performance.now();
@@ -370,20 +389,8 @@ let drained;
   const poolRate = 100;
   while (performance.now() - t0 < churnS * 1000) {
     const due = Math.floor(((performance.now() - t0) / 1000) * poolRate);
-    const batch = [];
-    const owners = [];
-    for (; n < due; n++) {
-      const c = clients[n % clientCount];
-      // a pool socket of that client (pool sockets are its first ones, all opened by the top step)
-      const local = Math.floor(Math.random() * Math.min(c.count, num("pool")));
-      if (local >= Math.ceil((top.target * c.count) / TOTAL)) continue;
-      batch.push({ userId: `m${c.start + local}`, items: [{ productId: "sku", quantity: 1, price: 1 }] });
-      owners.push([c.i, local]);
-    }
-    if (batch.length) {
-      const orders = await store.createMany(batch);
-      orders.forEach((o, k) => poolOrders[owners[k][0]].push([owners[k][1], o.id]));
-    }
+    churnOrders.push(...(await poolOrdersBatch(due - n)));
+    n = due;
     if (!drained && edgeWorkers > 1 && performance.now() - t0 > (churnS * 1000) / 2) {
       const workers = edgePids().slice(1);
       const victim = workers[Math.floor(workers.length / 2)];
@@ -391,16 +398,15 @@ let drained;
       process.kill(victim, "SIGTERM");
       console.log(`million: SIGTERM to edge worker ${victim}`);
     }
-    progress(
-      `million: churn ${((performance.now() - t0) / 1000).toFixed(0)} s, ${poolOrders.reduce((x, o) => x + o.length, 0)} pool orders`,
-    );
+    progress(`million: churn ${((performance.now() - t0) / 1000).toFixed(0)} s, ${churnOrders.length} pool orders`);
     await sleep(20);
   }
 }
-await Promise.all(clients.map((c, i) => c.ask("expect", { orders: poolOrders[i] })));
+const churnSplit = byClient(churnOrders);
+await Promise.all(clients.map((c, i) => c.ask("expect", { orders: churnSplit[i], reset: true })));
 // settle: every socket back (drained ones reconnect within ~2 s after their close)
 let settleRs = await reports();
-for (let t = 0; t < 60 && sum(settleRs, "subscribed") < top.subscribed; t++) {
+for (let t = 0; t < 60 && (sum(settleRs, "subscribed") < top.subscribed || sum(settleRs, "poolLost") > 0); t++) {
   await sleep(1000);
   settleRs = await reports();
 }

@@ -206,12 +206,29 @@ export class ChannelFeed {
         this.batch.push({ channels: names, resolve, reject });
         this.scheduleFlush();
       });
-      await Promise.all(entry.streams.map((s) => s.start()));
+      await Promise.all(entry.streams.map((s) => this.startStream(s)));
     })();
     entry.ready.catch(() => {
       if (this.entries.get(channel) === entry) this.close(channel, entry);
     });
     return entry;
+  }
+
+  /**
+   * Reads a stream's position; a read that fails while the broker stays connected (a command
+   * timeout on a busy Redis or process) is tried again within the connected wait, rather than
+   * failing the subscribe and having every client retry it.
+   */
+  private async startStream(stream: ChannelStream): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await stream.start();
+      } catch (err) {
+        if (stream.closed || !this.broker.isConnected() || Date.now() - started > this.timeoutMs * CONNECTED_WAIT_FACTOR) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
+      }
+    }
   }
 
   private close(channel: string, entry: Entry): void {
