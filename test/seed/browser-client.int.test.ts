@@ -1,15 +1,11 @@
+import { CHROMIUM_ARGS, chromiumPath, type LocalCluster, freePort, startLocalCluster } from "@orderstream/testkit";
 import { readFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Browser, chromium } from "playwright-core";
 import { OrderStore, closeRedis, createRedis, waitReady, type RedisConnection } from "@orderstream/bus";
-import { type LocalCluster, freePort, startLocalCluster } from "@orderstream/testkit";
 
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 
 let cluster: LocalCluster;
 let cmd: RedisConnection;
@@ -45,7 +41,7 @@ beforeAll(async () => {
   pagePort = await freePort();
   server = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end(page(edgePort)));
   await new Promise<void>((r) => server.listen(pagePort, "127.0.0.1", r));
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS] });
 });
 
 afterAll(async () => {

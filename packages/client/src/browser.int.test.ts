@@ -1,15 +1,14 @@
+import { CHROMIUM_ARGS, chromiumPath, freePort } from "@orderstream/testkit";
 import { OFFSET_PATTERN } from "@orderstream/wire";
 import { existsSync, readFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@orderstream/testkit";
 import { type EdgeCluster, type TestEdge, signToken, startEdgeCluster } from "./edge-cluster.test-helper.js";
 
 /** The script-tag build (IIFE, global `OrderStream`), as `npm run build` writes it. */
 const BUNDLE = fileURLToPath(new URL("../dist/orderstream-client.min.js", import.meta.url));
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /**
  * A page that loads the script-tag build with a plain <script src>, connects with a token (sent in
@@ -64,7 +63,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => http.listen(port, "127.0.0.1", r));
   const token = signToken({ sub: "browser-user" });
   pageUrl = `http://127.0.0.1:${port}/?ws=${encodeURIComponent(edge.url)}&ws=${encodeURIComponent(spare.url)}#token=${token}`;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS] });
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
+import { CHROMIUM_ARGS, chromiumPath, freePort, waitUntil } from "@orderstream/testkit";
 import { existsSync, readFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { fileURLToPath } from "node:url";
-import { freePort, waitUntil } from "@orderstream/testkit";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -17,16 +17,6 @@ import type { OrderEvent } from "./protocol.js";
 
 /** The script-tag build (IIFE, global `OrderStream`), as `npm run build` writes it. */
 const BUNDLE = fileURLToPath(new URL("../dist/orderstream-client.min.js", import.meta.url));
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /**
  * A page that keeps every WebSocket it opens (to read the negotiated `extensions`), then loads the
@@ -92,7 +82,7 @@ beforeAll(async () => {
     else res.writeHead(404).end();
   });
   await new Promise<void>((r) => http.listen(httpPort, "127.0.0.1", r));
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS] });
 });
 
 afterAll(async () => {

@@ -27,8 +27,9 @@ export function curveOf(h: hdr.Histogram): [number, number][] {
  * Merges deltas from every worker (or the in-process collector) into run totals, whole-run
  * histograms and a per-second timeline keyed by the parent's clock.
  */
-export class Aggregator {
-  readonly counts: Counts = {
+/** Counts of a run that has seen nothing yet. */
+export function emptyCounts(): Counts {
+  return {
     connects: 0,
     connectErrors: 0,
     connectErrorReasons: {},
@@ -42,6 +43,10 @@ export class Aggregator {
     ordersCreated: 0,
     maxOpen: 0,
   };
+}
+
+export class Aggregator {
+  readonly counts: Counts = emptyCounts();
   private readonly totals = new Map<HistKind, hdr.Histogram>();
   private readonly perSecond = new Map<number, { point: TimelinePoint; hist?: hdr.Histogram }>();
   private readonly openBySource = new Map<string, number>();

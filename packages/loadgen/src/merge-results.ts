@@ -1,5 +1,5 @@
 import * as hdr from "hdr-histogram-js";
-import { curveOf, percentilesOf } from "./aggregator.js";
+import { curveOf, emptyCounts, percentilesOf } from "./aggregator.js";
 import { mergeDelivery } from "./delivery-tracker.js";
 import { mergeCounts, newHistogram } from "./stats.js";
 import type { Counts, DeliveryReport, Percentiles, RawHistograms, ScenarioResult, TimelinePoint } from "./types.js";
@@ -63,20 +63,7 @@ function encode(h: hdr.Histogram | undefined): string | null {
 }
 
 function sumCounts(all: Counts[]): Counts {
-  const c: Counts = {
-    connects: 0,
-    connectErrors: 0,
-    connectErrorReasons: {},
-    closes: {},
-    subscribed: 0,
-    messages: 0,
-    bytes: 0,
-    errors: {},
-    requests: 0,
-    requestErrors: {},
-    ordersCreated: 0,
-    maxOpen: 0,
-  };
+  const c: Counts = emptyCounts();
   for (const x of all) {
     for (const k of ["connects", "connectErrors", "subscribed", "messages", "bytes", "requests", "ordersCreated", "maxOpen"] as const)
       c[k] += x[k];

@@ -7,3 +7,4 @@ export * from "./test-token.js";
 export * from "./redis-cluster.js";
 export * from "./tls-cert.js";
 export * from "./redis-sentinel.js";
+export * from "./chromium.js";

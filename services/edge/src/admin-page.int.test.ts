@@ -1,11 +1,18 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH as CHROMIUM,
+  type ServiceProcess,
+  type TestRedis,
+  startRedis,
+  startService,
+} from "@orderstream/testkit";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Metadata, credentials } from "@grpc/grpc-js";
 import { buildInfo } from "@orderstream/bus";
 import { type Order, OrderServiceClient } from "@orderstream/proto";
-import { type ServiceProcess, type TestRedis, startRedis, startService } from "@orderstream/testkit";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeProcess, startEdgeProcess } from "./test-support/edge-process.js";
@@ -15,17 +22,6 @@ import { type TestClient, connect, connectAs, makeToken, subscribeAndWait } from
 // The admin page at `/`, end to end: two edge processes, order-api and a processor as child
 // processes on one real redis-server, driven in a real headless Chromium. Screenshots go to a
 // temporary folder (SAVE_ADMIN_SCREENSHOT=1 also copies the signed-in one to docs/images/).
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => existsSync(p));
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ORDER_API = fileURLToPath(new URL("../../order-api/dist/main.js", import.meta.url));
 const PROCESSOR = fileURLToPath(new URL("../../processor/dist/main.js", import.meta.url));
 const DOCS_SHOT = fileURLToPath(new URL("../../../docs/images/admin-page.png", import.meta.url));
@@ -60,7 +56,7 @@ beforeAll(async () => {
     startEdgeProcess(redis.url, { ...edgeEnv, NODE_ID: "edge-b" }),
   ]);
   grpc = new OrderServiceClient(`127.0.0.1:${apiPort}`, credentials.createInsecure());
-  if (CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  if (CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 }, 90_000);
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM, type TestRedis, startRedis } from "@orderstream/testkit";
 import { type RedisConnection, OrderStore, closeRedis, createRedis, waitReady } from "@orderstream/bus";
-import { type TestRedis, startRedis } from "@orderstream/testkit";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EdgeNode, startEdge } from "./edge-server.js";
@@ -11,17 +10,6 @@ import { makeToken, orderRequest } from "./test-support/ws-client.js";
 // The page's live orders and counters, on an in-process edge with anonymous all-orders access ON
 // (the local demo): even there the page shows nothing before an admin signs in. The whole admin
 // page across a cluster is admin-page.int.test.ts.
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find((p) => existsSync(p));
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 let redis: TestRedis;
 let cmd: RedisConnection;
@@ -33,7 +21,7 @@ beforeAll(async () => {
   cmd = createRedis(redis.url, { role: "command", name: "test" });
   await waitReady(cmd);
   node = await startEdge(edgeConfig(redis.url), createLogger("silent", "dash"));
-  if (CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  if (CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 });
 
 afterAll(async () => {
