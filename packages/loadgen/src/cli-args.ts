@@ -48,6 +48,7 @@ scale:
   --workers <n|auto>        worker processes for sockets (auto: in-process up to 2000 sockets)
   --local-addresses <a,b|auto>  source addresses for sockets (auto: 127.0.0.2, … past the first block)
   --sockets-per-address <n> sockets per source address (25000, at most 31000)
+  --min-available-mib <n>   stop adding sockets when MemAvailable falls under n MiB (2048; 0: never)
 past one machine (each process runs its slice; figures above are the whole run's):
   --index <i>               this slice, 0..total-1 (default: $JOB_COMPLETION_INDEX of an indexed Job)
   --total <n>               number of slices (default: $LOAD_TOTAL_PODS, else 1)
@@ -97,6 +98,7 @@ const FLAGS = {
   workers: { type: "string" },
   "local-addresses": { type: "string" },
   "sockets-per-address": { type: "string" },
+  "min-available-mib": { type: "string" },
   index: { type: "string" },
   total: { type: "string" },
   "run-id": { type: "string" },
@@ -203,6 +205,7 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     workers: workersRaw === "auto" ? "auto" : num("workers", workersRaw, 0, 0, 1024, true),
     localAddresses: localRaw === "auto" ? "auto" : list(localRaw),
     socketsPerAddress: num("sockets-per-address", v["sockets-per-address"], 25_000, 1, MAX_SOCKETS_PER_ADDRESS, true),
+    minAvailableMiB: num("min-available-mib", v["min-available-mib"], 2048, 0, Number.MAX_SAFE_INTEGER, true),
     allowRemote: v["allow-remote"] === true,
     ...(v.token !== undefined ? { token: v.token } : {}),
     ...(v["jwt-secret"] !== undefined ? { jwtSecret: v["jwt-secret"] } : {}),

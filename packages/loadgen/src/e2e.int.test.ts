@@ -166,7 +166,7 @@ describe("orderstream-load against a real local cluster", () => {
     const base: ScenarioOptions = {
       scenario: "grpc-create", urls: [wsUrl], grpc, sockets: 1, streams: 4, channels: ["orders.created"], userRatio: 0.5,
       users: 10, rampPerS: 1000, durationS: 10, rate: 200, concurrency: 0, batch: 40, count: 60, settleS: 0, maxLoss: 0,
-      workers: 0, localAddresses: "auto", socketsPerAddress: 25_000, allowRemote: false,
+      workers: 0, localAddresses: "auto", socketsPerAddress: 25_000, minAvailableMiB: 2048, allowRemote: false,
     };
     const create = await runScenario(base);
     expectWellFormed(create, "grpc-create");
@@ -190,8 +190,8 @@ describe("orderstream-load against a real local cluster", () => {
     const opts: ScenarioOptions = {
       scenario: "ws-subscribe", urls: [wsUrl], grpc, sockets: 20, streams: 1, channels: ["orders.created", "orders.status"],
       userRatio: 0, users: 10, rampPerS: 1000, durationS: 2, rate: 20, concurrency: 0, batch: 1, count: 0, settleS: 0,
-      maxLoss: 0, workers: 0, localAddresses: ["127.0.0.2", "127.0.0.3"], socketsPerAddress: 10, allowRemote: false,
-      jwtSecret: "test",
+      maxLoss: 0, workers: 0, localAddresses: ["127.0.0.2", "127.0.0.3"], socketsPerAddress: 10, minAvailableMiB: 0,
+      allowRemote: false, jwtSecret: "test",
     };
     const result = await runScenario(opts);
     expectWellFormed(result, "ws-subscribe");
@@ -200,5 +200,18 @@ describe("orderstream-load against a real local cluster", () => {
     expect(result.counts.messages).toBeGreaterThanOrEqual(result.counts.ordersCreated * 20 * 0.5);
     expect(result.latency["delivery"]?.count).toBeGreaterThan(0);
     expect(result.latency["connect"]?.count).toBe(20);
+  });
+
+  it("stops adding sockets when MemAvailable falls under --min-available-mib and says so", async () => {
+    // A threshold above any machine's memory: the first check (after 1 s) holds the ramp there.
+    const result = await runScenario({
+      scenario: "ws-subscribe", urls: [wsUrl], grpc, sockets: 400, streams: 1, channels: ["orders.created"],
+      userRatio: 0, users: 10, rampPerS: 50, durationS: 3, rate: 0, concurrency: 0, batch: 1, count: 0, settleS: 0,
+      maxLoss: 0, workers: 0, localAddresses: "auto", socketsPerAddress: 25_000, minAvailableMiB: 1e9, allowRemote: false,
+      jwtSecret: "test",
+    });
+    expect(result.warnings.join("\n")).toMatch(/stopped adding sockets at \d+ open: MemAvailable \d+ MiB fell under --min-available-mib 1000000000/);
+    expect(result.counts.connects).toBeGreaterThan(0);
+    expect(result.counts.connects).toBeLessThan(200);
   });
 });

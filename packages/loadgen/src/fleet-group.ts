@@ -63,6 +63,11 @@ export class FleetGroup {
     for (const f of this.fleets) f.poll();
   }
 
+  /** Every fleet opens no more sockets. */
+  hold(): void {
+    for (const f of this.fleets) f.hold();
+  }
+
   /** Queues an order for every fleet; sent in batches by {@link flush}. */
   announce(order: AnnouncedOrder): void {
     this.pending.push(order);

@@ -18,6 +18,8 @@ export interface FleetHandle {
   /** Hands the latest delta to the sink now (in-process fleets; workers push their own). */
   poll(): void;
   announce(orders: AnnouncedOrder[]): void;
+  /** Opens no more sockets. */
+  hold(): void;
   /** Closes the sockets; the final delta reaches the sink before this resolves. */
   stop(graceMs: number): Promise<DeliveryReport | undefined>;
 }
@@ -44,6 +46,10 @@ export class LocalFleet implements FleetHandle {
 
   announce(orders: AnnouncedOrder[]): void {
     this.fleet.announce(orders);
+  }
+
+  hold(): void {
+    this.fleet.hold();
   }
 
   async stop(graceMs: number): Promise<DeliveryReport | undefined> {
@@ -120,6 +126,10 @@ export class ForkedFleet implements FleetHandle {
 
   announce(orders: AnnouncedOrder[]): void {
     this.post({ type: "announce", orders });
+  }
+
+  hold(): void {
+    this.post({ type: "hold" });
   }
 
   async stop(graceMs: number): Promise<DeliveryReport | undefined> {

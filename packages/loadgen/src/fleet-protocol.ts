@@ -10,6 +10,7 @@ export const WORKER_FLAG = "--worker";
 export type ToWorker =
   | { type: "start"; spec: FleetSpec }
   | { type: "announce"; orders: AnnouncedOrder[] }
+  | { type: "hold" }
   | { type: "stop"; graceMs: number };
 
 /** Worker → parent messages. */

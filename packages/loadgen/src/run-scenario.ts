@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { Aggregator } from "./aggregator.js";
 import { FleetGroup } from "./fleet-group.js";
@@ -110,6 +111,8 @@ export async function runScenario(given: ScenarioOptions, hooks: RunHooks = {}):
   const group = scenarioUsesSockets(opts.scenario) ? new FleetGroup(opts, opts.scenario === "e2e", sink, hooks.workerEntry, share.socketStart) : undefined;
 
   let phase = "ramp";
+  const warnings: string[] = [];
+  let held = false;
   agg.measuring = !group; // socket scenarios measure client lag once every socket has settled
   let lastMessages = 0;
   let lastRequests = 0;
@@ -117,6 +120,15 @@ export async function runScenario(given: ScenarioOptions, hooks: RunHooks = {}):
     sink("main", local.takeDelta());
     group?.poll();
     group?.flush();
+    if (group && !held && opts.minAvailableMiB > 0) {
+      const avail = memAvailableMiB();
+      if (avail !== undefined && avail < opts.minAvailableMiB) {
+        // The machine's ceiling: hold the sockets there are and say what ran out.
+        held = true;
+        group.hold();
+        warnings.push(`stopped adding sockets at ${agg.open} open: MemAvailable ${avail} MiB fell under --min-available-mib ${opts.minAvailableMiB}`);
+      }
+    }
     if (phase === "ramp" && opts.scenario === "ws-subscribe" && group?.settled) {
       phase = "run";
       agg.measuring = true;
@@ -189,7 +201,6 @@ export async function runScenario(given: ScenarioOptions, hooks: RunHooks = {}):
   }
 
   const counts = agg.counts;
-  const warnings: string[] = [];
   if (agg.clientLag.p99Ms > SATURATED_LAG_MS)
     warnings.push(
       `the load generator's event loop was delayed (p99 up to ${agg.clientLag.p99Ms} ms: client CPU saturated or machine busy); ` +
@@ -227,4 +238,14 @@ export async function runScenario(given: ScenarioOptions, hooks: RunHooks = {}):
     raw: agg.raw(),
   };
   return result;
+}
+
+/** The machine's MemAvailable in MiB (undefined where /proc/meminfo cannot tell). */
+function memAvailableMiB(): number | undefined {
+  try {
+    const kb = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1];
+    return kb === undefined ? undefined : Math.floor(Number(kb) / 1024);
+  } catch {
+    return undefined;
+  }
 }

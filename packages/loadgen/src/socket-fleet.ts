@@ -68,6 +68,8 @@ export class SocketFleet implements RawHandler<number> {
   private connecting = 0;
   private settledCount = 0;
   private rampTimer: NodeJS.Timeout | undefined;
+  /** Sockets this fleet opens: all of them, or as many as it had started when told to hold. */
+  private limit: number;
   private rampStart = 0;
   private stopping = false;
   private budget = FRAMES_PER_TURN;
@@ -80,11 +82,12 @@ export class SocketFleet implements RawHandler<number> {
     this.flags = new Uint8Array(spec.count);
     this.startedAt = new Float64Array(spec.count);
     this.attempts = new Uint8Array(spec.count);
+    this.limit = spec.count;
   }
 
   /** Every socket has either confirmed its subscription or failed. */
   get settled(): boolean {
-    return this.settledCount >= this.spec.count;
+    return this.settledCount >= this.limit;
   }
 
   /** Starts the ramp-up; returns at once. */
@@ -241,6 +244,13 @@ export class SocketFleet implements RawHandler<number> {
       default:
         this.stats.counters.messages++;
     }
+  }
+
+  /** Opens no more sockets (the machine is running out of memory); those started carry on. */
+  hold(): void {
+    if (this.rampTimer) clearInterval(this.rampTimer);
+    this.rampTimer = undefined;
+    this.limit = this.opened;
   }
 
   /** Learns orders created by the e2e driver. */

@@ -47,6 +47,8 @@ export interface ScenarioOptions {
   localAddresses: string[] | "auto";
   /** Sockets per source address before the next one is used. */
   socketsPerAddress: number;
+  /** Stop adding sockets when the machine's MemAvailable falls under this many MiB (0: never). */
+  minAvailableMiB: number;
   /** Permit targets outside 127.0.0.0/8 and ::1. */
   allowRemote: boolean;
   /** This process's part of a run spread over several machines (`--index`/`--total`); absent = the whole run. */

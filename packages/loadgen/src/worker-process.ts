@@ -27,6 +27,8 @@ export function runWorkerProcess(): void {
         fleet = f;
         f.start();
         ticker = setInterval(() => send({ type: "tick", delta: f.stats.takeDelta(), settled: f.settled }), TICK_MS);
+      } else if (msg.type === "hold") {
+        fleet?.hold();
       } else if (msg.type === "announce") {
         fleet?.announce(msg.orders);
       } else if (msg.type === "stop") {
