@@ -30,7 +30,7 @@ const { values: a } = parseArgs({
     "status-share": { type: "string", default: "1" },
     "edge-workers": { type: "string", default: "auto" },
     "per-client": { type: "string", default: "17500" },
-    ramp: { type: "string", default: "3000" },
+    ramp: { type: "string", default: "2000" },
     "personal-rate": { type: "string", default: "500" },
     "personal-s": { type: "string", default: "20" },
     churn: { type: "string", default: "3333" },
