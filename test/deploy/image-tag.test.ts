@@ -19,4 +19,11 @@ describe("image tags follow the package version", () => {
       expect(pkg.version, ws).toBe(version.version);
     }
   });
+
+  it("docker compose builds and tags the image as orderstream:<version> unless ORDERSTREAM_IMAGE says otherwise", () => {
+    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    const compose = readFileSync(join(root, "docker-compose.yml"), "utf8");
+    expect(compose).toContain(`image: \${ORDERSTREAM_IMAGE:-orderstream:${version}}`);
+    expect(readFileSync(join(root, ".env.example"), "utf8")).toMatch(new RegExp(`^ORDERSTREAM_IMAGE=orderstream:${version.replace(/\./g, "\\.")}$`, "m"));
+  });
 });
