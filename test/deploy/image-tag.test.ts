@@ -24,6 +24,8 @@ describe("image tags follow the package version", () => {
     const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
     const compose = readFileSync(join(root, "docker-compose.yml"), "utf8");
     expect(compose).toContain(`image: \${ORDERSTREAM_IMAGE:-orderstream:${version}}`);
-    expect(readFileSync(join(root, ".env.example"), "utf8")).toMatch(new RegExp(`^ORDERSTREAM_IMAGE=orderstream:${version.replace(/\./g, "\\.")}$`, "m"));
+    expect(readFileSync(join(root, ".env.example"), "utf8")).toMatch(
+      new RegExp(`^ORDERSTREAM_IMAGE=orderstream:${version.replace(/\./g, "\\.")}$`, "m"),
+    );
   });
 });
