@@ -27,7 +27,7 @@ scenarios:
 target:
   --url <ws-url>[,...]      edge endpoints, sockets spread round-robin (ws://127.0.0.1:9001/ws)
   --grpc <host:port>        order-api (127.0.0.1:50051)
-  --token <jwt>             token sent as ?token= (and gRPC authorization)
+  --token <jwt>             token sent in the connect frame (and gRPC authorization)
   --jwt-secret <secret>     sign tokens here: admin for all-orders sockets, sub=<user> for user ones
   --allow-remote            permit a non-loopback target (prints what it will send first)
 load:
