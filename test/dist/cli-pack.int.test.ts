@@ -46,7 +46,9 @@ describe("orderstream-load and orderstream-watch from the npm tarball", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^usage: orderstream-load <scenario>/);
-    expect(r.stdout).toContain("exit codes: 0 ok, 1 run failed its checks (or a threshold) or could not run, 2 bad arguments (or thresholds file)");
+    expect(r.stdout).toContain(
+      "exit codes: 0 ok, 1 run failed its checks (or a threshold) or could not run, 2 bad arguments (or thresholds file)",
+    );
   });
 
   it("orderstream-load exits 2 on bad arguments", async () => {
