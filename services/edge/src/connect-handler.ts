@@ -35,9 +35,7 @@ export function connect(ws: EdgeSocket, deps: ConnectDeps, token: string, id: Re
   }
   const accept = (who: Principal): void => {
     if (st.closed) return;
-    deps.expiries.forget(ws);
-    st.who = who;
-    deps.expiries.watch(ws);
+    deps.expiries.setWho(ws, who);
     st.auth = AUTH.connected;
     deps.deadlines.delete(ws);
     deps.out.send(ws, connectedFrame(who.userId ?? "", who.exp, id));

@@ -1,4 +1,5 @@
 import { CLOSE_CODE_TABLE } from "@orderstream/wire";
+import type { Principal } from "./auth.js";
 import type { EdgeSocket } from "./socket-state.js";
 
 /**
@@ -30,11 +31,11 @@ export class TokenExpiries {
     if (set?.delete(ws) && set.size === 0) this.due.delete(exp);
   }
 
-  /** Sockets watched. */
-  get size(): number {
-    let n = 0;
-    for (const set of this.due.values()) n += set.size;
-    return n;
+  /** Gives the socket a new principal (`connect`, `refresh`), watched by its own `exp`. */
+  setWho(ws: EdgeSocket, who: Principal): void {
+    this.forget(ws);
+    ws.getUserData().who = who;
+    this.watch(ws);
   }
 
   /**

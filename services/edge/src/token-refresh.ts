@@ -35,9 +35,7 @@ export function refreshToken(ws: EdgeSocket, deps: RefreshDeps, token: string, i
       sendError(ws, deps, "invalid_token", "refresh token has another sub than the socket's token", id);
       return;
     }
-    deps.expiries.forget(ws);
-    st.who = who;
-    deps.expiries.watch(ws);
+    deps.expiries.setWho(ws, who);
     deps.out.send(ws, refreshedFrame(who.exp, id));
   };
   const now = deps.verifier.verifyNow(token);
