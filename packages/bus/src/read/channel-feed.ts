@@ -138,9 +138,8 @@ export class ChannelFeed {
       // only slow (a busy broker or process): waited for up to 10 timeouts, since giving up would
       // have the client retry and add to the load that made it slow.
       const check = (): void => {
-        const waited = Date.now() - started;
-        if (this.broker.isConnected() && waited < this.timeoutMs * CONNECTED_WAIT_FACTOR) timer = setTimeout(check, this.timeoutMs);
-        else reject(new Error(`subscribing to ${channel} timed out after ${waited} ms`));
+        if (this.mayWaitLonger(started)) timer = setTimeout(check, this.timeoutMs);
+        else reject(new Error(`subscribing to ${channel} timed out after ${Date.now() - started} ms`));
       };
       timer = setTimeout(check, this.timeoutMs);
     });
@@ -214,6 +213,11 @@ export class ChannelFeed {
     return entry;
   }
 
+  /** Whether a subscribe begun at `started` may go on waiting: Redis connected, under 10 timeouts. */
+  private mayWaitLonger(started: number): boolean {
+    return this.broker.isConnected() && Date.now() - started < this.timeoutMs * CONNECTED_WAIT_FACTOR;
+  }
+
   /**
    * Reads a stream's position; a read that fails while the broker stays connected (a command
    * timeout on a busy Redis or process) is tried again within the connected wait, rather than
@@ -225,7 +229,7 @@ export class ChannelFeed {
       try {
         return await stream.start();
       } catch (err) {
-        if (stream.closed || !this.broker.isConnected() || Date.now() - started > this.timeoutMs * CONNECTED_WAIT_FACTOR) throw err;
+        if (stream.closed || !this.mayWaitLonger(started)) throw err;
         await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 1000)));
       }
     }
