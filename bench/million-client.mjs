@@ -13,7 +13,6 @@
 //   {cmd:"exit"}
 // Sockets the server closes with a reconnect code (1001 drain, 1006, 1011, 4503) reconnect after
 // a random 0–2 s, resuming pool sockets from their offsets, as the SDK does.
-import { readFileSync } from "node:fs";
 import hdr from "hdr-histogram-js";
 import { signJwt } from "../packages/loadgen/dist/jwt.js";
 import { RAW, RawWebSocket, rawTarget } from "../packages/loadgen/dist/raw-socket.js";
@@ -245,10 +244,6 @@ function churn(/** @type {number} */ perS, /** @type {number} */ seconds) {
   }, 50);
 }
 
-function rssBytes() {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0) * 1024;
-}
-
 function report() {
   let lost = 0;
   for (const [local, id] of expected) if (!seen[local]?.has(id)) lost++;
@@ -276,8 +271,6 @@ function report() {
     poolLost: lost,
     poolNoSocket: noSocket,
     duplicates: c.duplicates,
-    rss: rssBytes(),
-    heapUsed: process.memoryUsage().heapUsed,
     histogram: hdr.encodeIntoCompressedBase64(c.hist),
     connectHistogram: hdr.encodeIntoCompressedBase64(c.connectHist),
   };

@@ -264,7 +264,7 @@ for (const target of STEPS) {
   const ss = sockstat();
   const rf = await redisFigures();
   const edgeRss = groupRssBytes(edgePids());
-  const clientRss = sum(rs, "rss");
+  const clientRss = groupRssBytes(clients.map((c) => c.proc.pid));
   const per = (x, x0) => Math.round((x - x0) / Math.max(1, sub));
   const step = {
     target,
