@@ -1,74 +1,24 @@
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort, type ServiceProcess, startRedis, startService, type TestRedis } from "@orderstream/testkit";
+import { freePort } from "@orderstream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScenario } from "./run-scenario.js";
+import { type LoadTarget, runCli, startLoadTarget } from "./test-support/load-target.js";
 import type { ScenarioOptions, ScenarioResult } from "./types.js";
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const CLI = join(root, "packages/loadgen/dist/cli.js");
-const entry = (svc: string): string => join(root, `services/${svc}/dist/main.js`);
-
-let redis: TestRedis;
-const services: ServiceProcess[] = [];
+let target: LoadTarget;
 let grpc = "";
 let wsUrl = "";
 let dir = "";
 
-async function start(name: string, env: Record<string, string>): Promise<void> {
-  const s = startService(entry(name), { REDIS_URL: redis.url, LOG_LEVEL: "warn", ...env }, name);
-  services.push(s);
-  await s.waitFor(/"msg":"ready"/, 30_000);
-}
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loadgen-e2e-"));
-  redis = await startRedis();
-  const grpcPort = await freePort();
-  grpc = `127.0.0.1:${grpcPort}`;
-  await start("order-api", { GRPC_HOST: "127.0.0.1", GRPC_PORT: String(grpcPort), METRICS_PORT: "0", LOG_LEVEL: "info" });
-  await start("processor", { HEALTH_PORT: String(await freePort()), SHIP_DELAY_MS: "0", LOG_LEVEL: "info" });
-  const edgePort = await freePort();
-  await start("edge", {
-    EDGE_HOST: "127.0.0.1",
-    EDGE_PORT: String(edgePort),
-    ORDER_API_URL: grpc,
-    AUTH_JWT_SECRET: "test",
-    ANONYMOUS_ALL_ORDERS: "true",
-    LOG_LEVEL: "info",
-  });
-  wsUrl = `ws://127.0.0.1:${edgePort}/ws`;
+  target = await startLoadTarget("loadgen-e2e-");
+  ({ grpc, wsUrl, dir } = target);
 });
 
 afterAll(async () => {
-  for (const s of services.reverse()) await s.stop();
-  await redis?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await target?.stop();
 });
-
-function runCli(
-  args: string[],
-  onStderr?: (text: string) => void,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-      onStderr?.(stderr);
-    });
-    const t = setTimeout(() => p.kill("SIGKILL"), 50_000);
-    p.on("exit", (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function expectWellFormed(r: ScenarioResult, scenario: string): void {
   expect(r.scenario).toBe(scenario);
@@ -133,24 +83,26 @@ describe("orderstream-load against a real local cluster", () => {
 
   it("e2e exits 1 and reports the loss when an edge node dies mid-run", async () => {
     const port = await freePort();
-    const doomed = startService(
-      entry("edge"),
-      { REDIS_URL: redis.url, EDGE_HOST: "127.0.0.1", EDGE_PORT: String(port), ORDER_API_URL: grpc, AUTH_JWT_SECRET: "test", ANONYMOUS_ALL_ORDERS: "true", LOG_LEVEL: "info" },
-      "doomed-edge",
-    );
-    services.push(doomed);
-    await doomed.waitFor(/"msg":"ready"/, 30_000);
+    const doomed = await target.start("edge", {
+      EDGE_HOST: "127.0.0.1",
+      EDGE_PORT: String(port),
+      ORDER_API_URL: grpc,
+      AUTH_JWT_SECRET: "test",
+      ANONYMOUS_ALL_ORDERS: "true",
+    });
     const json = join(dir, "loss.json");
     let killed = false;
     const r = await runCli(
       ["e2e", "--url", `ws://127.0.0.1:${port}/ws,${wsUrl}`, "--grpc", grpc, "--jwt-secret", "test", "--sockets", "20",
         "--rate", "30", "--duration", "3", "--settle", "1", "--json", json],
-      (stderr) => {
+      {
+        onStderr: (stderr) => {
         // plain progress lines (stderr is not a TTY); kill once orders are being created
         if (!killed && /\] create .*req\/s [1-9]/.test(stderr)) {
           killed = true;
           void doomed.stop("SIGKILL");
         }
+        },
       },
     );
     expect(killed).toBe(true);

@@ -1,73 +1,29 @@
-import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort, type ServiceProcess, startRedis, startService, type TestRedis } from "@orderstream/testkit";
 import * as hdr from "hdr-histogram-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { percentilesOf } from "./aggregator.js";
 import { newHistogram } from "./stats.js";
+import { type LoadTarget, runCli, startLoadTarget } from "./test-support/load-target.js";
 import type { ScenarioResult } from "./types.js";
 
 // Three orderstream-load processes stand in for the pods of an indexed Job: same run id, slices
 // 0..2 of 3, against one real cluster (Redis, order-api, processor, edge); then `merge`.
 
-const root = fileURLToPath(new URL("../../../", import.meta.url));
-const CLI = join(root, "packages/loadgen/dist/cli.js");
-const entry = (svc: string): string => join(root, `services/${svc}/dist/main.js`);
+const readResult = async (file: string): Promise<ScenarioResult> => JSON.parse(await readFile(file, "utf8")) as ScenarioResult;
 
-let redis: TestRedis;
-const services: ServiceProcess[] = [];
+let target: LoadTarget;
 let grpc = "";
 let wsUrl = "";
 let dir = "";
 
-async function start(name: string, env: Record<string, string>): Promise<void> {
-  const s = startService(entry(name), { REDIS_URL: redis.url, LOG_LEVEL: "info", ...env }, name);
-  services.push(s);
-  await s.waitFor(/"msg":"ready"/, 30_000);
-}
-
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    p.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const t = setTimeout(() => p.kill("SIGKILL"), 50_000);
-    p.on("exit", (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const readResult = async (file: string): Promise<ScenarioResult> => JSON.parse(await readFile(file, "utf8")) as ScenarioResult;
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "loadgen-slices-"));
-  redis = await startRedis();
-  const grpcPort = await freePort();
-  grpc = `127.0.0.1:${grpcPort}`;
-  await start("order-api", { GRPC_HOST: "127.0.0.1", GRPC_PORT: String(grpcPort), METRICS_PORT: "0" });
-  await start("processor", { HEALTH_PORT: String(await freePort()), SHIP_DELAY_MS: "0" });
-  const edgePort = await freePort();
-  await start("edge", { EDGE_HOST: "127.0.0.1", EDGE_PORT: String(edgePort), ORDER_API_URL: grpc, AUTH_JWT_SECRET: "test" });
-  wsUrl = `ws://127.0.0.1:${edgePort}/ws`;
+  target = await startLoadTarget("loadgen-slices-");
+  ({ grpc, wsUrl, dir } = target);
 });
 
 afterAll(async () => {
-  for (const s of services.reverse()) await s.stop();
-  await redis?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await target?.stop();
 });
 
 describe("orderstream-load past one machine: 3 processes as the pods of an indexed Job, then merge", () => {
@@ -95,7 +51,7 @@ describe("orderstream-load past one machine: 3 processes as the pods of an index
         join(dir, "pod-ok.txt"),
       ]),
       // pod 1: what the Job's environment gives (JOB_COMPLETION_INDEX, LOAD_TOTAL_PODS, LOAD_RUN_ID)
-      runCli([...run, "--json", join(dir, "pod-1.json")], { JOB_COMPLETION_INDEX: "1", LOAD_TOTAL_PODS: "3", LOAD_RUN_ID: RUN }),
+      runCli([...run, "--json", join(dir, "pod-1.json")], { env: { JOB_COMPLETION_INDEX: "1", LOAD_TOTAL_PODS: "3", LOAD_RUN_ID: RUN } }),
       // pod 2: the result on stdout, as a pod's log (kubectl logs shows stdout and stderr)
       runCli([...run, "--index", "2", "--total", "3", "--run-id", RUN, "--json", "-"]),
     ]);
