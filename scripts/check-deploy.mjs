@@ -12,10 +12,11 @@
 // Usage: node scripts/check-deploy.mjs [--no-smoke]
 // The helpers are exported for test/deploy/*.test.ts.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -51,6 +52,25 @@ export function renderKustomization(dir) {
     if (obj !== null && obj !== undefined) objects.push(obj);
   }
   return objects;
+}
+
+/**
+ * An overlay with optional components added, as an operator adds them (a kustomization of its own
+ * in a temporary folder: kustomize takes relative paths only), rendered like {@link renderKustomization}.
+ */
+export function renderWithComponents(overlay, components) {
+  const dir = mkdtempSync(join(tmpdir(), "orderstream-components-"));
+  writeFileSync(
+    join(dir, "kustomization.yaml"),
+    stringifyYaml({
+      apiVersion: "kustomize.config.k8s.io/v1beta1",
+      kind: "Kustomization",
+      namespace: "orderstream",
+      resources: [relative(dir, overlay)],
+      components: components.map((c) => relative(dir, c)),
+    }),
+  );
+  return renderKustomization(dir);
 }
 
 /** docker-compose.yml as plain data (YAML anchors and `<<` merge keys resolved). */

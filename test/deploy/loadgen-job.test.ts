@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseCliArgs } from "@orderstream/loadgen";
 import { beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import { ROOT, renderKustomization, schemaProblems, structuralProblems } from "../../scripts/check-deploy.mjs";
+import { ROOT, renderWithComponents, schemaProblems, structuralProblems } from "../../scripts/check-deploy.mjs";
 
 // components/loadgen (orderstream-load as an indexed Job) added to each overlay, as its
 // kustomization.yaml tells an operator to; the Job's command line is parsed by the tool itself.
@@ -17,19 +15,7 @@ const rendered: Record<string, K8sObject[]> = {};
 
 beforeAll(() => {
   for (const overlay of ["local", "production"]) {
-    const dir = mkdtempSync(join(tmpdir(), `orderstream-loadgen-${overlay}-`));
-    writeFileSync(
-      join(dir, "kustomization.yaml"),
-      stringify({
-        apiVersion: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
-        namespace: "orderstream",
-        // kustomize takes relative paths only.
-        resources: [relative(dir, join(ROOT, "k8s/overlays", overlay))],
-        components: [relative(dir, LOADGEN)],
-      }),
-    );
-    rendered[overlay] = renderKustomization(dir);
+    rendered[overlay] = renderWithComponents(join(ROOT, "k8s/overlays", overlay), [LOADGEN]);
   }
 });
 

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
-import { ROOT, renderKustomization, schemaProblems } from "../../scripts/check-deploy.mjs";
+import { ROOT, renderWithComponents, schemaProblems } from "../../scripts/check-deploy.mjs";
 import { isKnownSeries, listedMetrics, promqlMetricNames } from "../ops/metric-list.js";
 
 // Rendered Kubernetes objects are plain YAML data; typed loosely on purpose.
@@ -18,19 +18,7 @@ let objects: K8sObject[] = [];
 
 /** The production overlay with both optional components, as an operator would add them. */
 beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), "orderstream-components-"));
-  writeFileSync(
-    join(dir, "kustomization.yaml"),
-    stringify({
-      apiVersion: "kustomize.config.k8s.io/v1beta1",
-      kind: "Kustomization",
-      namespace: "orderstream",
-      // kustomize takes relative paths only.
-      resources: [relative(dir, join(ROOT, "k8s/overlays/production"))],
-      components: [relative(dir, MONITORING), relative(dir, AUTOSCALING)],
-    }),
-  );
-  objects = renderKustomization(dir);
+  objects = renderWithComponents(join(ROOT, "k8s/overlays/production"), [MONITORING, AUTOSCALING]);
 });
 
 const unknownIn = (exprs: string[]): string[] => exprs.flatMap((e) => promqlMetricNames(e)).filter((n) => !isKnownSeries(n, listed));
